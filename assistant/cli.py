@@ -1,0 +1,157 @@
+"""The ``khabar`` command: ask, chat, ingest, fetch-models, serve, eval."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .errors import KhabarError
+from .schemas import Answer, Message
+
+app = typer.Typer(help="Khabar: ask questions about a news article and get cited answers.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+ModeOption = Annotated[str | None, typer.Option("--mode", "-m", help="extractive or generative.")]
+
+
+def _assistant(progress: bool = True):
+    from .facade import Assistant
+
+    return Assistant(progress=progress)
+
+
+def _fail(exc: Exception, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(code)
+
+
+def _check_mode(mode: str | None) -> None:
+    if mode not in (None, "extractive", "generative"):
+        _fail(ValueError(f"unknown mode {mode!r}: use extractive or generative"), 2)
+
+
+def _print_answer(answer: Answer, *, show_sources: bool = True) -> None:
+    console.print(f"[dim]({answer.mode}, {answer.timings.get('total', 0):.0f} ms)[/dim]")
+    if show_sources:
+        for c in answer.citations:
+            console.print(f"[bold][{c.n}][/bold] {c.passage_id}: [italic]{c.quote}[/italic]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Arabic or English.")],
+    mode: ModeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer object as JSON.")] = False,
+) -> None:
+    """Answer one question and print the answer with its citations."""
+    _check_mode(mode)
+    try:
+        assistant = _assistant(progress=not as_json)
+        if as_json:
+            answer = assistant.ask(question, mode=mode)
+            sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+            return
+        answer = None
+        for item in assistant.stream(question, mode=mode):
+            if isinstance(item, str):
+                console.print(item, end="", markup=False, highlight=False)
+            else:
+                answer = item
+        console.print()
+        assert answer is not None
+        _print_answer(answer)
+    except KhabarError as exc:
+        _fail(exc)
+
+
+@app.command()
+def chat(mode: ModeOption = None) -> None:
+    """A conversation in the terminal; an empty line or Ctrl-D ends it, ``/new`` starts afresh."""
+    _check_mode(mode)
+    try:
+        assistant = _assistant()
+    except KhabarError as exc:
+        _fail(exc)
+    history: list[Message] = []
+    while True:
+        try:
+            question = console.input("[bold green]? [/bold green]")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        if question.strip() == "/new":
+            history = []
+            continue
+        try:
+            answer = None
+            for item in assistant.stream(question, history, mode=mode):
+                if isinstance(item, str):
+                    console.print(item, end="", markup=False, highlight=False)
+                else:
+                    answer = item
+            console.print()
+            assert answer is not None
+            _print_answer(answer)
+            history += [Message(role="user", content=question),
+                        Message(role="assistant", content=answer.answer)]
+        except KhabarError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+    assistant.close()
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Article files: .txt, .md or .html (UTF-8).")],
+) -> None:
+    """Add articles to the index; unchanged ones are skipped, changed ones replaced."""
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        _fail(FileNotFoundError(f"no such file: {', '.join(missing)}"), 2)
+    try:
+        report = _assistant().ingest(files)
+    except KhabarError as exc:
+        _fail(exc)
+    console.print_json(report.model_dump_json())
+
+
+@app.command("fetch-models")
+def fetch_models(
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Also fetch the local generative model.")] = False,
+) -> None:
+    """Download (or find) and verify the models, so that later runs work offline."""
+    from .model_files import resolve_embedding_model, resolve_llm_file
+    from .settings import get_settings
+
+    settings = get_settings()
+    try:
+        console.print(f"embedding model: {resolve_embedding_model(settings)}")
+        if llm:
+            console.print(f"generative model: {resolve_llm_file(settings)}")
+    except KhabarError as exc:
+        _fail(exc)
+
+
+@app.command()
+def articles() -> None:
+    """List the indexed articles."""
+    try:
+        listing = _assistant(progress=False).articles()
+    except KhabarError as exc:
+        _fail(exc)
+    console.print_json(json.dumps([a.model_dump() for a in listing], ensure_ascii=False))
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False):
+    """Set up logging for every command."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")

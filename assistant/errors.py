@@ -1,0 +1,33 @@
+"""Errors a user may see. Each carries a message fit to show as it is: no stack trace, no paths."""
+
+from __future__ import annotations
+
+
+class KhabarError(Exception):
+    """Base class: `str(error)` is a short message meant for the person or program that asked."""
+
+    code = "error"
+
+
+class InvalidQuestion(KhabarError):
+    """The question is empty, too long or otherwise unusable."""
+
+    code = "invalid_question"
+
+
+class ModelUnavailable(KhabarError):
+    """A model could not be found, fetched or verified."""
+
+    code = "model_unavailable"
+
+
+class LLMUnavailable(KhabarError):
+    """The generative model's server could not be reached or failed."""
+
+    code = "llm_unavailable"
+
+
+class ArticleError(KhabarError):
+    """An article file could not be read or holds no text."""
+
+    code = "article_error"

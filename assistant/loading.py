@@ -1,0 +1,95 @@
+"""Stage 1, load: article files (plain text, Markdown, HTML) into :class:`Article` objects."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .errors import ArticleError
+from .schemas import Article
+from .textnorm import detect_language
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm")
+_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "div", "br", "title", "blockquote", "tr"}
+_SKIP_TAGS = {"script", "style", "nav", "footer", "header", "noscript"}
+
+
+class _TextExtractor(HTMLParser):
+    """Block-level text of an HTML page, one block per line. The stdlib parser suffices for articles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self._buffer: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self._buffer.append(data)
+
+    def _flush(self) -> None:
+        line = " ".join("".join(self._buffer).split())
+        if line:
+            self.lines.append(line)
+        self._buffer = []
+
+    def text(self) -> str:
+        self._flush()
+        return "\n\n".join(self.lines)
+
+
+def _markdown_to_text(source: str) -> str:
+    # Only the markup that would pollute passages is removed: heading marks, emphasis, links.
+    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", source, flags=re.MULTILINE)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"(\*\*|__|\*|_)(\S[^*_]*?)\1", r"\2", text)
+
+
+def article_id_for(path: Path) -> str:
+    """The id of the article in ``path``: its name without extensions (``a.ar.txt`` -> ``a``)."""
+    return path.name.split(".")[0] or path.stem
+
+
+def load_article(path: Path | str, *, article_id: str | None = None) -> Article:
+    """Read one article file. The first non-empty line is its title."""
+    path = Path(path)
+    if path.suffix.lower() not in SUPPORTED:
+        raise ArticleError(f"{path.name}: unsupported file type (use {', '.join(SUPPORTED)})")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArticleError(f"{path.name}: cannot read as UTF-8 text ({type(exc).__name__})") from exc
+    return article_from_text(raw, source=path.name, article_id=article_id or article_id_for(path),
+                             kind=path.suffix.lower())
+
+
+def article_from_text(raw: str, *, source: str, article_id: str, kind: str = ".txt") -> Article:
+    """Build an :class:`Article` from text already in memory (SQuAD contexts, uploads)."""
+    if kind in (".html", ".htm"):
+        parser = _TextExtractor()
+        parser.feed(raw)
+        text = parser.text()
+    elif kind in (".md", ".markdown"):
+        text = _markdown_to_text(raw)
+    else:
+        text = raw
+    text = text.replace("\r\n", "\n").replace("\ufeff", "").strip()
+    if not text:
+        raise ArticleError(f"{source}: no text")
+    title = text.split("\n", 1)[0].strip()
+    return Article(id=article_id, title=title, language=detect_language(text, default="ar"), text=text,
+                   source=source, sha256=hashlib.sha256(text.encode()).hexdigest())

@@ -1,0 +1,117 @@
+"""Stage 4, retrieve: dense search in Chroma fused with BM25 over Arabic-normalised tokens.
+
+Plain reciprocal-rank fusion hurts when the lexical list is noise: an English question shares almost no
+tokens with an Arabic article, and BM25's order is then arbitrary. The lexical list is therefore weighted by
+how much of the question's vocabulary the corpus knows, so it only speaks when it has something to say.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import bm25s
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from .embeddings import Embedder
+from .schemas import Passage, ScoredPassage
+from .store import PassageStore
+from .textnorm import tokenize
+
+RRF_K = 60
+#: Most the lexical list can weigh against the dense list's 1.0; reached when every question token is
+#: known to the corpus. Chosen on the shipped suite (`khabar eval`), see bench/README.md.
+MAX_LEXICAL_WEIGHT = 0.7
+
+
+class LexicalIndex:
+    """BM25 (bm25s) over the stored passages' normalised tokens; rebuilt whenever passages change."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        corpus = [tokenize(p.text) for p in passages]
+        self.vocabulary = {token for tokens in corpus for token in tokens}
+        self._bm25: bm25s.BM25 | None = None
+        if passages:
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(corpus, show_progress=False)
+
+    def coverage(self, tokens: list[str]) -> float:
+        """Share of the question's tokens that occur in the corpus (0 for an empty question)."""
+        return sum(t in self.vocabulary for t in tokens) / len(tokens) if tokens else 0.0
+
+    def search(self, tokens: list[str], k: int) -> list[tuple[Passage, float]]:
+        """Passages with a positive BM25 score for ``tokens``, best first."""
+        known = [t for t in tokens if t in self.vocabulary]
+        if self._bm25 is None or not known:
+            return []
+        k = min(k, len(self.passages))
+        ids, scores = self._bm25.retrieve([known], k=k, show_progress=False)
+        return [(self.passages[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+
+
+def fuse(dense: list[tuple[Passage, float]], lexical: list[tuple[Passage, float]],
+         lexical_weight: float, k: int) -> list[ScoredPassage]:
+    """Weighted reciprocal-rank fusion of the two lists; dense has weight 1."""
+    table: dict[str, ScoredPassage] = {}
+    for rank, (passage, score) in enumerate(dense, 1):
+        table[passage.id] = ScoredPassage(passage=passage, score=1.0 / (RRF_K + rank), dense_score=score,
+                                          dense_rank=rank)
+    for rank, (passage, score) in enumerate(lexical, 1):
+        entry = table.setdefault(passage.id, ScoredPassage(passage=passage, score=0.0))
+        entry.lexical_score, entry.lexical_rank = score, rank
+        entry.score += lexical_weight / (RRF_K + rank)
+    ranked = sorted(table.values(), key=lambda s: (-s.score, s.dense_rank or 10**6))
+    return ranked[:k]
+
+
+class HybridRetriever(BaseRetriever):
+    """A LangChain retriever over the store: returns Documents whose metadata carry the scores."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: PassageStore
+    embedder: Embedder
+    k: int = 5
+    #: 0 disables the lexical side entirely (dense only), for comparisons.
+    max_lexical_weight: float = MAX_LEXICAL_WEIGHT
+    _lexical: LexicalIndex | None = PrivateAttr(None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def refresh(self) -> None:
+        """Rebuild the BM25 index from the store (after an ingest)."""
+        index = LexicalIndex(self.store.all_passages())
+        with self._lock:
+            self._lexical = index
+
+    def search(self, query: str, k: int | None = None,
+               vector: np.ndarray | None = None) -> tuple[list[ScoredPassage], np.ndarray]:
+        """Ranked passages for ``query`` and the query vector (reused by the extractive stage)."""
+        k = k or self.k
+        if self._lexical is None:
+            self.refresh()
+        if vector is None:
+            vector = self.embedder.encode_query(query)
+        # Dense and lexical lists are taken deeper than k so that fusion can promote from below.
+        depth = max(k * 3, 15)
+        dense = self.store.dense_search(vector, depth)
+        tokens = tokenize(query)
+        lexical_index = self._lexical
+        weight = self.max_lexical_weight * lexical_index.coverage(tokens)
+        lexical = lexical_index.search(tokens, depth) if weight > 0 else []
+        return fuse(dense, lexical, weight, k), vector
+
+    def _get_relevant_documents(self, query: str, *,
+                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        ranked, _ = self.search(query)
+        return [to_document(s) for s in ranked]
+
+
+def to_document(scored: ScoredPassage) -> Document:
+    """A LangChain Document for a scored passage (the chain formats these into the prompt)."""
+    meta = scored.model_dump(exclude={"passage"})
+    meta.update(scored.passage.model_dump(exclude={"text"}))
+    return Document(page_content=scored.passage.text, metadata=meta, id=scored.passage.id)

