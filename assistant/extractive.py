@@ -6,6 +6,7 @@ the offline default and the fallback of generative mode.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from .citations import make_citation
 from .prompts import render
 from .schemas import Citation, Language, ScoredPassage, Sentence
 from .store import PassageStore
-from .textnorm import tokenize
+from .textnorm import fold_for_match, tokenize
 
 #: Passages whose sentences compete for the quote.
 CANDIDATE_PASSAGES = 3
@@ -26,6 +27,26 @@ RANK_BONUS = 0.015
 SECOND_QUOTE_MARGIN = 0.015
 #: A clause replaces its whole sentence when it scores at least this close: shorter is better.
 CLAUSE_MARGIN = 0.01
+
+
+#: Answer-type cues: a question of a kind (why, when, how many) favours sentences that carry that kind of
+#: answer (a reason, a date, a number). Cross-lingual embeddings rank an English "why" question close to
+#: every sentence about the visit; the cue tells the one giving the reason. Patterns match folded text
+#: (`fold_for_match`: no hamza forms, ta marbuta as ha, lower case).
+ANSWER_TYPE_BONUS = 0.06
+_ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(r"\bwhy\b|what (?:was|is|were) the reason|لماذا|لما ذا|ما سبب|ما هو سبب|لاي سبب"),
+     re.compile(r"لدواع|بسبب|لان |نظرا|بهدف|من اجل|لضمان|حرصا|because|due to|in order to")),
+    (re.compile(r"\bwhen\b|what (?:day|year|date|month)|متي|في اي (?:عام|سنه|يوم|شهر)"),
+     re.compile(r"\d{4}|الخميس|الجمعه|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|سبتمبر|ايلول|منذ|بعد يوم")),
+    (re.compile(r"how many|how much|\bكم\b|ما عدد"), re.compile(r"\d")),
+]
+
+
+def answer_type_bonus(question: str, sentence: str) -> float:
+    """Bonus for a sentence that carries the kind of answer the question asks for."""
+    q, s = fold_for_match(question), fold_for_match(sentence)
+    return ANSWER_TYPE_BONUS if any(cue.search(q) and ans.search(s) for cue, ans in _ANSWER_TYPES) else 0.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +73,7 @@ def select_quotes(store: PassageStore, ranked: list[ScoredPassage], vector: np.n
         rank, passage = by_id[sentence.passage_id]
         overlap = len(q_tokens & set(tokenize(sentence.text))) / len(q_tokens) if q_tokens else 0.0
         score = (float(sent_vector @ vector) + LEXICAL_BONUS * overlap
-                 + RANK_BONUS * (CANDIDATE_PASSAGES - 1 - rank))
+                 + RANK_BONUS * (CANDIDATE_PASSAGES - 1 - rank) + answer_type_bonus(query, sentence.text))
         scored.append(Quote(sentence=sentence, passage=passage, score=score))
     if not scored:
         return []

@@ -60,6 +60,17 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(language)
 
 
+_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل")
+
+
+def _strip_prefix(word: str) -> str:
+    """Drop one attached conjunction/preposition/article, keeping a stem of at least three letters."""
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            return word[len(prefix):]
+    return word
+
+
 def tokenize(text: str) -> list[str]:
     """Tokens for BM25: normalised, stop words dropped, Arabic and English words stemmed.
 
@@ -72,12 +83,12 @@ def tokenize(text: str) -> list[str]:
         if _ARABIC_LETTER.search(word):
             if folded in ARABIC_STOPWORDS or len(folded) < 2:
                 continue
-            # The stemmer strips a final ta marbuta but not the ha that people often type for it, so the
-            # stem of the word as written and the stem of its folded form are both indexed.
+            # Snowball's Arabic stemmer is inconsistent: it strips a final ta marbuta but not the ha people
+            # often type for it, and it stems "محادثات" and "للمحادثات" differently. Each word is therefore
+            # indexed under the stems of its written form, its folded form and its prefix-stripped form.
             stemmer = _stemmer("arabic")
-            tokens.extend(dict.fromkeys(
-                (stemmer.stemWord(word).translate(_FOLD), stemmer.stemWord(folded).translate(_FOLD))
-            ))
+            forms = (word, folded, _strip_prefix(folded))
+            tokens.extend(dict.fromkeys(stemmer.stemWord(f).translate(_FOLD) for f in forms))
         elif word.isdigit():
             tokens.append(folded)
         elif word not in ENGLISH_STOPWORDS and len(word) > 1:

@@ -1,0 +1,117 @@
+"""End-to-end answers in extractive mode with the real model and a real embedded Chroma store."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Answer, InvalidQuestion, Message
+
+SECURITY = "لدواع أمنية"
+GUARANTORS = "تركيا وروسيا وإيران"
+
+
+def cited_passage_texts(answer: Answer) -> list[str]:
+    return [c.text for c in answer.citations]
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "prefix"),
+    [
+        ("Why was the visit not announced in advance?", "en", "According to the article [1]"),
+        ("لماذا لم يعلن عن الزيارة مسبقا؟", "ar", "بحسب المقال [1]"),
+    ],
+)
+def test_flagship_unannounced_visit(assistant, question, language, prefix):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive"
+    assert answer.language == language
+    assert answer.answer.startswith(prefix)
+    assert SECURITY in answer.answer
+    assert any(SECURITY in text for text in cited_passage_texts(answer))
+    # The supporting span is the article's own words, at the offsets it claims.
+    article = assistant.article(answer.citations[0].article_id)
+    first = answer.citations[0]
+    assert article.text[first.span.start:first.span.end] == first.quote
+    assert first.quote in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who are the guarantor states of the Astana talks?", "من هي الدول الضامنة لمحادثات أستانا؟",
+     "ما هي الدول الضامنه لمحادثات استانا"],
+)
+def test_flagship_astana_guarantors(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive"
+    assert GUARANTORS in answer.answer
+    assert any(GUARANTORS in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "phrase"),
+    [("What is the population of Sochi?", "en", "The article does not answer"),
+     ("كم عدد سكان سوتشي؟", "ar", "لا يجيب المقال"),
+     ("Who won the football world cup?", "en", "The article does not answer")],
+)
+def test_question_not_in_article(assistant, question, language, phrase):
+    answer = assistant.ask(question)
+    assert answer.mode == "not_found"
+    assert answer.language == language
+    assert phrase in answer.answer
+    assert 1 <= len(answer.citations) <= 2  # the closest passages are offered
+
+
+def test_follow_up_uses_history(assistant):
+    history = [Message(role="user", content="Who are the guarantor states of the Astana talks?"),
+               Message(role="assistant", content="Turkey, Russia and Iran.")]
+    answer = assistant.ask("Which round of talks had just ended there?", history)
+    assert answer.mode == "extractive"
+    assert "الجولة التاسعة" in answer.answer
+    assert "Astana" in answer.search_query
+
+
+def test_stream_yields_chunks_then_the_answer(assistant):
+    items = list(assistant.stream("لماذا لم يعلن عن الزيارة مسبقا؟"))
+    *chunks, final = items
+    assert isinstance(final, Answer)
+    assert len(chunks) > 1 and all(isinstance(c, str) for c in chunks)
+    assert "".join(chunks) == final.answer
+    assert {"embed", "retrieve", "extract", "total"} <= set(final.timings)
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x01\x02"])
+def test_empty_question_is_refused(assistant, question):
+    with pytest.raises(InvalidQuestion, match="empty"):
+        assistant.ask(question)
+
+
+def test_huge_question_is_refused_naming_the_limit(assistant):
+    with pytest.raises(InvalidQuestion, match=f"limit is {assistant.settings.max_question_chars}"):
+        assistant.ask("لماذا " * 20_000)  # ~120 kB
+
+
+def test_control_characters_are_removed_not_fatal(assistant):
+    answer = assistant.ask("لماذا\x00 لم يعلن\u202e عن الزيارة\x07 مسبقا؟")
+    assert answer.question == "لماذا لم يعلن عن الزيارة مسبقا؟"
+    assert SECURITY in answer.answer
+
+
+def test_language_can_be_forced(assistant):
+    answer = assistant.ask("Astana guarantors?", language="ar")
+    assert answer.language == "ar"
+    assert answer.answer.startswith("بحسب المقال")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [("Why was the visit secret?", "لم يعلن عنه مسبقا لدواع أمنية", True),
+     ("لماذا لم يعلن عن الزيارة؟", "لم يعلن عنه مسبقا لدواع أمنية", True),
+     ("When did Russia intervene?", "منذ تدخلها في الأزمة السورية في سبتمبر/ايلول 2015", True),
+     ("كم عدد السفن؟", "نحو 102 سفينة", True),
+     ("Who are the guarantors?", "تركيا وروسيا وإيران", False),
+     ("Why was the visit secret?", "التقى الرئيسان في سوتشي", False)],
+)
+def test_answer_type_cues(question, sentence, expected):
+    from assistant.extractive import answer_type_bonus
+
+    assert (answer_type_bonus(question, sentence) > 0) is expected

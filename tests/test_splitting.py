@@ -1,0 +1,62 @@
+"""Splitting the article into passages and sentences with exact offsets."""
+
+from assistant.loading import article_from_text, load_article
+from assistant.splitting import split_article, split_sentences
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def test_default_article_roles_and_offsets(article_path):
+    article = load_article(article_path)
+    assert article.id == "assad-putin-sochi"
+    assert article.title == "الأسد يلتقي بوتين في سوتشي في زيارة غير معلنة"
+    assert article.language == "ar"
+    passages = split_article(article, max_tokens=200, count_tokens=words)
+    roles = [p.role for p in passages]
+    assert roles[:7] == ["headline", "lede", "subheadline", "subheadline", "subheadline", "subheadline", "body"]
+    assert set(roles[6:]) == {"body"}
+    for p in passages:
+        assert article.text[p.span.start:p.span.end] == p.text
+    assert [p.id for p in passages] == [f"assad-putin-sochi#p{i}" for i in range(len(passages))]
+
+
+def test_passages_are_bounded_in_tokens_and_cover_the_paragraph():
+    text = "العنوان\n\n" + " ".join(f"جملة رقم {i} عن المحادثات في سوتشي." for i in range(40))
+    article = article_from_text(text, source="t.txt", article_id="t")
+    passages = split_article(article, max_tokens=30, count_tokens=words)
+    body = [p for p in passages if p.role != "headline"]
+    assert len(body) > 1
+    assert all(words(p.text) <= 30 for p in body)
+    # Consecutive passages leave only whitespace between them: nothing is lost.
+    for a, b in zip(body, body[1:], strict=False):
+        assert article.text[a.span.end:b.span.start].strip() == ""
+
+
+def test_sentences_split_on_arabic_punctuation_and_keep_clauses():
+    text = ("عنوان\n\nهل انتهت الجولة؟ نعم انتهت الجولة التاسعة؛ وقال المتحدث إن اللقاء كان وديا جدا، "
+            "وإن الطرفين ناقشا صفقة الصواريخ بالتفصيل الكامل.")
+    article = article_from_text(text, source="t.txt", article_id="t")
+    body = split_article(article, max_tokens=200, count_tokens=words)[1]
+    units = split_sentences(article, body)
+    texts = [u.text for u in units]
+    assert texts[0] == "هل انتهت الجولة؟"
+    assert texts[1] == "نعم انتهت الجولة التاسعة؛"
+    assert "وقال المتحدث إن اللقاء كان وديا جدا" in texts  # a clause, without its comma
+    for u in units:
+        assert article.text[u.span.start:u.span.end] == u.text
+
+
+def test_markdown_and_html_articles_load_as_text(tmp_path):
+    md = tmp_path / "news.md"
+    md.write_text("# عنوان الخبر\n\nفقرة **مهمة** عن [سوتشي](http://x).\n", encoding="utf-8")
+    article = load_article(md)
+    assert article.title == "عنوان الخبر"
+    assert "فقرة مهمة عن سوتشي." in article.text
+    html = tmp_path / "news.html"
+    html.write_text("<html><head><script>x()</script></head><body><h1>Title</h1><p>One &amp; two.</p>"
+                    "</body></html>", encoding="utf-8")
+    article = load_article(html)
+    assert article.text == "Title\n\nOne & two."
+    assert article.language == "en"

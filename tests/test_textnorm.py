@@ -1,0 +1,64 @@
+"""Arabic normalisation, tokenising and language detection."""
+
+import pytest
+
+from assistant.textnorm import clean_question, detect_language, fold_for_match, normalize_arabic, tokenize
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("أستانا", "استانا"),  # hamza above alef
+        ("إيران", "ايران"),  # hamza below alef
+        ("آسيا", "اسيا"),  # madda
+        ("مؤتمر", "موتمر"),  # hamza on waw
+        ("رئيس", "رييس"),  # hamza on ya
+        ("إلى", "الي"),  # alef maqsura
+        ("العاصمة", "العاصمه"),  # ta marbuta
+        ("مُحَادَثَاتٌ", "محادثات"),  # diacritics
+        ("روســـيا", "روسيا"),  # tatweel
+        ("عام ٢٠١٥", "عام 2015"),  # Arabic-Indic digits
+    ],
+)
+def test_normalize_arabic_folds_spelling_variants(raw, expected):
+    assert normalize_arabic(raw) == expected
+
+
+def test_spelling_variants_share_tokens():
+    assert set(tokenize("أستانا")) & set(tokenize("استانا"))
+    assert set(tokenize("الدول الضامنة")) & set(tokenize("الدول الضامنه"))
+    # The article and attached prepositions do not hide the word.
+    assert set(tokenize("محادثات")) & set(tokenize("للمحادثات"))
+
+
+def test_tokenize_drops_stop_words_and_stems_english():
+    assert tokenize("Who are the guarantor states of the Astana talks?") == ["guarantor", "state", "astana",
+                                                                            "talk"]
+    assert "في" not in tokenize("في سوتشي")
+
+
+def test_fold_for_match_ignores_case_space_and_hamza():
+    assert fold_for_match("  تركيا   وروسيا\nوإيران ") == fold_for_match("تركيا وروسيا وايران")
+    assert fold_for_match("Astana") == "astana"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("لماذا لم يعلن عن الزيارة مسبقا؟", "ar"),
+        ("Why was the visit not announced in advance?", "en"),
+        ("ما هي صواريخ S-300؟", "ar"),  # Arabic with a Latin name stays Arabic
+        ("What does لدواع أمنية mean in this article?", "en"),
+    ],
+)
+def test_detect_language(text, language):
+    assert detect_language(text) == language
+
+
+def test_detect_language_defaults_without_letters():
+    assert detect_language("2015 ?!", default="ar") == "ar"
+
+
+def test_clean_question_removes_control_and_bidi_characters():
+    assert clean_question("من\x00 هي\u202e الدول\t\tالضامنة؟\x07") == "من هي الدول الضامنة؟"
+    assert clean_question("\x00\x01 \n") == ""
