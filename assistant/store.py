@@ -7,6 +7,7 @@ any process attached to the same store (a Chroma server, say) can show an articl
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from urllib.parse import urlparse
@@ -80,10 +81,9 @@ class PassageStore:
     def drop(self) -> None:
         """Delete all three collections (used when the embedding model or layout changed)."""
         for suffix in ("", "__sentences", "__articles"):
-            try:
+            # Chroma raises NotFoundError or ValueError for a missing collection, depending on the backend.
+            with contextlib.suppress(Exception):
                 self.client.delete_collection(self.name + suffix)
-            except Exception:  # Chroma raises NotFoundError or ValueError depending on the backend
-                pass
 
     # -- ingest -------------------------------------------------------------------------------------
     def ingest(self, articles: list[Article]) -> IngestReport:

