@@ -1,0 +1,130 @@
+"""The chat page's words in Arabic and English: labels, buttons, answer modes, messages.
+
+The page chrome follows the language the reader picks; answers keep the language of their question.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+UiLanguage = Literal["ar", "en"]
+
+#: Example questions shown under the input, in both languages (each is asked in its own language).
+EXAMPLES: list[str] = [
+    "لماذا لم يعلن عن الزيارة مسبقا؟",
+    "Why was the visit not announced in advance?",
+    "ما هي الدول الضامنة لمحادثات أستانا؟",
+    "Who are the guarantor states of the Astana talks?",
+    "أين التقى الأسد وبوتين؟",
+    "How many warships does Moscow plan to deploy?",
+]
+
+STRINGS: dict[UiLanguage, dict[str, str]] = {
+    "ar": {
+        "app_name": "خبر",
+        "tagline": "اسأل عن المقال بالعربية أو بالإنجليزية، وانقر على رقم المصدر لترى موضعه في النص.",
+        "article": "المقال",
+        "language": "لغة الواجهة",
+        "chat_label": "المحادثة",
+        "chat_placeholder": "اطرح سؤالاً عن المقال، أو اختر أحد الأمثلة أدناه.",
+        "question_label": "سؤالك",
+        "question_placeholder": "مثلاً: لماذا لم يعلن عن الزيارة مسبقا؟",
+        "send": "إرسال",
+        "new_conversation": "محادثة جديدة",
+        "examples": "أمثلة",
+        "sources": "المصادر",
+        "sources_empty": "ستظهر هنا المقاطع التي يستشهد بها الجواب، مع تظليل الكلمات الداعمة. "
+                         "انقر على رقم مثل [1] في الجواب لفتح مصدره.",
+        "sources_for": "مصادر الجواب عن:",
+        "passage_place": "المقطع {index} من {total}",
+        "passage_place_unknown": "المقطع {index}",
+        "show_in_article": "أظهره في المقال",
+        "read_article": "اقرأ المقال كاملاً",
+        "read_article_marked": "اقرأ المقال كاملاً (المقاطع المستشهد بها مظللة)",
+        "no_citations": "لم يستشهد هذا الجواب بأي مقطع.",
+        "role_headline": "العنوان",
+        "role_lede": "المقدمة",
+        "role_subheadline": "عنوان فرعي",
+        "role_body": "متن المقال",
+        "mode_extractive": "منقول من كلمات المقال",
+        "mode_generative": "صياغة مولَّدة ومتحقَّق منها",
+        "mode_fallback": "منقول من المقال (تعذّر التحقق من الصياغة المولَّدة)",
+        "mode_not_found": "غير موجود في المقال",
+        "details": "التفاصيل والتوقيت",
+        "timing_total": "المجموع",
+        "ms": "مللي ثانية",
+        "note": "ملاحظة",
+        "search_query": "استعلام البحث",
+        "thinking": "جارٍ البحث في المقال…",
+        "error_prefix": "تعذّر الجواب",
+        "error_generic": "حدث خطأ غير متوقع أثناء إعداد الجواب. حاول مرة أخرى.",
+        "too_long": "السؤال طويل جداً: {length} حرفاً، والحد الأقصى {limit} حرف. اختصره ثم أعد الإرسال.",
+        "feedback_prompt": "شكراً على تقييمك. أضف تعليقاً إن شئت (اختياري):",
+        "feedback_placeholder": "ما الذي كان جيداً أو خاطئاً في هذا الجواب؟",
+        "feedback_send": "إرسال التعليق",
+        "feedback_saved": "حُفظ تعليقك. شكراً!",
+        "feedback_failed": "تعذّر حفظ التقييم.",
+    },
+    "en": {
+        "app_name": "Khabar",
+        "tagline": "Ask about the article in Arabic or English, and click a source number to see where "
+                   "the answer comes from.",
+        "article": "Article",
+        "language": "Page language",
+        "chat_label": "Conversation",
+        "chat_placeholder": "Ask a question about the article, or pick one of the examples below.",
+        "question_label": "Your question",
+        "question_placeholder": "e.g. Why was the visit not announced in advance?",
+        "send": "Send",
+        "new_conversation": "New conversation",
+        "examples": "Examples",
+        "sources": "Sources",
+        "sources_empty": "The passages an answer cites will appear here, with the supporting words "
+                         "highlighted. Click a marker such as [1] in an answer to open its source.",
+        "sources_for": "Sources of the answer to:",
+        "passage_place": "Passage {index} of {total}",
+        "passage_place_unknown": "Passage {index}",
+        "show_in_article": "Show in the article",
+        "read_article": "Read the whole article",
+        "read_article_marked": "Read the whole article (cited passages highlighted)",
+        "no_citations": "This answer cites no passage.",
+        "role_headline": "headline",
+        "role_lede": "lede",
+        "role_subheadline": "sub-headline",
+        "role_body": "body",
+        "mode_extractive": "From the article's words",
+        "mode_generative": "Generated and verified",
+        "mode_fallback": "Quoted from the article (the generated answer could not be verified)",
+        "mode_not_found": "Not in the article",
+        "details": "Details and timings",
+        "timing_total": "total",
+        "ms": "ms",
+        "note": "Note",
+        "search_query": "Search query",
+        "thinking": "Searching the article…",
+        "error_prefix": "No answer",
+        "error_generic": "Something went wrong while preparing the answer. Please try again.",
+        "too_long": "The question is too long: {length} characters; the limit is {limit}. Please shorten it.",
+        "feedback_prompt": "Thanks for rating. Add a comment if you like (optional):",
+        "feedback_placeholder": "What was good or wrong about this answer?",
+        "feedback_send": "Send comment",
+        "feedback_saved": "Your comment was saved. Thank you!",
+        "feedback_failed": "The rating could not be saved.",
+    },
+}
+
+
+def t(language: str, key: str, **values: object) -> str:
+    """The string ``key`` in ``language`` (English if the language is unknown), with ``values`` filled in."""
+    table = STRINGS.get(language if language in STRINGS else "en")  # type: ignore[call-overload]
+    text = table[key]
+    return text.format(**values) if values else text
+
+
+def ui_language(value: object, default: UiLanguage = "en") -> UiLanguage:
+    """``ar`` or ``en`` from a setting, query parameter or Accept-Language header; ``default`` otherwise."""
+    if isinstance(value, str):
+        head = value.strip().lower()[:2]
+        if head in ("ar", "en"):
+            return head  # type: ignore[return-value]
+    return default

@@ -1,0 +1,287 @@
+"""The chat page in a real browser: Debian's Chromium driven by Playwright, against a real uvicorn server on
+a free loopback port serving ``assistant.server.create_app`` over the session's real assistant.
+
+What is checked is what the browser shows: computed text direction, the highlighted source after a click on
+a citation marker, that typed markup stays text. Screenshots in both page languages go to
+artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.feedback import feedback_store
+from assistant.server import create_app, serve_in_thread
+from assistant.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+#: Answers come from the real embedding model on a shared 2-core machine: waits are generous (they bound a
+#: hang, they do not measure speed).
+ANSWER_WAIT_MS = 180_000
+
+WHY_AR = "لماذا لم يعلن عن الزيارة مسبقا؟"
+WHY_EN = "Why was the visit not announced in advance?"
+GUARANTORS_EN = "Who are the guarantor states of the Astana talks?"
+SECURITY_REASONS = "لدواع أمنية"  # "for security reasons": the article's answer to WHY_AR
+XSS = "<img src=x onerror=alert(1)>"
+XSS_FLAG = '<img src=x onerror="window.__khabarXss=true">'
+
+
+# --- fixtures -----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def base_url(assistant) -> Iterator[str]:
+    """The page and API served for real on 127.0.0.1."""
+    with serve_in_thread(create_app(assistant)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium (Playwright's own browser download does not work here)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A fresh browser context (own session, own conversation) with the page loaded in English chrome."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.dialogs = []  # any alert() would land here
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    open_page(page, base_url)
+    yield page
+    context.close()
+
+
+def open_page(page, base_url: str, lang: str | None = None) -> None:
+    """Load the page and wait until its chrome is in place (the load event has set the language)."""
+    page.goto(base_url + "/" + (f"?lang={lang}" if lang else ""))
+    page.wait_for_selector("#khabar-question textarea")
+    expected = "rtl" if lang == "ar" else "ltr"
+    page.wait_for_function(f"document.documentElement.dir === '{expected}'")
+    send = "إرسال" if lang == "ar" else "Send"  # the labels are switched by a separate event
+    page.wait_for_function(f"document.querySelector('#khabar-send').innerText.trim() === '{send}'")
+
+
+def answers(page):
+    """The finished answers in the chat (a finished answer has its mode line)."""
+    return page.locator("#khabar-chat .khabar-answer")
+
+
+def ask(page, question: str) -> None:
+    """Type ``question``, send it, and wait for its finished answer."""
+    before = page.locator("#khabar-chat .khabar-meta").count()
+    page.fill("#khabar-question textarea", question)
+    page.click("#khabar-send")
+    wait_for_answers(page, before + 1)
+
+
+def wait_for_answers(page, count: int, errors: int = 0) -> None:
+    """Wait until ``count`` answers are finished; an error message beyond the ``errors`` expected fails."""
+    page.wait_for_function(
+        "([n, e]) => document.querySelectorAll('#khabar-chat .khabar-meta').length >= n"
+        " || document.querySelectorAll('#khabar-chat .khabar-error').length > e",
+        arg=[count, errors], timeout=ANSWER_WAIT_MS)
+    shown = page.locator("#khabar-chat .khabar-error")
+    assert shown.count() == errors, shown.last.inner_text()
+
+
+def direction(locator) -> str:
+    """The direction the browser computed for an element (what it lays the text out with)."""
+    return locator.evaluate("el => getComputedStyle(el).direction")
+
+
+def open_cited_source(page, answer, text: str):
+    """Click the answer's markers until the sources panel shows ``text`` in the active passage's highlight."""
+    markers = answer.locator("a.khabar-cite")
+    assert markers.count() >= 1, "the answer has no clickable citation"
+    for i in range(markers.count()):
+        marker = markers.nth(i)
+        marker.click()
+        target = marker.get_attribute("href").lstrip("#")
+        active = page.locator(f".khabar-sources #{target}.khabar-active")
+        active.wait_for()
+        mark = active.locator("mark")
+        if text in mark.inner_text():
+            return active
+    raise AssertionError(f"no citation of the answer highlights {text!r}")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+# --- tests --------------------------------------------------------------------------------------------------
+def test_arabic_question_gets_a_right_to_left_answer_whose_citation_opens_the_highlighted_passage(page):
+    ask(page, WHY_AR)
+    answer = answers(page).last
+    assert direction(answer) == "rtl"
+    assert direction(page.locator("#khabar-chat .khabar-user").last) == "rtl"
+    assert SECURITY_REASONS in answer.inner_text()
+    assert answer.locator("a.khabar-cite").count() >= 1
+
+    source = open_cited_source(page, answer, SECURITY_REASONS)
+    mark = source.locator("mark")
+    assert mark.is_visible()
+    # Highlighted means painted: the mark has a background the reader sees.
+    background = mark.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    # The passage is laid out right to left and its place in the article is named.
+    assert direction(source.locator("blockquote")) == "rtl"
+    assert "Passage" in source.locator(".khabar-source-place").inner_text()
+
+    # "Show in the article" opens the whole article, right to left, at the cited span.
+    source.locator("a.khabar-goto").click()
+    article_mark = page.locator(".khabar-article-text mark.khabar-active")
+    article_mark.wait_for()
+    assert SECURITY_REASONS in article_mark.inner_text()
+    assert direction(page.locator(".khabar-article-text")) == "rtl"
+    assert page.locator(".khabar-article-text").inner_text().startswith("الأسد يلتقي بوتين")
+
+
+def test_english_question_gets_a_left_to_right_answer_with_mode_and_timings(page):
+    ask(page, WHY_EN)
+    answer = answers(page).last
+    assert direction(answer) == "ltr"
+    assert direction(page.locator("#khabar-chat .khabar-user").last) == "ltr"
+    assert answer.locator("a.khabar-cite").count() >= 1
+    # The quoted Arabic inside the English answer keeps its own direction.
+    quote = answer.locator(".khabar-quote").first
+    assert direction(quote) == "rtl"
+    meta = page.locator("#khabar-chat .khabar-meta").last
+    assert meta.locator(".khabar-mode").inner_text() == "From the article's words"
+    timings = meta.locator("details.khabar-timings")
+    assert not timings.locator(".khabar-timings-row").is_visible()  # on demand only
+    timings.locator("summary").click()
+    assert "total" in timings.locator(".khabar-timings-row").inner_text()
+
+
+def test_example_follow_up_and_new_conversation(page):
+    page.locator("#khabar-examples button", has_text=GUARANTORS_EN).click()
+    wait_for_answers(page, 1)
+    assert page.locator("#khabar-chat .khabar-user").last.inner_text() == GUARANTORS_EN
+    assert "تركيا وروسيا وإيران" in answers(page).last.inner_text()  # Turkey, Russia and Iran
+
+    # A follow-up is searched together with the conversation's previous question.
+    ask(page, "And who was the UN mediator there?")
+    details = page.locator("#khabar-chat details.khabar-timings").last
+    details.locator("summary").click()
+    assert GUARANTORS_EN in details.inner_text()
+    assert "دي ميستورا" in answers(page).last.inner_text()  # de Mistura
+    # The panel shows the latest answer's sources; a marker of the first answer brings back its own.
+    first = open_cited_source(page, answers(page).first, "تركيا وروسيا وإيران")
+    assert first.get_attribute("id").startswith("khabar-src-0-")
+
+    page.click("#khabar-new")
+    page.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
+    assert page.locator(".khabar-sources .khabar-source").count() == 0
+    # The new conversation has no history: the next question is searched alone.
+    ask(page, WHY_EN)
+    details = page.locator("#khabar-chat details.khabar-timings").last
+    details.locator("summary").click()
+    assert GUARANTORS_EN not in details.inner_text()
+    assert page.locator("#khabar-chat .khabar-user").count() == 1
+
+
+def test_typed_markup_is_shown_as_text_and_never_runs(page):
+    page.evaluate("window.__khabarXss = false")
+    ask(page, XSS)
+    ask(page, XSS_FLAG)
+    users = page.locator("#khabar-chat .khabar-user")
+    assert users.nth(0).inner_text() == XSS
+    assert users.nth(1).inner_text() == XSS_FLAG
+    assert page.locator("#khabar-chat .khabar-user img, .khabar-sources img").count() == 0
+    assert XSS_FLAG in page.locator(".khabar-sources-for").inner_text()
+    assert page.evaluate("window.__khabarXss") is False
+    assert page.dialogs == []
+
+
+def test_too_long_question_is_refused_naming_the_limit_and_an_empty_one_is_ignored(page, assistant):
+    limit = assistant.settings.max_question_chars
+    page.fill("#khabar-question textarea", "س" * (limit + 1))
+    page.click("#khabar-send")
+    error = page.locator("#khabar-chat .khabar-error")
+    error.wait_for()
+    assert str(limit) in error.inner_text()
+    assert "Traceback" not in page.locator("#khabar-chat").inner_text()
+
+    page.fill("#khabar-question textarea", "   ")
+    page.press("#khabar-question textarea", "Enter")
+    # Then a question the other way in (an example): answered after the empty one was handled.
+    page.locator("#khabar-examples button", has_text=WHY_EN).click()
+    wait_for_answers(page, 1, errors=1)
+    # The refused question, its refusal, the example and its answer: the empty question left no trace.
+    assert page.locator("#khabar-chat .khabar-msg").count() == 4
+    assert page.locator("#khabar-chat .khabar-error").count() == 1
+
+
+def test_thumbs_up_with_a_comment_is_stored_for_evaluators(page, assistant):
+    ask(page, WHY_AR)
+    page.locator("#khabar-chat button[aria-label='Like']").last.click()
+    comment = page.locator("#khabar-feedback-comment textarea")
+    comment.wait_for()
+    comment.fill("جواب دقيق")
+    page.click("#khabar-feedback-send")
+    page.wait_for_function("document.querySelector('#khabar-status').innerText.includes('saved')")
+
+    stored = feedback_store(assistant.settings.runtime_dir).records()
+    records = [r for r in stored if r.comment == "جواب دقيق"]
+    assert len(records) == 1
+    record = records[0]
+    assert record.rating == "up" and record.question == WHY_AR
+    assert SECURITY_REASONS in record.answer
+    assert record.citations and record.citations[0].article_id == "assad-putin-sochi"
+
+
+def test_page_language_switch_and_screenshots(page, base_url):
+    ask(page, WHY_AR)
+    open_cited_source(page, answers(page).last, SECURITY_REASONS)
+    assert page.inner_text("#khabar-send") == "Send"
+    english = screenshot(page, "chat-en.png")
+
+    page.locator("#khabar-lang label", has_text="العربية").click()
+    page.wait_for_function("document.documentElement.dir === 'rtl'")
+    page.wait_for_function("document.querySelector('#khabar-send').innerText.trim() === 'إرسال'")
+    assert page.locator("#khabar-chat .khabar-mode").last.inner_text() == "منقول من كلمات المقال"
+    assert direction(page.locator(".khabar-sources")) == "rtl"
+    assert direction(answers(page).last) == "rtl"
+    source = open_cited_source(page, answers(page).last, SECURITY_REASONS)
+    assert source.locator("a.khabar-goto").inner_text() == "أظهره في المقال"
+    arabic = screenshot(page, "chat-ar.png")
+    source.locator("a.khabar-goto").click()
+    page.locator(".khabar-article-text mark.khabar-active").wait_for()
+    screenshot(page, "chat-ar-article.png")
+
+    # ?lang=ar opens the page in Arabic directly.
+    open_page(page, base_url, lang="ar")
+    assert page.inner_text("#khabar-new").strip() == "محادثة جديدة"
+    assert english.exists() and arabic.exists()
+
+
+
+def test_messages_are_labelled_for_screen_readers_with_their_text(page):
+    ask(page, WHY_AR)
+    labels = page.eval_on_selector_all("#khabar-chat [aria-label*='message']",
+                                       "els => els.map(e => e.getAttribute('aria-label'))")
+    assert any(WHY_AR in label for label in labels)
+    assert not any("<div" in label or "khabar-" in label for label in labels)

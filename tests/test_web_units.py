@@ -1,0 +1,176 @@
+"""The chat page's pieces without a browser: HTML rendering (escaping, markers, directions, highlights), the
+feedback store, the UI strings, and the chat handler over the real assistant."""
+
+from __future__ import annotations
+
+import re
+
+import gradio as gr
+import pytest
+
+from assistant.feedback import FeedbackStore
+from assistant.schemas import Answer, Article, Citation, Span
+from assistant.web import ChatPage, Conversation, Turn, chat_messages
+from assistant.web_render import (
+    PanelData,
+    esc,
+    render_answer,
+    render_error,
+    render_partial,
+    render_sources,
+    render_user,
+)
+from assistant.web_strings import STRINGS, t, ui_language
+
+TEXT = "العنوان\n\nقال المتحدث إن اللقاء لم يعلن عنه لدواع أمنية على ما يبدو. وأضاف أن الزيارة قصيرة."
+QUOTE = "لم يعلن عنه لدواع أمنية"
+
+
+def citation(n: int, quote: str = QUOTE, text: str = TEXT) -> Citation:
+    passage_start = text.index("قال")
+    start = text.index(quote)
+    return Citation(n=n, passage_id=f"a#p{n}", article_id="a", text=text[passage_start:],
+                    span=Span(start=start, end=start + len(quote)), quote=quote,
+                    passage_span=Span(start=passage_start, end=len(text)), score=0.5)
+
+
+def answer(text: str, language: str = "ar", citations: list[Citation] | None = None, **extra) -> Answer:
+    return Answer(question="لماذا؟", answer=text, language=language, mode="extractive",
+                  citations=citations if citations is not None else [citation(1)],
+                  timings={"embed": 12.3, "total": 20.0}, **extra)
+
+
+ARTICLE = Article(id="a", title="العنوان", language="ar", text=TEXT, source="a.txt", sha256="0")
+
+
+def test_user_text_is_escaped_and_laid_out_in_its_own_direction():
+    html = render_user("<img src=x onerror=alert(1)>")
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'dir="ltr"' in html
+    assert 'dir="rtl"' in render_user("لماذا لم يعلن عن الزيارة؟")
+    assert "\n" not in render_user("سطر\n\nسطر")  # a blank line would end the HTML block in Markdown
+
+
+def test_answer_markers_link_to_their_sources_only_when_cited():
+    html = render_answer(answer("بحسب المقال [1] و[7]: «نص»"), turn=3, ui="ar")
+    assert '<a class="khabar-cite" href="#khabar-src-3-1"' in html
+    assert 'href="#khabar-src-3-7"' not in html and '<span class="khabar-cite-pending">[7]</span>' in html
+    assert html.startswith('<div class="khabar-msg khabar-answer" dir="rtl" lang="ar"')
+    assert t("ar", "mode_extractive") in html and "<details" in html and "12 " in html
+    assert "\n" not in html
+
+
+def test_a_long_quote_in_the_other_direction_is_its_own_block():
+    quote = "ويأتي اللقاء الذي لم يعلن عنه مسبقا لدواع أمنية على ما يبدو بعد يوم من انتهاء الجولة التاسعة"
+    html = render_answer(answer(f"According to the article [1]: «{quote}»", language="en"), 0, "en")
+    assert 'dir="ltr" lang="en"' in html
+    assert re.search(r'<bdi class="khabar-quote khabar-quote-block" dir="rtl" lang="ar">«ويأتي', html)
+    # Short quotes stay inline.
+    assert 'class="khabar-quote" dir="rtl"' in render_answer(answer("It says «نعم» [1]", "en"), 0, "en")
+
+
+def test_streaming_and_error_messages():
+    assert "khabar-cite-pending" in render_partial("بحسب المقال [1]", "ar")
+    assert "<a " not in render_partial("بحسب المقال [1]", "ar")
+    error = render_error("the limit is <2000>", "en")
+    assert "&lt;2000&gt;" in error and 'role="alert"' in error
+
+
+def test_sources_panel_highlights_the_supporting_span_and_the_article():
+    data = PanelData(turn=2, answer=answer("[1]"), articles=[ARTICLE], active=1)
+    html = render_sources(data, "en")
+    assert '<li id="khabar-src-2-1" class="khabar-source khabar-active"' in html
+    assert f"<mark>{QUOTE}</mark>" in html
+    assert f'<mark id="khabar-art-2-1" data-n="1">{QUOTE}</mark>' in html
+    assert '<article class="khabar-article-text" dir="rtl" lang="ar"' in html
+    assert "Passage 2" in html  # from the passage id, when the passage is not among the retrieved
+
+
+def test_overlapping_citations_each_keep_an_anchor_in_the_article():
+    inner = "لدواع أمنية"
+    data = PanelData(turn=0, answer=answer("[1] [2]", citations=[citation(1), citation(2, inner)]),
+                     articles=[ARTICLE])
+    html = render_sources(data, "ar")
+    assert 'id="khabar-art-0-1"' in html and 'id="khabar-art-0-2"' in html
+    assert html.count("<mark id=") == 1  # one merged mark in the article
+
+
+def test_article_text_and_quotes_are_escaped():
+    text = "<script>alert(1)</script> قال ${x} {{y}}"
+    art = Article(id="b", title="<b>t</b>", language="ar", text=text, source="b.txt", sha256="0")
+    html = render_sources(PanelData(articles=[art]), "ar")
+    assert "<script>" not in html and "<b>t</b>" not in html
+    assert "${" not in html and "{{" not in html  # gr.HTML reads its value as a template
+    assert esc("`$") == "&#96;&#36;"
+
+
+def test_every_string_exists_in_both_languages():
+    assert STRINGS["ar"].keys() == STRINGS["en"].keys()
+    assert ui_language("ar-EG,ar;q=0.9") == "ar" and ui_language("fr") == "en" and ui_language(None) == "en"
+
+
+def test_feedback_store_keeps_one_rating_per_answer_with_its_comment(tmp_path):
+    store = FeedbackStore(tmp_path / "runtime" / "feedback.sqlite3")
+    assert store.records() == []
+    the_answer = answer("بحسب المقال [1]")
+    row = store.rate("conv1", 0, "down", the_answer)
+    assert store.rate("conv1", 0, "up", the_answer) == row  # rating again replaces
+    assert store.comment(row, "  دقيق  ") is True
+    assert store.comment(row, "   ") is False and store.comment(row + 99, "x") is False
+    store.rate("conv1", 1, None, the_answer)
+    records = store.records()
+    assert [(r.turn, r.rating, r.comment) for r in records] == [(0, "up", "دقيق"), (1, None, None)]
+    assert records[0].citations[0].quote == QUOTE and records[0].question == "لماذا؟"
+
+
+# --- the chat handler over the real assistant ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def chat_page(assistant, tmp_path_factory):
+    return ChatPage(assistant, feedback=FeedbackStore(tmp_path_factory.mktemp("fb") / "f.sqlite3"))
+
+
+def test_an_empty_question_changes_nothing(chat_page):
+    updates = list(chat_page.respond("  \n ", Conversation(), "en"))
+    assert len(updates) == 1 and all(isinstance(u, type(gr.skip())) for u in updates[0])
+
+
+def test_a_too_long_question_is_refused_in_the_chat(chat_page, assistant):
+    limit = assistant.settings.max_question_chars
+    conv = Conversation()
+    *_, (_, chat, _, conv) = chat_page.respond("س" * (limit + 5), conv, "ar")
+    assert conv.turns[0].error and str(limit) in conv.turns[0].error
+    assert "khabar-error" in chat[-1]["content"] and len(chat) == 2
+
+
+def test_answers_stream_and_follow_ups_carry_the_history(chat_page):
+    conv = Conversation()
+    updates = list(chat_page.respond("لماذا لم يعلن عن الزيارة مسبقا؟", conv, "ar"))
+    assert len(updates) >= 3  # the question shown, streamed pieces, the final answer
+    assert updates[0][0] == ""  # the question box is emptied once the question is in the chat
+    _, chat, panel, conv = updates[-1]
+    assert "لدواع أمنية" in conv.turns[0].answer.answer and "khabar-source" in panel
+    assert conv.history()[0].content == "لماذا لم يعلن عن الزيارة مسبقا؟"
+    *_, (_, chat, _, conv) = chat_page.respond("ومن كان الوسيط؟", conv, "ar")
+    assert conv.turns[1].answer.search_query.startswith("لماذا لم يعلن")
+    assert len(chat) == 4 and chat_messages(conv, "en")[3]["content"].count("khabar-cite") >= 1
+
+
+def test_a_failing_assistant_gives_a_short_message_not_a_trace(chat_page, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("/secret/path.py line 3")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(chat_page.assistant, "stream", broken)
+    *_, (_, chat, _, conv) = chat_page.respond("Why?", Conversation(), "en")
+    assert conv.turns[0].error == t("en", "error_generic")
+    assert "secret" not in chat[-1]["content"]
+
+
+def test_rating_and_comment_handlers(chat_page):
+    conv = Conversation(turns=[Turn(question="q", answer=answer("بحسب المقال [1]"))])
+    liked = gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True})
+    conv, row, status = chat_page.rate(liked, conv, "en")
+    assert conv.feedback_id is not None and row.visible is True
+    _, row, status = chat_page.add_comment("good", conv, "en")
+    assert status == t("en", "feedback_saved")
+    assert chat_page.feedback.records()[-1].comment == "good"
