@@ -1,24 +1,90 @@
-"""Serving: the chat page and the HTTP API in one process, on one port."""
+"""Serving: the chat page and the HTTP API in one process, on one port; or the API alone for bots.
+
+* ``python app.py`` (or :func:`main`): page at ``/``, API under ``/api/v1`` and ``/v1``, docs at ``/docs``.
+* ``uvicorn --factory assistant.server:api_only_app``: the API alone (bot-only deployments).
+* ``uvicorn --factory assistant.server:full_app``: page and API, under uvicorn's own options.
+"""
 
 from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from .api import create_api
+from .api.security import RequestIdFilter
 from .facade import Assistant
 from .settings import Settings, get_settings
 from .web import build_page
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
-def create_app(assistant: Assistant) -> FastAPI:
-    """The ASGI app: the page at ``/``."""
-    app = FastAPI(title="Khabar")
+
+def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAPI:
+    """The ASGI app: the HTTP API (``/api/v1``, ``/v1``, ``/docs``) and the chat page at ``/``."""
+    app = create_api(assistant, close_assistant=close_assistant)
+    # Mounted last: the API's routes are matched first, the page takes every other path.
     return gr.mount_gradio_app(app, build_page(assistant), path="/")
 
 
-def main(settings: Settings | None = None) -> None:
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr with each record's request id (``-`` outside requests)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def api_only_app() -> FastAPI:
+    """Factory for ``uvicorn --factory``: the API alone, over an assistant built from the settings."""
+    configure_logging()
+    return create_api(Assistant(get_settings(), progress=True), close_assistant=True)
+
+
+def full_app() -> FastAPI:
+    """Factory for ``uvicorn --factory``: page and API, over an assistant built from the settings."""
+    configure_logging()
+    return create_app(Assistant(get_settings(), progress=True), close_assistant=True)
+
+
+def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
     """Build the assistant (fetching models and indexing on first run) and serve until interrupted."""
+    configure_logging()
     settings = settings or get_settings()
     assistant = Assistant(settings, progress=True)
-    uvicorn.run(create_app(assistant), host=settings.host, port=settings.port)
+    try:
+        app = create_api(assistant) if api_only else create_app(assistant)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    finally:
+        assistant.close()
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0,
+                    startup_timeout: float = 60.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a background thread; yields the base URL (``port=0``: a free port).
+
+    For tests and benchmarks that need a real server on loopback; the server stops when the block ends.
+    """
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None))
+    thread = threading.Thread(target=server.run, name="khabar-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start on {host}:{port}")
+        time.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -1,0 +1,264 @@
+"""The `/api/v1` routes: ask (JSON and Server-Sent Events), conversations, status and articles."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from ..conversations import ConversationStore
+from ..errors import ArticleError, KhabarError
+from ..facade import Assistant
+from ..schemas import Answer, Message
+from ..settings import Settings
+from .errors import ApiError, error_body, error_responses, khabar_status
+from .schemas import (
+    ASK_STREAM_EVENT,
+    CONVERSATION_ID_PATTERN,
+    ArticleResponse,
+    ArticlesResponse,
+    AskRequest,
+    AskResponse,
+    ConversationResponse,
+    FieldError,
+    HealthResponse,
+    ReadyResponse,
+)
+from .security import Client, KeyChecker, TokenBucketLimiter, rate_limited
+
+log = logging.getLogger("assistant.api")
+
+try:
+    VERSION = version("khabar")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    VERSION = "0.0.0"
+
+
+@dataclass
+class ApiContext:
+    """What the routes need, kept on ``app.state.khabar``."""
+
+    assistant: Assistant
+    settings: Settings
+    conversations: ConversationStore
+    keys: KeyChecker
+    limiter: TokenBucketLimiter
+
+
+def context(request: Request) -> ApiContext:
+    """FastAPI dependency: the API's shared objects."""
+    return request.app.state.khabar
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+Caller = Annotated[Client, Depends(rate_limited)]
+ConversationId = Annotated[str, Path(pattern=CONVERSATION_ID_PATTERN, description="The conversation's id.")]
+
+#: Error answers every guarded route may give.
+GUARDED = (401, 403, 429, 500)
+
+router = APIRouter()
+
+
+class EventStream(JSONResponse):
+    """Documentation marker for routes answering with Server-Sent Events (sse-starlette builds the actual
+    response). Being a JSONResponse makes FastAPI keep the documented per-event schema as it is given
+    instead of merging it into `{"type": "string"}`."""
+
+    media_type = "text/event-stream"
+
+
+# --- asking -------------------------------------------------------------------------------------------------
+@dataclass
+class _Turn:
+    question: str
+    history: list[Message]
+    conversation_id: str | None
+
+
+def check_question(ctx: ApiContext, text: str, field: str = "body.question") -> str:
+    """The cleaned question, or a 422 naming the length limit (or saying what else is wrong)."""
+    limit = ctx.settings.max_question_chars
+    if len(text) > limit:
+        message = f"the question is {len(text)} characters long; the limit is {limit}"
+        raise ApiError(422, "question_too_long", message, limit=limit,
+                       fields=[FieldError(field=field, message=message, type="question_too_long")])
+    return ctx.assistant.validate(text)  # InvalidQuestion (422) if nothing usable is left
+
+
+def _prepare(ctx: ApiContext, body: AskRequest, client: Client) -> _Turn:
+    """Check the question and find the history to answer it with."""
+    question = check_question(ctx, body.question)
+    if body.history is not None:
+        return _Turn(question, list(body.history), None)
+    conversation_id = body.conversation_id or f"c_{uuid.uuid4().hex}"
+    return _Turn(question, ctx.conversations.history(conversation_id, client.owner), conversation_id)
+
+
+def _finish(ctx: ApiContext, turn: _Turn, answer: Answer, client: Client) -> AskResponse:
+    """Store the turn (for server-kept conversations) and shape the answer."""
+    if turn.conversation_id is not None:
+        ctx.conversations.append(turn.conversation_id, [Message(role="user", content=turn.question),
+                                                        Message(role="assistant", content=answer.answer)],
+                                 client.owner)
+    return AskResponse(answer=answer.answer, language=answer.language, mode=answer.mode,
+                       citations=answer.citations, conversation_id=turn.conversation_id,
+                       timings=answer.timings, note=answer.note)
+
+
+@router.post("/ask", response_model=AskResponse, tags=["ask"], summary="Ask a question",
+             responses=error_responses(400, 401, 403, 413, 422, 429, 500, 503, retry_after=True))
+def ask(body: AskRequest, ctx: Ctx, client: Caller) -> AskResponse:
+    """Answer a question about the indexed articles, with numbered citations of the passages used.
+
+    With `conversation_id` the server keeps the turns (send your chat's id); with `history` nothing is stored.
+    """
+    turn = _prepare(ctx, body, client)
+    answer = ctx.assistant.ask(turn.question, turn.history, mode=body.mode, language=body.language)
+    return _finish(ctx, turn, answer, client)
+
+
+_STREAM_DOC = """Server-Sent Events, in this order:
+
+* `delta` (any number): `{"text": "..."}`, the next piece of the answer text;
+* `answer` (once): the final object, exactly as `POST /ask` returns it (`AskResponse`, with citations);
+* `done` (once, last): `{"ok": true}`.
+
+If answering fails after the stream has started, an `error` event carrying an `ErrorResponse` replaces
+`answer`, and `done` has `{"ok": false}`. Closing the connection stops the answer being generated.
+Errors found before the stream starts (bad key, too long, …) are ordinary JSON error answers."""
+
+
+@router.post("/ask/stream", tags=["ask"], summary="Ask a question, streaming the answer",
+             response_class=EventStream,
+             responses={200: {"description": _STREAM_DOC,
+                              "content": {"text/event-stream": {"schema": ASK_STREAM_EVENT}}},
+                        **error_responses(400, 401, 403, 413, 422, 429, 500, 503, retry_after=True,
+                                          by_reference=True)})
+async def ask_stream(body: AskRequest, request: Request, ctx: Ctx, client: Caller) -> EventSourceResponse:
+    """Like `POST /ask`, but the answer arrives as Server-Sent Events while it is produced."""
+    turn = await anyio.to_thread.run_sync(_prepare, ctx, body, client)
+    return EventSourceResponse(_events(request, ctx, body, turn, client), ping=15)
+
+
+_END = object()
+
+
+async def stream_answer(request: Request, chunks: Iterator[str | Answer]) -> AsyncIterator[str | Answer]:
+    """Run a blocking answer stream in worker threads, one chunk at a time, until it ends or the client
+    leaves; then close it, which raises GeneratorExit inside the pipeline and so ends any model request.
+    Use it inside ``contextlib.aclosing`` so that the closing happens as soon as the consumer stops."""
+    try:
+        while True:
+            # Checked between chunks so that a client who left stops the (possibly slow) generation.
+            if await request.is_disconnected():
+                log.info("client disconnected; generation stopped")
+                return
+            item = await anyio.to_thread.run_sync(next, chunks, _END)
+            if item is _END:
+                return
+            yield item
+    finally:
+        chunks.close()
+
+
+async def _events(request: Request, ctx: ApiContext, body: AskRequest, turn: _Turn,
+                  client: Client) -> AsyncIterator[ServerSentEvent]:
+    """The event stream of one answer: deltas, the final object, done (or an error event, then done)."""
+    chunks = ctx.assistant.stream(turn.question, turn.history, mode=body.mode, language=body.language)
+    final: Answer | None = None
+    try:
+        async with aclosing(stream_answer(request, chunks)) as items:
+            async for item in items:
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    yield ServerSentEvent(event="delta", data=json.dumps({"text": item}, ensure_ascii=False))
+        if final is None:
+            return  # the client left: nobody to tell, nothing to store
+        response = await anyio.to_thread.run_sync(_finish, ctx, turn, final, client)
+        yield ServerSentEvent(event="answer", data=response.model_dump_json())
+    except KhabarError as exc:
+        final = None
+        log.info("stream ended with %s (%s)", exc.code, khabar_status(exc))
+        yield ServerSentEvent(event="error", data=json.dumps(error_body(request, exc.code, str(exc)),
+                                                             ensure_ascii=False))
+    except Exception as exc:  # the headers are sent: the error can only travel as an event
+        final = None
+        log.error("unhandled error while streaming", exc_info=exc)
+        yield ServerSentEvent(event="error", data=json.dumps(error_body(
+            request, "internal_error", "internal server error; quote the request id when reporting it")))
+    yield ServerSentEvent(event="done", data=json.dumps({"ok": final is not None}))
+
+
+# --- conversations ------------------------------------------------------------------------------------------
+@router.get("/conversations/{conversation_id}", response_model=ConversationResponse, tags=["conversations"],
+            summary="Read a conversation", responses=error_responses(404, 422, *GUARDED, retry_after=True))
+def get_conversation(conversation_id: ConversationId, ctx: Ctx, client: Caller) -> ConversationResponse:
+    """The turns the server keeps for this conversation (404 if unknown or expired)."""
+    conversation = ctx.conversations.get(conversation_id, client.owner)
+    if conversation is None:
+        raise ApiError(404, "conversation_not_found", f"no conversation with id {conversation_id!r}")
+    return ConversationResponse(conversation_id=conversation.id, created_at=conversation.created_at,
+                                updated_at=conversation.updated_at, expires_at=conversation.expires_at,
+                                messages=conversation.messages)
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204, response_class=Response,
+               tags=["conversations"], summary="Forget a conversation",
+               responses={204: {"description": "Deleted."},
+                          **error_responses(404, 422, *GUARDED, retry_after=True)})
+def delete_conversation(conversation_id: ConversationId, ctx: Ctx, client: Caller) -> Response:
+    """Delete the conversation and its turns (404 if unknown or expired)."""
+    if not ctx.conversations.delete(conversation_id, client.owner):
+        raise ApiError(404, "conversation_not_found", f"no conversation with id {conversation_id!r}")
+    return Response(status_code=204)
+
+
+# --- status and articles ------------------------------------------------------------------------------------
+@router.get("/health", response_model=HealthResponse, tags=["status"], summary="Liveness",
+            responses=error_responses(500))
+def health() -> HealthResponse:
+    """Always `ok` while the process serves requests (no key needed)."""
+    return HealthResponse(version=VERSION)
+
+
+@router.get("/ready", response_model=ReadyResponse, tags=["status"], summary="Readiness",
+            responses={503: {"model": ReadyResponse, "description": "Not ready: nothing is indexed."},
+                       **error_responses(500)})
+def ready(ctx: Ctx) -> JSONResponse:
+    """200 when the embedding model is loaded and passages are indexed, else 503 (no key needed)."""
+    is_ready = ctx.assistant.ready()
+    indexed = ctx.assistant.articles()
+    status = ReadyResponse(ready=is_ready, articles=len(indexed), passages=sum(a.passages for a in indexed))
+    return JSONResponse(status.model_dump(), status_code=200 if is_ready else 503)
+
+
+@router.get("/articles", response_model=ArticlesResponse, tags=["articles"], summary="List indexed articles",
+            responses=error_responses(*GUARDED, retry_after=True))
+def articles(ctx: Ctx, client: Caller) -> ArticlesResponse:
+    """The articles questions are answered from."""
+    return ArticlesResponse(articles=ctx.assistant.articles())
+
+
+@router.get("/articles/{article_id}", response_model=ArticleResponse, tags=["articles"],
+            summary="Read an article", responses=error_responses(404, 422, *GUARDED, retry_after=True))
+def article(article_id: Annotated[str, Path(min_length=1, max_length=200)], ctx: Ctx,
+            client: Caller) -> ArticleResponse:
+    """One article's full text: citation `span`s are character offsets into `text`."""
+    try:
+        found = ctx.assistant.article(article_id)
+    except ArticleError as exc:
+        raise ApiError(404, "article_not_found", str(exc)) from exc
+    return ArticleResponse(id=found.id, title=found.title, language=found.language, source=found.source,
+                           text=found.text)

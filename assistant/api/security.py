@@ -1,0 +1,253 @@
+"""Who is asking and how often: request ids, bearer API keys and a per-client rate limit."""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import hmac
+import logging
+import math
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import ApiError, error_response
+
+log = logging.getLogger("assistant.api")
+
+#: The current request's id, for log records made anywhere while serving it (threads copy the context).
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("khabar_request_id", default="-")
+
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``record.request_id`` so that a log format can show ``%(request_id)s``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class RequestContextMiddleware:
+    """Gives each HTTP request an id (the client's `X-Request-ID` if well-formed, else a new one), returns it
+    in `X-Request-ID`, and logs one line per API request: method, path, status, duration and id. Headers are
+    never logged, so API keys never reach the log."""
+
+    def __init__(self, app: ASGIApp, *, log_prefixes: tuple[str, ...] = ("/api/", "/v1/")) -> None:
+        self.app = app
+        self.log_prefixes = log_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope.get("headers", [])
+        incoming = next((v.decode("latin-1") for k, v in headers if k == b"x-request-id"), "")
+        rid = incoming if _CLIENT_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        token = REQUEST_ID.set(rid)
+        status = 0
+        logged = False
+        start = time.perf_counter()
+        should_log = scope["path"].startswith(self.log_prefixes)
+
+        def log_request() -> None:
+            nonlocal logged
+            if should_log and not logged:
+                logged = True
+                log.info("%s %s -> %s in %.0f ms [request_id=%s]", scope["method"], scope["path"],
+                         status or 500, (time.perf_counter() - start) * 1000, rid)
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                log_request()  # before the last byte leaves, so the line exists once the client has it all
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log_request()
+            REQUEST_ID.reset(token)
+
+
+class BodyLimitMiddleware:
+    """Refuses API request bodies over ``max_bytes`` with a JSON 413 naming the limit, whether the size is
+    declared (Content-Length) or only found while reading (chunked). The body is read here, at most
+    ``max_bytes`` of it, and replayed to the app. (FastAPI's own ``max_body_size`` answers a declared
+    oversize body in plain text, which would break the API's error contract.)"""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 prefixes: tuple[str, ...] = ("/api/", "/v1/")) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left before sending its body
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(Request(scope), 413, "body_too_large",
+                                  f"the request body is larger than the limit of {self.max_bytes} bytes",
+                                  limit=self.max_bytes, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive callable giving ``messages`` first, then whatever the client sends (e.g. disconnect)."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+# --- API keys ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Client:
+    """The caller: ``owner`` scopes conversations, ``bucket`` is the rate-limit key, ``label`` is log-safe."""
+
+    owner: str
+    bucket: str
+    label: str
+
+
+def key_fingerprint(key: str) -> str:
+    """A short, non-reversible name for a key, safe to log and to store."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class KeyChecker:
+    """Bearer-key authentication against the configured keys (none configured: the API is open)."""
+
+    def __init__(self, keys: list[SecretStr]) -> None:
+        self._keys = [k.get_secret_value().encode() for k in keys if k.get_secret_value()]
+
+    @property
+    def enabled(self) -> bool:
+        """True when keys are configured and therefore required."""
+        return bool(self._keys)
+
+    def check(self, presented: str | None, client_host: str) -> Client:
+        """The client for ``presented`` (the bearer token), or :class:`ApiError` 401/403."""
+        if not self.enabled:
+            return Client(owner="", bucket=f"ip:{client_host}", label=f"ip:{client_host}")
+        if not presented:
+            raise ApiError(401, "unauthorized", "an API key is required: send 'Authorization: Bearer <key>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+        candidate = presented.encode()
+        # Compare with every key, without stopping at a match, so timing reveals neither key nor position.
+        matched = False
+        for key in self._keys:
+            matched |= hmac.compare_digest(candidate, key)
+        if not matched:
+            raise ApiError(403, "forbidden", "the API key is not valid")
+        fingerprint = key_fingerprint(presented)
+        return Client(owner=f"key:{fingerprint}", bucket=f"key:{fingerprint}", label=f"key:{fingerprint[:8]}")
+
+
+_bearer = HTTPBearer(auto_error=False, description="One of the keys in KHABAR_API_KEYS (if any are set).")
+
+
+def authenticate(request: Request,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Client:
+    """FastAPI dependency: the calling :class:`Client`, or a 401/403 error."""
+    checker: KeyChecker = request.app.state.khabar.keys
+    host = request.client.host if request.client else "unknown"
+    return checker.check(credentials.credentials if credentials else None, host)
+
+
+# --- rate limit --------------------------------------------------------------------------------------------
+class TokenBucketLimiter:
+    """``per_minute`` requests a minute per bucket key, with bursts of up to ``per_minute``.
+
+    Hand-written (a token bucket is a dozen lines) because no rate-limit library such as ``limits`` is
+    installed and the project's dependencies are fixed; the state is in-process, which suits the one-process
+    server (several workers would each allow the full rate). ``per_minute <= 0`` disables the limit.
+    """
+
+    #: Above this many buckets, full (idle) ones are dropped so that memory stays bounded.
+    MAX_BUCKETS = 10_000
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0  # tokens per second
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float:
+        """Take one token for ``key``: 0 if allowed, else the seconds until a token is available."""
+        if self.per_minute <= 0:
+            return 0.0
+        with self._lock:
+            now = self.clock()
+            tokens, last = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                if len(self._buckets) > self.MAX_BUCKETS:
+                    self._prune(now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    def _prune(self, now: float) -> None:
+        for key, (tokens, last) in list(self._buckets.items()):
+            if tokens + (now - last) * self.rate >= self.capacity:
+                del self._buckets[key]
+
+
+def rate_limited(request: Request, client: Annotated[Client, Depends(authenticate)]) -> Client:
+    """FastAPI dependency: the authenticated client, or 429 with `Retry-After` if it is over its rate."""
+    limiter: TokenBucketLimiter = request.app.state.khabar.limiter
+    wait = limiter.hit(client.bucket)
+    if wait > 0:
+        retry_after = max(1, math.ceil(wait))
+        log.info("rate limit hit by %s; retry after %s s", client.label, retry_after)
+        raise ApiError(429, "rate_limited",
+                       f"too many requests: the limit is {limiter.per_minute} per minute; "
+                       f"retry after {retry_after} s",
+                       limit=limiter.per_minute, headers={"Retry-After": str(retry_after)})
+    return client
