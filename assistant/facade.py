@@ -200,7 +200,8 @@ class Assistant:
             if self._generator is None:
                 from .generative import GenerativeAnswerer
 
-                self._generator = GenerativeAnswerer(self.settings)
+                # The embedder lets verification check English sentences against Arabic passages.
+                self._generator = GenerativeAnswerer(self.settings, embedder=self.embedder)
             return self._generator
 
     def close(self) -> None:

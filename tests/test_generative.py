@@ -1,0 +1,390 @@
+"""Generative mode: prompt wiring, verification of generated answers, the extractive fallback, and the
+local GGUF model served by xllamacpp (``-m slow``).
+
+Fast tests use a fake chat model (the only fake here) behind the real Assistant, embedding model and
+Chroma store; the slow ones run the real Qwen model on this CPU.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+
+from assistant import Assistant, Message
+from assistant.facade import Timer
+from assistant.generative import (
+    UNAVAILABLE_NOTE,
+    Generated,
+    GenerativeAnswerer,
+    arabic_skeleton,
+    is_decline,
+    latin_skeleton,
+    normalise_markers,
+    numbers_in,
+    skeletons_match,
+    split_sentences,
+    verify,
+)
+from assistant.schemas import Passage, ScoredPassage, Span
+from assistant.textnorm import detect_language
+
+SECURITY = "لدواع أمنية"
+EN_FLAGSHIP = "Why was the visit not announced in advance?"
+AR_FLAGSHIP = "لماذا لم يعلن عن الزيارة مسبقا؟"
+
+# Passages of the article, verbatim (shortened where marked), for tests of `verify` alone.
+P_SECURITY = ("ويأتي اللقاء الذي لم يعلن عنه مسبقا لدواع أمنية على ما يبدو بعد يوم من انتهاء الجولة التاسعة "
+              "لمحادثات استانا التي جرت تحت رعاية الدول الضامنة وهي تركيا وروسيا وإيران وغياب ممثلين عن "
+              "الولايات المتحدة على خلاف الجولات السابقة وبحضور الوسيط الأممي ستفان دي ميستورا.")
+P_KREMLIN = ("موسكو - أعلن الكرملين الخميس أن الرئيس الروسي فلاديمير بوتين أجرى لقاء مع نظيره السوري بشار "
+             "الأسد في مدينة سوتشي جنوب روسيا لبحث تسوية الأزمة في سوريا.")
+P_SHIPS = ("كما تأتي زيارة الأسد إلى روسيا بعيد اعلان الرئيس الروسي فلاديمير بوتين نشر سفن حربية مزودة "
+           "بصواريخ كالبير الروسية بشكل دائم في البحر الابيض المتوسط بينما تخطط موسكو لبلوغ عدد هذه السفن "
+           "الحربية نحو 102 سفينة لحماية سوريا.")
+P_RAMADAN = ("وحسب فيديو نشرته وسائل الاعلام الروسية للحظات استقبال بوتين للأسد، هنأ الرئيس الروسي نظيره "
+             "السوري بحلول شهر رمضان، ورد الأخير بتهنئة بوتين بانتخابه رئسا لولاية جديدة.")
+
+
+def scored(text: str, index: int, dense: float = 0.5) -> ScoredPassage:
+    passage = Passage(id=f"t#p{index}", article_id="t", index=index, role="body", text=text,
+                      span=Span(start=1000 * index, end=1000 * index + len(text)))
+    return ScoredPassage(passage=passage, score=1.0 / (index + 1), dense_score=dense)
+
+
+GIVEN = [scored(P_KREMLIN, 0), scored(P_SECURITY, 1), scored(P_SHIPS, 2)]
+
+
+class RecordingFakeChat(GenericFakeChatModel):
+    """LangChain's fake chat model, also keeping the prompts it was sent (to check the wiring)."""
+
+    prompts: list[list[BaseMessage]]
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.prompts.append(list(messages))
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def fake(*replies: str) -> RecordingFakeChat:
+    return RecordingFakeChat(messages=iter(AIMessage(content=r) for r in replies), prompts=[])
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def with_llm(make_settings, embedder, assistant):
+    """An Assistant on the shared index whose generative answerer uses the given chat model."""
+
+    def make(llm) -> Assistant:
+        settings = make_settings()
+        helper = Assistant(settings, embedder=embedder, store=assistant.store, ingest_corpus=False)
+        # The facade builds its answerer lazily from settings; a fake chat model can only be put in here.
+        helper._generator = GenerativeAnswerer(settings, llm=llm, embedder=embedder)
+        return helper
+
+    return make
+
+
+def number_of(assistant: Assistant, question: str, needle: str) -> int:
+    """The prompt number [n] the passage containing ``needle`` gets for ``question``."""
+    ranked = assistant.retrieve(question)
+    return next(n for n, s in enumerate(ranked[:5], 1) if needle in s.passage.text)
+
+
+def streamed(assistant: Assistant, question: str, **kwargs):
+    chunks, final = [], None
+    for item in assistant.stream(question, mode="generative", **kwargs):
+        if isinstance(item, str):
+            chunks.append(item)
+        else:
+            final = item
+    return "".join(chunks), final
+
+
+# --- text analysis -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("latin", "arabic"), [
+    ("Putin", "بوتين"), ("Sochi", "سوتشي"), ("Astana", "أستانا"), ("Kremlin", "الكرملين"),
+    ("Turkey", "تركيا"), ("Iran", "إيران"), ("Peskov", "بيسكوف"), ("Mistura", "ميستورا"),
+    ("Kalibr", "كالبير"), ("Damascus", "دمشق"),
+])
+def test_transliterated_names_share_a_skeleton(latin, arabic):
+    assert skeletons_match(latin_skeleton(latin), arabic_skeleton(arabic.replace("ال", "", 1)
+                                                                  if arabic.startswith("ال") else arabic))
+
+
+@pytest.mark.parametrize(("latin", "arabic"), [("Moscow", "سوتشي"), ("Tehran", "تركيا"), ("Kalibr", "بوتين")])
+def test_different_names_do_not_match(latin, arabic):
+    assert not skeletons_match(latin_skeleton(latin), arabic_skeleton(arabic))
+
+
+def test_numbers_include_digits_and_number_words():
+    assert numbers_in("الجولة التاسعة ونحو ١٠٢ سفينة عام 2015 [3]") == {"9", "102", "2015"}
+    assert numbers_in("the ninth round and 1,000 ships [2]") == {"9", "1000"}
+
+
+def test_markers_are_normalised_and_sentences_split():
+    text = normalise_markers("It was for security reasons. [2] Putin met Assad [1, 3]؟ [١]")
+    assert text == "It was for security reasons [2]. Putin met Assad [1] [3] [1]؟"
+    assert split_sentences(text) == ["It was for security reasons [2].", "Putin met Assad [1] [3] [1]؟"]
+    assert normalise_markers("لدواع أمنية [المقطع ٢] [Passage 1 and 3]") == "لدواع أمنية [2] [1] [3]"
+
+
+# --- verification ----------------------------------------------------------------------------------------
+def test_citations_to_passages_not_given_are_dropped():
+    result = verify("The meeting was in Sochi [1] [7].", GIVEN, "en")
+    assert result.ok
+    assert result.dropped == [7]
+    assert "[7]" not in result.text
+    assert result.text == "The meeting was in Sochi [1]."
+
+
+def test_citations_are_renumbered_in_order_of_use():
+    result = verify("Moscow plans 102 ships [3]. Putin met Assad in Sochi [1].", GIVEN, "en")
+    assert result.ok, result.reason
+    assert result.text == "Moscow plans 102 ships [1]. Putin met Assad in Sochi [2]."
+    assert result.cited == [3, 1]
+
+
+def test_invented_number_is_rejected():
+    result = verify("Moscow plans to deploy 120 warships [3].", GIVEN, "en")
+    assert not result.ok
+    assert "120" in result.reason
+
+
+def test_number_words_are_checked_across_languages():
+    assert verify("It came a day after the ninth round of the Astana talks [2].", GIVEN, "en").ok
+    wrong = verify("It came a day after the tenth round of the Astana talks [2].", GIVEN, "en")
+    assert not wrong.ok and "10" in wrong.reason
+    assert not verify("جاء اللقاء بعد الجولة العاشرة لمحادثات استانا [2].", GIVEN, "ar").ok
+
+
+def test_names_must_be_in_the_cited_passage():
+    assert verify("Vladimir Putin met Bashar al-Assad in Sochi [1].", GIVEN, "en").ok
+    # Moscow is in passage 1 and 3, not in the cited passage 2: the wrong city.
+    wrong = verify("The guarantors met in Moscow [2].", GIVEN, "en")
+    assert not wrong.ok and "Moscow" in wrong.reason
+    assert not verify("The talks were held under the auspices of Egypt [2].", GIVEN, "en").ok
+
+
+def test_translated_names_use_the_lexicon():
+    assert verify("Representatives of the United States were absent [2].", GIVEN, "en").ok
+    wrong = verify("Representatives of the United States were absent [1].", GIVEN, "en")
+    assert not wrong.ok and "united states" in wrong.reason
+
+
+def test_arabic_sentence_must_be_supported_by_its_passage():
+    assert verify("لم يعلن عن اللقاء مسبقا لدواع أمنية [2].", GIVEN, "ar", question=AR_FLAGSHIP).ok
+    # Words of passage 3 (the warships) cited as passage 2: a fact from the wrong passage.
+    borrowed = verify("لم يعلن عن اللقاء مسبقا بسبب نشر سفن حربية [2].", GIVEN, "ar", question=AR_FLAGSHIP)
+    assert not borrowed.ok and "another passage" in borrowed.reason
+    # Invented words that no passage has.
+    unsupported = verify("أجلت القمة بسبب عاصفة ثلجية ضربت البلاد [2].", GIVEN, "ar")
+    assert not unsupported.ok and "too few words" in unsupported.reason
+
+
+def test_answer_without_valid_citation_is_rejected():
+    result = verify("The visit was kept secret for security reasons [9].", GIVEN, "en")
+    assert not result.ok
+    assert "cites none" in result.reason
+
+
+@pytest.mark.parametrize(("answer", "language"), [
+    ("The article does not answer this question.", "en"),
+    ("لا يجيب المقال عن هذا السؤال.", "ar"),
+    ("The passages do not mention why.", "en"),
+])
+def test_decline_is_a_failure_only_when_retrieval_is_confident(answer, language):
+    confident = verify(answer, GIVEN, language, confident=True)
+    assert not confident.ok and confident.declined
+    unsure = verify(answer, GIVEN, language, confident=False)
+    assert unsure.ok and unsure.declined
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The passages do not mention why.", True),
+    ("لم يذكر المقال سبب الزيارة.", True),
+    ("لا يجيب المقال عن هذا السؤال.", True),
+    # Negations about the story are facts to verify, not refusals.
+    ("Moscow did not give a reason for the delay [3].", False),
+    ("لم يقدم الكرملين المزيد من التفاصيل [2].", False),
+])
+def test_refusals_are_told_from_negative_facts(text, expected):
+    assert is_decline(text) is expected
+
+
+def test_cross_language_support_uses_the_embedder(make_settings, embedder):
+    similarity = GenerativeAnswerer(make_settings(), embedder=embedder)._similarity
+    good = verify("The meeting was not announced in advance, apparently for security reasons [2].", GIVEN,
+                  "en", similarity=similarity)
+    assert good.ok, good.reason
+    # The same claim cited to the Ramadan greetings passage: numbers and names pass, meaning does not.
+    given = [*GIVEN, scored(P_RAMADAN, 3)]
+    wrong = verify("The meeting was not announced in advance, apparently for security reasons [4].", given,
+                   "en", similarity=similarity)
+    assert not wrong.ok and "does not support" in wrong.reason
+
+
+# --- the answerer on its own -------------------------------------------------------------------------------
+def test_answerer_is_lazy_and_builds_a_numbered_prompt(make_settings):
+    answerer = GenerativeAnswerer(make_settings())
+    assert answerer._server is None and answerer._llm is None  # nothing started by construction
+    history = [Message(role="user", content="أين التقى الأسد بوتين؟")]
+    values = answerer.prompt_values(AR_FLAGSHIP, "ar", history, GIVEN)
+    messages = answerer.prompt("ar").format_messages(**values)
+    assert messages[0].type == "system" and "[2]" in messages[0].content
+    assert f"[2] {P_SECURITY}" in messages[1].content
+    assert "أين التقى الأسد بوتين؟" in messages[1].content
+    assert AR_FLAGSHIP in messages[1].content
+    english = answerer.prompt("en").format_messages(**answerer.prompt_values(EN_FLAGSHIP, "en", [], GIVEN))
+    assert "English" in english[0].content and f"[3] {P_SHIPS}" in english[1].content
+
+
+def test_stream_yields_verified_chunks_then_one_result(make_settings):
+    answerer = GenerativeAnswerer(make_settings(), llm=fake("Putin met Assad in Sochi [1]. Moscow [9]."))
+    items = list(answerer.stream(question="Where did they meet?", language="en", history=[], ranked=GIVEN,
+                                 fallback_text="FALLBACK", fallback_citations=[], timer=Timer()))
+    final = items[-1]
+    assert isinstance(final, Generated) and all(isinstance(i, str) for i in items[:-1])
+    assert final.mode == "generative"
+    assert "".join(items[:-1]) == final.text == "Putin met Assad in Sochi [1]. Moscow."
+    assert final.citations[0].passage_id == "t#p0"
+    assert final.citations[0].quote == P_KREMLIN
+
+
+# --- through the real Assistant --------------------------------------------------------------------------
+def test_arabic_flagship_with_generated_answer(with_llm, assistant):
+    n = number_of(assistant, AR_FLAGSHIP, SECURITY)
+    llm = fake(f"لم يعلن عن الزيارة مسبقا لدواع أمنية على ما يبدو [{n}].")
+    helper = with_llm(llm)
+    text, answer = streamed(helper, AR_FLAGSHIP)
+    assert answer.mode == "generative", answer.note
+    assert text == answer.answer == "لم يعلن عن الزيارة مسبقا لدواع أمنية على ما يبدو [1]."
+    assert len(answer.citations) == 1 and SECURITY in answer.citations[0].text
+    # The supporting span is the passage sentence with the answer, at its offsets in the article.
+    article = helper.article(answer.citations[0].article_id)
+    citation = answer.citations[0]
+    assert SECURITY in citation.quote
+    assert article.text[citation.span.start:citation.span.end] == citation.quote
+    assert {"generate", "verify"} <= answer.timings.keys()
+    # The model saw the passages numbered, in Arabic instructions.
+    prompt = llm.prompts[0][1].content
+    assert f"[{n}] " in prompt and SECURITY in prompt and "السؤال" in prompt
+
+
+def test_citation_to_a_passage_not_given_is_dropped(with_llm, assistant):
+    n = number_of(assistant, EN_FLAGSHIP, SECURITY)
+    reply = f"The visit was not announced in advance, apparently for security reasons [{n}] [9]."
+    helper = with_llm(fake(reply))
+    answer = helper.ask(EN_FLAGSHIP, mode="generative")
+    assert answer.mode == "generative", answer.note
+    assert answer.answer == "The visit was not announced in advance, apparently for security reasons [1]."
+    assert "[9]" in answer.note
+    assert SECURITY in answer.citations[0].text
+
+
+def test_invented_number_falls_back_to_the_extractive_answer(with_llm, assistant):
+    question = "How many warships does Moscow plan to deploy?"
+    n = number_of(assistant, question, "102")
+    helper = with_llm(fake(f"Moscow plans to deploy about 120 warships [{n}]."))
+    answer = helper.ask(question, mode="generative")
+    extractive = assistant.ask(question, mode="extractive")
+    assert answer.mode == "fallback"
+    assert "120" in answer.note
+    assert answer.answer == extractive.answer
+    assert [c.passage_id for c in answer.citations] == [c.passage_id for c in extractive.citations]
+
+
+@pytest.mark.parametrize(("question", "decline"), [
+    (EN_FLAGSHIP, "The article does not answer this question."),
+    (AR_FLAGSHIP, "لا يجيب المقال عن هذا السؤال."),
+])
+def test_decline_although_retrieval_is_confident_falls_back(with_llm, question, decline):
+    answer = with_llm(fake(decline)).ask(question, mode="generative")
+    assert answer.mode == "fallback"
+    assert "does not answer" in answer.note
+    assert SECURITY in answer.answer  # the extractive answer quotes the article
+    assert answer.language == detect_language(question)
+
+
+def test_model_server_down_falls_back_with_a_note(make_settings, embedder, assistant):
+    settings = make_settings(llm_base_url=f"http://127.0.0.1:{closed_port()}/v1", llm_timeout=5)
+    helper = Assistant(settings, embedder=embedder, store=assistant.store, ingest_corpus=False)
+    text, answer = streamed(helper, EN_FLAGSHIP)
+    assert answer.mode == "fallback"
+    assert answer.note.startswith(UNAVAILABLE_NOTE)
+    assert text == answer.answer and SECURITY in answer.answer
+    # A follow-up cannot be condensed either: the previous question supplies the context instead.
+    history = [Message(role="user", content="Where did Assad meet Putin?"),
+               Message(role="assistant", content="In Sochi [1].")]
+    follow = helper.ask("Which round of talks had just ended?", history, mode="generative")
+    assert follow.mode == "fallback"
+    assert follow.search_query == "Where did Assad meet Putin? Which round of talks had just ended?"
+    helper.close()
+
+
+def test_follow_up_is_condensed_by_the_model(with_llm, assistant):
+    n = number_of(assistant, "Which round of the Astana talks had just ended?", "التاسعة")
+    llm = fake("Which round of the Astana talks had just ended?",
+               f"The ninth round of the Astana talks had just ended [{n}].")
+    history = [Message(role="user", content="Where were the Astana talks held?"),
+               Message(role="assistant", content="In Astana [1].")]
+    answer = with_llm(llm).ask("Which round had just ended there?", history, mode="generative")
+    assert answer.search_query == "Which round of the Astana talks had just ended?"
+    assert "Where were the Astana talks held?" in llm.prompts[0][0].content
+    assert answer.mode == "generative", answer.note
+    assert "التاسعة" in answer.citations[0].text
+
+
+# --- the real local model (xllamacpp) -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def local_assistant(make_settings, embedder, assistant):
+    """An Assistant whose generative answerer starts the local GGUF itself (one server per session)."""
+    settings = make_settings(llm_max_tokens=64)
+    helper = Assistant(settings, embedder=embedder, store=assistant.store, ingest_corpus=False)
+    yield helper
+    server = helper.generator()._server
+    address = server.base_url.removesuffix("/v1") if server is not None and server.running else None
+    helper.close()
+    if address:
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(address + "/health", timeout=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [EN_FLAGSHIP, AR_FLAGSHIP])
+def test_local_model_answers_the_flagship_question(local_assistant, question):
+    text, answer = streamed(local_assistant, question)
+    server = local_assistant.generator()._server
+    assert server is not None and server.running and server.base_url.startswith("http://127.0.0.1:")
+    assert answer.mode in ("generative", "fallback")
+    assert text == answer.answer
+    assert answer.language == detect_language(question)
+    assert any(SECURITY in c.text for c in answer.citations), (answer.mode, answer.answer, answer.note)
+    if answer.mode == "generative":
+        assert detect_language(answer.answer) == answer.language
+        assert "generate" in answer.timings
+    else:
+        assert answer.note
+
+
+@pytest.mark.slow
+def test_local_model_answer_rejected_by_verification(local_assistant):
+    # Retrieval claims confidence, but none of the passages says how many warships Moscow plans: whatever
+    # the model does (a number, a name, a refusal, no citation), the answer must not pass as generative.
+    given = [scored(P_SECURITY, 0, dense=0.6), scored(P_RAMADAN, 1, dense=0.55)]
+    items = list(local_assistant.generator().stream(
+        question="How many warships does Moscow plan to deploy in the Mediterranean?", language="en",
+        history=[], ranked=given, fallback_text="FALLBACK", fallback_citations=[], timer=Timer()))
+    final = items[-1]
+    assert final.mode == "fallback", final.text
+    assert final.text == "FALLBACK"
+    assert final.note and not final.note.startswith(UNAVAILABLE_NOTE)  # rejected, not unreachable
