@@ -17,10 +17,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from assistant import Assistant, Message
 from assistant.facade import Timer
-from assistant.generative import (
-    UNAVAILABLE_NOTE,
-    Generated,
-    GenerativeAnswerer,
+from assistant.generative import UNAVAILABLE_NOTE, Generated, GenerativeAnswerer
+from assistant.schemas import Passage, ScoredPassage, Span
+from assistant.textnorm import detect_language
+from assistant.verification import (
     arabic_skeleton,
     is_decline,
     latin_skeleton,
@@ -30,8 +30,6 @@ from assistant.generative import (
     split_sentences,
     verify,
 )
-from assistant.schemas import Passage, ScoredPassage, Span
-from assistant.textnorm import detect_language
 
 SECURITY = "لدواع أمنية"
 EN_FLAGSHIP = "Why was the visit not announced in advance?"
