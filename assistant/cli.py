@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from .errors import KhabarError
+from .evaluation.command import eval_command
 from .schemas import Answer, Message
 
 app = typer.Typer(help="Khabar: ask questions about a news article and get cited answers.",
@@ -125,7 +126,8 @@ def ingest(
 
 @app.command("fetch-models")
 def fetch_models(
-    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Also fetch the local generative model.")] = False,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Also fetch the local generative model.")]
+    = False,
 ) -> None:
     """Download (or find) and verify the models, so that later runs work offline."""
     from .model_files import resolve_embedding_model, resolve_llm_file
@@ -148,6 +150,9 @@ def articles() -> None:
     except KhabarError as exc:
         _fail(exc)
     console.print_json(json.dumps([a.model_dump() for a in listing], ensure_ascii=False))
+
+
+app.command("eval")(eval_command)
 
 
 @app.callback()

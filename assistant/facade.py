@@ -22,6 +22,8 @@ from .store import PassageStore
 from .textnorm import clean_question, detect_language
 
 log = logging.getLogger(__name__)
+# bm25s logs every index build at DEBUG through a handler of its own, which the CLI would print.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 #: Characters per chunk when an extractive answer is streamed (it is computed whole, then sent in pieces
 #: so that every interface handles one kind of stream).

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     mode: AnswerMode = Field("extractive", description="Default answer mode.")
     top_k: int = Field(5, description="Passages retrieved per question.")
     not_found_threshold: float = Field(
-        0.32, description="Below this best dense similarity the article is taken not to answer."
+        0.33, description="Below this best dense similarity the article is taken not to answer."
     )
     max_question_chars: int = Field(2000, description="Longer questions are refused.")
     max_history_turns: int = Field(10, description="Turns of history kept per conversation.")

@@ -1,0 +1,144 @@
+"""Sweeps for choosing defaults by numbers: the lexical fusion weight and the not-found threshold.
+
+Each case's question is embedded once (through the Assistant, so the search query is exactly the one the
+app uses, history included); the retrieval is then repeated for every lexical weight with that vector,
+and the refusal decision ("best dense similarity among the retrieved < threshold", as in the facade) is
+replayed for every threshold without asking again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel
+
+from ..extractive import compose, select_quotes
+from ..facade import Assistant
+from ..schemas import ScoredPassage
+from . import metrics as m
+from .suites import Case
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A case with the query the app searches with and its vector."""
+
+    case: Case
+    search_query: str
+    vector: np.ndarray
+
+
+class WeightResult(BaseModel):
+    """Retrieval (and extractive must-include) quality at one lexical weight."""
+
+    weight: float
+    hit_at_1: float | None
+    hit_at_3: float | None
+    mrr: float | None
+    hit_at_1_by_language: dict[str, float | None]
+    must_include_accuracy: float | None
+    best_dense: dict[str, float]
+
+
+class ThresholdResult(BaseModel):
+    """Refusals at one not-found threshold."""
+
+    threshold: float
+    refusal_precision: float | None
+    refusal_recall: float | None
+    refusal_f1: float | None
+    false_refusals: int
+
+
+@contextmanager
+def remember_query_vectors(assistant: Assistant) -> Iterator[dict[str, np.ndarray]]:
+    """Record every query vector the assistant computes, keyed by the query text.
+
+    The embedder's method is shadowed on the instance for the duration, then restored.
+    """
+    embedder = assistant.embedder
+    original = embedder.encode_query
+    seen: dict[str, np.ndarray] = {}
+
+    def encode(text: str) -> np.ndarray:
+        if text not in seen:
+            seen[text] = original(text)
+        return seen[text]
+
+    embedder.encode_query = encode  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        del embedder.encode_query
+
+
+def probe(assistant: Assistant, cases: Sequence[Case]) -> list[Probe]:
+    """Ask each case once (extractive) to learn its search query and vector."""
+    probes = []
+    with remember_query_vectors(assistant) as vectors:
+        for case in cases:
+            answer = assistant.ask(case.question, case.history, mode="extractive", language=case.language)
+            query = answer.search_query or case.question
+            probes.append(Probe(case=case, search_query=query, vector=vectors[query]))
+    return probes
+
+
+def _is_evidence(case: Case, scored: ScoredPassage) -> bool:
+    return scored.passage.article_id in case.evidence_articles or m.contains_snippet(scored.passage.text,
+                                                                                      case.evidence)
+
+
+def sweep_weights(assistant: Assistant, probes: Sequence[Probe], weights: Sequence[float],
+                  k: int = 5) -> list[WeightResult]:
+    """Retrieval quality at each lexical weight (the assistant's weight is restored afterwards)."""
+    retriever = assistant.retriever
+    saved = retriever.max_lexical_weight
+    results = []
+    try:
+        for weight in weights:
+            retriever.max_lexical_weight = weight
+            ranks: list[tuple[str, int | None]] = []
+            must: list[bool] = []
+            best: dict[str, float] = {}
+            for p in probes:
+                ranked, _ = retriever.search(p.search_query, k=k, vector=p.vector)
+                best[p.case.id] = max((s.dense_score or 0.0 for s in ranked), default=0.0)
+                if not p.case.answerable:
+                    continue
+                if p.case.has_evidence:
+                    ranks.append((p.case.expected_language,
+                                  m.first_hit_rank(ranked, lambda s, c=p.case: _is_evidence(c, s))))
+                if p.case.must_include:
+                    quotes = select_quotes(assistant.store, ranked, p.vector, p.search_query)
+                    text, _ = compose(quotes, p.case.expected_language)
+                    must.append(not m.missing_groups(text, p.case.must_include))
+            all_ranks = [r for _, r in ranks]
+            languages = sorted({lang for lang, _ in ranks})
+            results.append(WeightResult(
+                weight=weight, hit_at_1=m.hit_at_k(all_ranks, 1), hit_at_3=m.hit_at_k(all_ranks, 3),
+                mrr=m.mean_reciprocal_rank(all_ranks),
+                hit_at_1_by_language={lang: m.hit_at_k([r for g, r in ranks if g == lang], 1)
+                                      for lang in languages},
+                must_include_accuracy=m.mean(must), best_dense=best,
+            ))
+    finally:
+        retriever.max_lexical_weight = saved
+    return results
+
+
+def sweep_thresholds(probes: Sequence[Probe], best_dense: dict[str, float],
+                     thresholds: Sequence[float]) -> list[ThresholdResult]:
+    """Refusal precision/recall if the not-found threshold were each of ``thresholds``."""
+    results = []
+    for threshold in thresholds:
+        pairs = [(p.case.answerable, best_dense[p.case.id] < threshold) for p in probes]
+        precision, recall = m.refusal_precision_recall(pairs)
+        f1 = (2 * precision * recall / (precision + recall)
+              if precision is not None and recall is not None and precision + recall > 0 else None)
+        results.append(ThresholdResult(threshold=round(threshold, 4), refusal_precision=precision,
+                                       refusal_recall=recall, refusal_f1=f1,
+                                       false_refusals=sum(1 for a, refused in pairs if a and refused)))
+    return results
