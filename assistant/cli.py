@@ -46,6 +46,20 @@ def _print_answer(answer: Answer, *, show_sources: bool = True) -> None:
             console.print(f"[bold][{c.n}][/bold] {c.passage_id}: [italic]{c.quote}[/italic]")
 
 
+def _stream_answer(assistant, question: str, history: list[Message], mode: str | None) -> Answer:
+    """Print the answer as it streams, then its mode, timing and sources; return it."""
+    answer = None
+    for item in assistant.stream(question, history, mode=mode):
+        if isinstance(item, str):
+            console.print(item, end="", markup=False, highlight=False)
+        else:
+            answer = item
+    console.print()
+    assert answer is not None  # Assistant.stream always ends with the Answer
+    _print_answer(answer)
+    return answer
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in Arabic or English.")],
@@ -60,15 +74,7 @@ def ask(
             answer = assistant.ask(question, mode=mode)
             sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
             return
-        answer = None
-        for item in assistant.stream(question, mode=mode):
-            if isinstance(item, str):
-                console.print(item, end="", markup=False, highlight=False)
-            else:
-                answer = item
-        console.print()
-        assert answer is not None
-        _print_answer(answer)
+        _stream_answer(assistant, question, [], mode)
     except KhabarError as exc:
         _fail(exc)
 
@@ -93,15 +99,7 @@ def chat(mode: ModeOption = None) -> None:
             history = []
             continue
         try:
-            answer = None
-            for item in assistant.stream(question, history, mode=mode):
-                if isinstance(item, str):
-                    console.print(item, end="", markup=False, highlight=False)
-                else:
-                    answer = item
-            console.print()
-            assert answer is not None
-            _print_answer(answer)
+            answer = _stream_answer(assistant, question, history, mode)
             history += [Message(role="user", content=question),
                         Message(role="assistant", content=answer.answer)]
         except KhabarError as exc:
