@@ -76,6 +76,12 @@ class Assistant:
     def ingest(self, paths: Iterable[Path | str]) -> IngestReport:
         """Index article files; re-ingesting an unchanged file adds nothing."""
         articles = [load_article(p) for p in paths]
+        seen: dict[str, str] = {}
+        for article in articles:
+            if article.id in seen:
+                raise ArticleError(f"{seen[article.id]} and {article.source} would both be article "
+                                   f"{article.id!r}; rename one of them")
+            seen[article.id] = article.source
         return self.ingest_articles(articles)
 
     def ingest_articles(self, articles: list[Article]) -> IngestReport:
@@ -133,12 +139,16 @@ class Assistant:
 
     def stream(self, question: str, history: list[Message] | None = None, *,
                mode: AnswerMode | None = None, language: Language | None = None,
-               k: int | None = None) -> Iterator[str | Answer]:
-        """Yield text chunks of the answer, then the final :class:`Answer`."""
+               k: int | None = None, cancel: threading.Event | None = None) -> Iterator[str | Answer]:
+        """Yield text chunks of the answer, then the final :class:`Answer`.
+
+        ``cancel``: set it when nobody waits for the answer any more; generation stops at the next token.
+        """
         timer = Timer()
         question = self.validate(question)
         history = [m if isinstance(m, Message) else Message.model_validate(m) for m in (history or [])]
-        history = history[-2 * self.settings.max_history_turns:]
+        turns = self.settings.max_history_turns
+        history = history[-2 * turns:] if turns > 0 else []
         language = language or detect_language(question)
         mode = mode or self.settings.mode
         k = k or self.settings.top_k
@@ -169,13 +179,19 @@ class Assistant:
 
         with timer.stage("extract"):
             quotes = select_quotes(self.store, ranked, vector, search_query)
-            text, citations = compose(quotes, language)
+        if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
+            answer = self._not_found(ranked, language, base, timer, note="no passage to quote")
+            yield from _chunks(answer.answer)
+            yield answer
+            return
+        text, citations = compose(quotes, language)
 
         if mode == "generative":
             generated = None
             for item in self.generator().stream(question=question, language=language, history=history,
                                                 ranked=ranked, fallback_text=text,
-                                                fallback_citations=citations, timer=timer):
+                                                fallback_citations=citations, timer=timer,
+                                                cancel=cancel):
                 if isinstance(item, str):
                     yield item
                 else:

@@ -82,6 +82,10 @@ class Generated(BaseModel):
 # The answerer
 # ---------------------------------------------------------------------------------------------------
 
+class Cancelled(Exception):
+    """The caller no longer wants the answer (e.g. the HTTP client disconnected)."""
+
+
 class GenerativeAnswerer:
     """Answers with a language model over numbered passages, verified, with the extractive fallback.
 
@@ -125,9 +129,13 @@ class GenerativeAnswerer:
 
     def _start_local(self) -> str:
         try:
-            path = resolve_llm_file(self.settings, progress=False)
+            # Local copies only: a 1.1 GB download must not happen inside a user's request (and under
+            # this answerer's lock); `khabar fetch-models --llm` fetches it ahead of time.
+            path = resolve_llm_file(self.settings.model_copy(update={"model_source": "local"}),
+                                    progress=False)
         except ModelUnavailable as exc:
-            self._start_error = "the local language model file is not available"
+            self._start_error = ("the local language model file is not available "
+                                 "(run `khabar fetch-models --llm`)")
             raise LLMUnavailable(self._start_error) from exc
         server = LocalLLMServer.from_settings(self.settings, path)
         try:
@@ -190,30 +198,39 @@ class GenerativeAnswerer:
         return {"passages": numbered, "question": question, "history": block}
 
     def generate(self, question: str, language: Language, history: list[Message],
-                 passages: list[ScoredPassage]) -> str:
-        """The model's raw answer (raises one of :data:`LLM_ERRORS` when the model cannot answer)."""
+                 passages: list[ScoredPassage], cancel: threading.Event | None = None) -> str:
+        """The model's raw answer (raises one of :data:`LLM_ERRORS` when the model cannot answer, and
+        :class:`Cancelled` as soon as ``cancel`` is set)."""
         chain = self.prompt(language) | self._model() | StrOutputParser()
         values = self.prompt_values(question, language, history, passages)
-        # Streamed from the server so that a per-read timeout applies, not one for the whole answer.
-        return "".join(chain.stream(values)).strip()
+        # Streamed from the server so that a per-read timeout applies, not one for the whole answer, and
+        # so that a cancelled request stops the model within a token: leaving the loop closes the stream.
+        pieces = []
+        for piece in chain.stream(values):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
+            pieces.append(piece)
+        return "".join(pieces).strip()
 
     def stream(self, *, question: str, language: Language, history: list[Message],
                ranked: list[ScoredPassage], fallback_text: str, fallback_citations: list[Citation],
-               timer) -> Iterator[str | Generated]:
+               timer, cancel: threading.Event | None = None) -> Iterator[str | Generated]:
         """Yield the verified answer in chunks, then one :class:`Generated`.
+
+        Setting ``cancel`` (the client left) stops the model; the extractive fallback is returned.
 
         The model's answer is verified before anything is sent, so the chunks always add up to
         ``Generated.text``, whether that is the generated answer or the extractive fallback.
         """
         passages = ranked[:MAX_PROMPT_PASSAGES]
         result = self._answer(question, language, history, passages, fallback_text, fallback_citations,
-                              timer)
+                              timer, cancel)
         yield from _chunks(result.text)
         yield result
 
     def _answer(self, question: str, language: Language, history: list[Message],
                 passages: list[ScoredPassage], fallback_text: str, fallback_citations: list[Citation],
-                timer) -> Generated:
+                timer, cancel: threading.Event | None = None) -> Generated:
         def fallback(note: str) -> Generated:
             return Generated(text=fallback_text, citations=fallback_citations, mode="fallback", note=note)
 
@@ -224,7 +241,9 @@ class GenerativeAnswerer:
             with timer.stage("load_model"):
                 self._model()
             with timer.stage("generate"):
-                raw = self.generate(question, language, history, passages)
+                raw = self.generate(question, language, history, passages, cancel)
+        except Cancelled:
+            return fallback("cancelled before the language model finished; this is the extractive answer")
         except LLM_ERRORS as exc:
             log.warning("language model unavailable: %s: %s", type(exc).__name__, exc)
             return fallback(f"{UNAVAILABLE_NOTE} ({_error_kind(exc)}); this is the extractive answer")

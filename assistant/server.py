@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from .api import create_api
 from .api.security import RequestIdFilter
+from .errors import KhabarError
 from .facade import Assistant
 from .settings import Settings, get_settings
 from .web import build_page
@@ -59,7 +60,11 @@ def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
     """Build the assistant (fetching models and indexing on first run) and serve until interrupted."""
     configure_logging()
     settings = settings or get_settings()
-    assistant = Assistant(settings, progress=True)
+    try:
+        assistant = Assistant(settings, progress=True)
+    except KhabarError as exc:  # models missing offline, Chroma server down: a message, not a traceback
+        logging.getLogger(__name__).error("cannot start: %s", exc)
+        raise SystemExit(1) from None
     try:
         app = create_api(assistant) if api_only else create_app(assistant)
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     """Every knob of Khabar. Each field is read from ``KHABAR_<FIELD>`` (case-insensitive)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="KHABAR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="KHABAR_", env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     # --- serving -------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from functools import lru_cache
 
 import Stemmer
 
@@ -55,9 +55,15 @@ def fold_for_match(text: str) -> str:
     return " ".join(normalize_arabic(text).lower().split())
 
 
-@lru_cache(maxsize=2)
+_local = threading.local()
+
+
 def _stemmer(language: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(language)
+    # PyStemmer objects must not be used by two threads at once, and requests run on several threads.
+    stemmers = _local.__dict__.setdefault("stemmers", {})
+    if language not in stemmers:
+        stemmers[language] = Stemmer.Stemmer(language)
+    return stemmers[language]
 
 
 _PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل")

@@ -344,5 +344,9 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
         # is set in any case, as the chrome may already be in the language picked.
         demo.load(page.initial_language, None, [lang], show_progress="hidden", **quick).then(
             None, [lang], None, js=SET_PAGE_DIRECTION_JS, **private)
-        gr.api(page.ask, api_name="ask", concurrency_limit=ANSWER_CONCURRENCY, concurrency_id=ANSWER_POOL)
+        # Gradio's API knows nothing of the HTTP API's keys and rate limits: when keys are configured,
+        # programs must go through /api/v1, so this open endpoint is not offered.
+        if not page.settings.api_keys:
+            gr.api(page.ask, api_name="ask", concurrency_limit=ANSWER_CONCURRENCY,
+                   concurrency_id=ANSWER_POOL)
     return demo

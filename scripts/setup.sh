@@ -16,6 +16,10 @@ for arg in "$@"; do
   esac
 done
 
+if [ -x .venv/bin/python ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  echo "==> .venv is incomplete (an interrupted set-up?): recreating it"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "${PYTHON:-python3}" -m venv .venv

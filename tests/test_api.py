@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import openai
@@ -490,6 +493,13 @@ def test_disconnect_stops_the_generation(stand_in_settings):
             assert [next(events)[0] for _ in range(3)] == ["delta"] * 3
         assert stand_in.closed.wait(timeout=30), "the answer stream was not closed after the client left"
         assert c.get("/api/v1/health").status_code == 200
+
+
+def test_disconnect_cancels_a_generation_in_progress():
+    """The scenario runs in a fresh process (see its docstring): a real server and a real client."""
+    script = Path(__file__).parent / "scenarios" / "cancel_on_disconnect.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "cancelled" in done.stdout, done.stdout + done.stderr[-2000:]
 
 
 def test_stream_failure_after_start_is_an_error_event(stand_in_settings):

@@ -8,6 +8,7 @@ Chroma store; the slow ones run the real Qwen model on this CPU.
 from __future__ import annotations
 
 import socket
+import threading
 import urllib.error
 import urllib.request
 
@@ -289,6 +290,17 @@ def test_citation_to_a_passage_not_given_is_dropped(with_llm, assistant):
     assert SECURITY in answer.citations[0].text
 
 
+def test_cancel_stops_the_model_and_falls_back(with_llm, assistant):
+    n = number_of(assistant, AR_FLAGSHIP, SECURITY)
+    helper = with_llm(fake(f"لم يعلن عن الزيارة مسبقا لدواع أمنية على ما يبدو [{n}]."))
+    cancel = threading.Event()
+    cancel.set()  # the client left before the first token
+    text, answer = streamed(helper, AR_FLAGSHIP, cancel=cancel)
+    assert answer.mode == "fallback"
+    assert answer.note.startswith("cancelled")
+    assert text == answer.answer == assistant.ask(AR_FLAGSHIP).answer
+
+
 def test_invented_number_falls_back_to_the_extractive_answer(with_llm, assistant):
     question = "How many warships does Moscow plan to deploy?"
     n = number_of(assistant, question, "102")
@@ -367,6 +379,10 @@ def test_local_model_answers_the_flagship_question(local_assistant, question):
     assert text == answer.answer
     assert answer.language == detect_language(question)
     assert any(SECURITY in c.text for c in answer.citations), (answer.mode, answer.answer, answer.note)
+    assert not (answer.note or "").startswith(UNAVAILABLE_NOTE)  # the local model really answered
+    if question == AR_FLAGSHIP:
+        # Measured: the local model answers the Arabic flagship with a verified, cited sentence.
+        assert answer.mode == "generative", answer.note
     if answer.mode == "generative":
         assert detect_language(answer.answer) == answer.language
         assert "generate" in answer.timings

@@ -5,6 +5,7 @@ top-level ``citations`` field; Khabar's mode, language and timings in ``khabar``
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -193,10 +194,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, ctx: C
             data = ChatCompletionChunk(id=completion_id, created=created, model=body.model, **values)
             return ServerSentEvent(data=data.model_dump_json(exclude_none=True))
 
-        chunks = ctx.assistant.stream(question, history, mode=mode)
+        cancel = threading.Event()
+        chunks = ctx.assistant.stream(question, history, mode=mode, cancel=cancel)
         try:
             yield chunk(choices=[ChunkChoice(delta=ChunkDelta(role="assistant", content=""))])
-            async with aclosing(stream_answer(request, chunks)) as items:
+            async with aclosing(stream_answer(request, chunks, cancel)) as items:
                 async for item in items:
                     if isinstance(item, Answer):
                         yield chunk(choices=[ChunkChoice(delta=ChunkDelta(), finish_reason="stop")],

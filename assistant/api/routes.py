@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
@@ -152,9 +153,46 @@ async def ask_stream(body: AskRequest, request: Request, ctx: Ctx, client: Calle
 
 
 _END = object()
+#: How often a streaming request checks, while the model works, whether its client is still there.
+DISCONNECT_POLL_SECONDS = 0.5
 
 
-async def stream_answer(request: Request, chunks: Iterator[str | Answer]) -> AsyncIterator[str | Answer]:
+async def _next_chunk(request: Request, chunks: Iterator[str | Answer], cancel: threading.Event | None):
+    """The next item of ``chunks`` (computed in a worker thread); meanwhile, a client who leaves sets
+    ``cancel``, which stops a model that is still generating inside that ``next`` call."""
+    done = False
+
+    async def watch() -> None:
+        try:
+            while True:
+                await anyio.sleep(DISCONNECT_POLL_SECONDS)
+                if await request.is_disconnected():
+                    break
+        except anyio.get_cancelled_exc_class():
+            # sse-starlette notices the disconnect first and cancels this task; the worker thread cannot
+            # be cancelled, so it is told to stop through ``cancel`` (unless it has simply finished).
+            if not done and cancel is not None:
+                cancel.set()
+            raise
+        if cancel is not None:
+            cancel.set()
+
+    error: Exception | None = None
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch)
+        try:
+            item = await anyio.to_thread.run_sync(next, chunks, _END)
+        except Exception as exc:  # re-raised below as it is, not wrapped in the task group's ExceptionGroup
+            error, item = exc, _END
+        done = True
+        group.cancel_scope.cancel()
+    if error is not None:
+        raise error
+    return item
+
+
+async def stream_answer(request: Request, chunks: Iterator[str | Answer],
+                        cancel: threading.Event | None = None) -> AsyncIterator[str | Answer]:
     """Run a blocking answer stream in worker threads, one chunk at a time, until it ends or the client
     leaves; then close it, which raises GeneratorExit inside the pipeline and so ends any model request.
     Use it inside ``contextlib.aclosing`` so that the closing happens as soon as the consumer stops."""
@@ -164,8 +202,8 @@ async def stream_answer(request: Request, chunks: Iterator[str | Answer]) -> Asy
             if await request.is_disconnected():
                 log.info("client disconnected; generation stopped")
                 return
-            item = await anyio.to_thread.run_sync(next, chunks, _END)
-            if item is _END:
+            item = await _next_chunk(request, chunks, cancel)
+            if item is _END or (cancel is not None and cancel.is_set()):
                 return
             yield item
     finally:
@@ -175,10 +213,12 @@ async def stream_answer(request: Request, chunks: Iterator[str | Answer]) -> Asy
 async def _events(request: Request, ctx: ApiContext, body: AskRequest, turn: _Turn,
                   client: Client) -> AsyncIterator[ServerSentEvent]:
     """The event stream of one answer: deltas, the final object, done (or an error event, then done)."""
-    chunks = ctx.assistant.stream(turn.question, turn.history, mode=body.mode, language=body.language)
+    cancel = threading.Event()
+    chunks = ctx.assistant.stream(turn.question, turn.history, mode=body.mode, language=body.language,
+                                  cancel=cancel)
     final: Answer | None = None
     try:
-        async with aclosing(stream_answer(request, chunks)) as items:
+        async with aclosing(stream_answer(request, chunks, cancel)) as items:
             async for item in items:
                 if isinstance(item, Answer):
                     final = item
