@@ -122,3 +122,24 @@ def test_answer_type_cues(question, sentence, expected):
     from assistant.extractive import answer_type_bonus
 
     assert (answer_type_bonus(question, sentence) > 0) is expected
+
+
+def test_two_files_with_one_article_id_are_refused(assistant, tmp_path):
+    from assistant import KhabarError
+
+    for name in ("story.ar.txt", "story.en.txt"):
+        (tmp_path / name).write_text("Title\n\nA paragraph of text for the story.\n", encoding="utf-8")
+    with pytest.raises(KhabarError, match="would both be article 'story'"):
+        assistant.ingest([tmp_path / "story.ar.txt", tmp_path / "story.en.txt"])
+    assert "story" not in [a.id for a in assistant.articles()]  # nothing half-ingested
+
+
+def test_zero_history_turns_means_no_history(assistant):
+    from assistant import Assistant
+
+    forgetful = Assistant(assistant.settings.model_copy(update={"max_history_turns": 0}),
+                          embedder=assistant.embedder, store=assistant.store, ingest_corpus=False)
+    history = [Message(role="user", content="What did the Astana participants agree on?"),
+               Message(role="assistant", content="…")]
+    answer = forgetful.ask("Who boycotted them?", history)
+    assert answer.search_query == "Who boycotted them?"
