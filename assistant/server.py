@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 import gradio as gr
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request
+from starlette.routing import Match
 
 from .api import create_api
 from .api.security import RequestIdFilter
@@ -30,8 +31,22 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAPI:
     """The ASGI app: the HTTP API (``/api/v1``, ``/v1``, ``/docs``) and the chat page at ``/``."""
     app = create_api(assistant, close_assistant=close_assistant)
+
+    # The page, mounted at "/", would answer any other path with its HTML 404, bots included; unknown API
+    # paths get the API's JSON errors instead (405 where the path exists with another method).
+    @app.api_route("/api/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
+    async def unknown_api_path(request: Request, rest: str) -> None:
+        # A partial match is a route (or included router) with this path but another method.
+        if any(route.matches(request.scope)[0] is Match.PARTIAL for route in app.router.routes):
+            raise HTTPException(status_code=405)
+        raise HTTPException(status_code=404)
+
     # Mounted last: the API's routes are matched first, the page takes every other path.
     return gr.mount_gradio_app(app, build_page(assistant), path="/")
+
+
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -426,6 +426,11 @@ def test_create_app_serves_the_page_and_the_api_on_one_port(assistant):
         assert "/api/v1/ask" in c.get("/openapi.json").json()["paths"]
         answer = c.post("/api/v1/ask", json={"question": WHY_SECRET}).json()
         assert "لدواع أمنية" in answer["answer"]
+        # Unknown API paths are JSON errors, not the page's HTML 404.
+        missing = c.get("/api/v1/no-such-thing")
+        assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
+        wrong_method = c.get("/api/v1/ask")
+        assert wrong_method.status_code == 405 and "error" in wrong_method.json()
 
 
 # --- wiring with a stand-in assistant -----------------------------------------------------------------------
