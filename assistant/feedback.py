@@ -2,7 +2,8 @@
 
 One row per rated answer (conversation id + turn): rating again replaces the rating, a comment is added to the
 same row, so the table holds each reader's last word on each answer together with the question, the answer and
-its citations as they were shown.
+its citations as they were shown. The row is always rewritten with the answer being rated, so that a rating can
+never be paired with another answer's question; a comment survives only while the answer is the same.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ class FeedbackStore:
                                          language, citations, created_at, updated_at)
                    VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (conversation_id, turn) DO UPDATE SET rating = excluded.rating,
+                       question = excluded.question, answer = excluded.answer, mode = excluded.mode,
+                       language = excluded.language, citations = excluded.citations,
+                       comment = CASE WHEN feedback.answer = excluded.answer THEN feedback.comment END,
                        updated_at = excluded.updated_at""",
                 (conversation_id, turn, rating, answer.question, answer.answer, answer.mode, answer.language,
                  citations, now, now),

@@ -286,7 +286,9 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
     quick: dict[str, Any] = {"concurrency_limit": None, **private}
 
     with gr.Blocks(title="Khabar", analytics_enabled=False, fill_width=True) as demo:
-        conv = gr.State(Conversation())
+        # A callable, not an instance: Gradio deep-copies an instance into every session, which gave every
+        # browser the same conversation id (and mixed their feedback rows); a callable runs per session.
+        conv = gr.State(Conversation)
         with gr.Row(equal_height=False, elem_id="khabar-top"):
             header = gr.HTML(page.header(ui), elem_id="khabar-header", scale=5, js_on_load=None)
             lang = gr.Radio(LANGUAGES, value=ui, label=t(ui, "language"), elem_id="khabar-lang", scale=1,

@@ -256,6 +256,43 @@ def test_thumbs_up_with_a_comment_is_stored_for_evaluators(page, assistant):
     assert record.citations and record.citations[0].article_id == "assad-putin-sochi"
 
 
+def test_two_browsers_keep_their_conversations_and_feedback_apart(browser, base_url, assistant):
+    # Two browser contexts are two people: separate cookies, separate Gradio sessions.
+    last_row = max((r.id for r in feedback_store(assistant.settings.runtime_dir).records()), default=0)
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+                for _ in range(2)]
+    try:
+        a, b = (context.new_page() for context in contexts)
+        for page in (a, b):
+            page.set_default_timeout(60_000)
+            open_page(page, base_url)
+        ask(a, GUARANTORS_EN)
+        a.locator("#khabar-chat button[aria-label='Like']").last.click()
+        a.locator("#khabar-feedback-comment textarea").wait_for()
+        ask(b, WHY_AR)
+        b.locator("#khabar-chat button[aria-label='Dislike']").last.click()
+        comment = b.locator("#khabar-feedback-comment textarea")
+        comment.wait_for()
+        comment.fill("ناقص")
+        b.click("#khabar-feedback-send")
+        b.wait_for_function("document.querySelector('#khabar-status').innerText.includes('saved')")
+        # B's first question must not appear in A's history, nor A's in B's.
+        assert a.locator("#khabar-chat .khabar-user").count() == 1
+        assert b.locator("#khabar-chat .khabar-user").all_inner_texts() == [WHY_AR]
+
+        new_rows = [r for r in feedback_store(assistant.settings.runtime_dir).records() if r.id > last_row]
+        records = {r.question: r for r in new_rows}
+        assert len(new_rows) == 2 and set(records) == {GUARANTORS_EN, WHY_AR}
+        mine, theirs = records[GUARANTORS_EN], records[WHY_AR]
+        assert mine.conversation_id != theirs.conversation_id
+        assert (mine.rating, mine.comment) == ("up", None)
+        assert (theirs.rating, theirs.comment) == ("down", "ناقص")
+        assert "تركيا وروسيا وإيران" in mine.answer and SECURITY_REASONS in theirs.answer
+    finally:
+        for context in contexts:
+            context.close()
+
+
 def test_page_language_switch_and_screenshots(page, base_url):
     ask(page, WHY_AR)
     open_cited_source(page, answers(page).last, SECURITY_REASONS)

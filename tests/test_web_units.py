@@ -123,6 +123,30 @@ def test_feedback_store_keeps_one_rating_per_answer_with_its_comment(tmp_path):
     assert records[0].citations[0].quote == QUOTE and records[0].question == "لماذا؟"
 
 
+def test_a_rating_row_is_rewritten_with_the_answer_it_rates(tmp_path):
+    # Even if two answers ever came under one key, the row never pairs a rating with another answer's text.
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    first = Answer(question="Who won the 2018 World Cup?", answer="The article does not say.",
+                   language="en", mode="not_found", citations=[])
+    second = answer("بحسب المقال [1]")
+    row = store.rate("same", 0, "up", first)
+    store.comment(row, "fine")
+    assert store.rate("same", 0, "down", second) == row
+    [record] = store.records()
+    assert (record.rating, record.question, record.answer) == ("down", "لماذا؟", "بحسب المقال [1]")
+    assert record.comment is None  # the comment was about the other answer
+
+
+def test_every_page_session_starts_its_own_conversation(assistant):
+    from assistant.web import build_page
+
+    demo = build_page(assistant)
+    states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
+    [conv] = [s for s in states if s.value is Conversation or callable(s.value)]
+    # Gradio calls a callable state value once per session; an instance would be copied with its id.
+    assert conv.value().id != conv.value().id
+
+
 # --- the chat handler over the real assistant ---------------------------------------------------------------
 @pytest.fixture(scope="module")
 def chat_page(assistant, tmp_path_factory):
