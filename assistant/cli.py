@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import KhabarError
-from .evaluation.command import eval_command
-from .schemas import Answer, Message
+from assistant.errors import KhabarError
+from assistant.evaluation.command import eval_command
+from assistant.schemas import Answer, Message
 
 app = typer.Typer(help="Khabar: ask questions about a news article and get cited answers.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -24,7 +24,7 @@ ModeOption = Annotated[str | None, typer.Option("--mode", "-m", help="extractive
 
 
 def _assistant(progress: bool = True):
-    from .facade import Assistant
+    from assistant.facade import Assistant
 
     return Assistant(progress=progress)
 
@@ -128,8 +128,8 @@ def fetch_models(
     = False,
 ) -> None:
     """Download (or find) and verify the models, so that later runs work offline."""
-    from .model_files import resolve_embedding_model, resolve_llm_file
-    from .settings import get_settings
+    from assistant.models.files import resolve_embedding_model, resolve_llm_file
+    from assistant.settings import get_settings
 
     settings = get_settings()
     try:

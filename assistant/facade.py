@@ -9,17 +9,26 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .citations import make_citation, marker_label
-from .embeddings import Embedder
-from .errors import ArticleError, InvalidQuestion
-from .extractive import compose, select_quotes
-from .loading import load_article
-from .prompts import render
-from .retrieval import HybridRetriever
-from .schemas import Answer, AnswerKind, Article, ArticleInfo, IngestReport, Language, Message, ScoredPassage
-from .settings import AnswerMode, Settings, get_settings
-from .store import PassageStore
-from .textnorm import clean_question, detect_language
+from assistant.answer.citations import make_citation, marker_label
+from assistant.answer.extractive import compose, select_quotes
+from assistant.answer.prompts import render
+from assistant.errors import ArticleError, InvalidQuestion
+from assistant.ingest.loading import load_article
+from assistant.retrieve.embeddings import Embedder
+from assistant.retrieve.hybrid import HybridRetriever
+from assistant.retrieve.store import PassageStore
+from assistant.schemas import (
+    Answer,
+    AnswerKind,
+    Article,
+    ArticleInfo,
+    IngestReport,
+    Language,
+    Message,
+    ScoredPassage,
+)
+from assistant.settings import AnswerMode, Settings, get_settings
+from assistant.textnorm import clean_question, detect_language
 
 log = logging.getLogger(__name__)
 # bm25s logs every index build at DEBUG through a handler of its own, which the CLI would print.
@@ -216,7 +225,7 @@ class Assistant:
         """The generative answerer, created on first use (it may start a local model server)."""
         with self._generator_lock:
             if self._generator is None:
-                from .generative import GenerativeAnswerer
+                from assistant.answer.generative import GenerativeAnswerer
 
                 # The embedder lets verification check English sentences against Arabic passages.
                 self._generator = GenerativeAnswerer(self.settings, embedder=self.embedder)

@@ -18,12 +18,12 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from starlette.routing import Match
 
-from .api import create_api
-from .api.security import RequestIdFilter
-from .errors import KhabarError
-from .facade import Assistant
-from .settings import Settings, get_settings
-from .web import build_page
+from assistant.api import create_api
+from assistant.api.security import RequestIdFilter
+from assistant.errors import KhabarError
+from assistant.facade import Assistant
+from assistant.settings import Settings, get_settings
+from assistant.web.page import build_page
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 

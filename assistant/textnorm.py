@@ -8,7 +8,7 @@ import unicodedata
 
 import Stemmer
 
-from .schemas import Language
+from assistant.schemas import Language
 
 # Harakat, tanwin, shadda, sukun, superscript alef and Quranic marks: they vary between writers.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")

@@ -20,7 +20,7 @@ from assistant.evaluation.calibration import probe, sweep_thresholds, sweep_weig
 from assistant.evaluation.report import fmt
 from assistant.evaluation.suites import load_suite
 from assistant.facade import Assistant
-from assistant.retrieval import MAX_LEXICAL_WEIGHT
+from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT
 from assistant.settings import PROJECT_ROOT, get_settings
 
 console = Console()

@@ -30,9 +30,9 @@ import sys
 from pathlib import Path
 
 from assistant.evaluation.suites import load_suite
-from assistant.loading import load_article
+from assistant.ingest.loading import load_article
+from assistant.ingest.splitting import paragraphs
 from assistant.settings import PROJECT_ROOT
-from assistant.splitting import paragraphs
 from assistant.textnorm import fold_for_match
 
 ARTICLE = PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt"

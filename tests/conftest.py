@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.embeddings import Embedder
+from assistant.retrieve.embeddings import Embedder
 from assistant.settings import PROJECT_ROOT
 
 ARTICLE = PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt"

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from assistant import Assistant
 from assistant.api import create_api
-from assistant.conversations import ConversationStore
+from assistant.api.conversations import ConversationStore
 from assistant.errors import InvalidQuestion
 from assistant.schemas import ArticleInfo, Message
 from assistant.server import create_app, serve_in_thread
@@ -375,7 +375,7 @@ def test_cors_closed_unless_configured(api, assistant):
 
 
 def test_generative_mode_with_the_model_server_down_falls_back_and_says_so(api):
-    pytest.importorskip("assistant.generative", reason="the generative answerer is not written yet")
+    pytest.importorskip("assistant.answer.generative", reason="the generative answerer is not written yet")
     response = api.post("/api/v1/ask", json={"question": WHY_SECRET, "mode": "generative"})
     assert response.status_code == 200
     body = response.json()

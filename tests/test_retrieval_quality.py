@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from assistant.evaluation import load_suite
 from assistant.evaluation.calibration import probe, sweep_weights
-from assistant.retrieval import MAX_LEXICAL_WEIGHT
+from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT
 from assistant.settings import PROJECT_ROOT
 
 SHIPPED = PROJECT_ROOT / "data" / "suites" / "article.jsonl"

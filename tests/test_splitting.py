@@ -2,8 +2,8 @@
 
 import itertools
 
-from assistant.loading import article_from_text, load_article
-from assistant.splitting import split_article, split_sentences
+from assistant.ingest.loading import article_from_text, load_article
+from assistant.ingest.splitting import split_article, split_sentences
 
 
 def words(text: str) -> int:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.feedback import feedback_store
 from assistant.server import create_app, serve_in_thread
 from assistant.settings import PROJECT_ROOT
+from assistant.web.feedback import feedback_store
 
 pytestmark = pytest.mark.browser
 

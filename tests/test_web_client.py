@@ -10,7 +10,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from assistant.server import create_app, serve_in_thread
-from assistant.web import ANSWER_CONCURRENCY, ANSWER_POOL
+from assistant.web.page import ANSWER_CONCURRENCY, ANSWER_POOL
 
 GUARANTORS_EN = "Who are the guarantor states of the Astana talks?"
 WHY_AR = "لماذا لم يعلن عن الزيارة مسبقا؟"

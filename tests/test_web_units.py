@@ -8,10 +8,10 @@ import re
 import gradio as gr
 import pytest
 
-from assistant.feedback import FeedbackStore
 from assistant.schemas import Answer, Article, Citation, Span
-from assistant.web import ChatPage, Conversation, Turn, chat_messages
-from assistant.web_render import (
+from assistant.web.feedback import FeedbackStore
+from assistant.web.page import ChatPage, Conversation, Turn, chat_messages
+from assistant.web.render import (
     PanelData,
     esc,
     render_answer,
@@ -20,7 +20,7 @@ from assistant.web_render import (
     render_sources,
     render_user,
 )
-from assistant.web_strings import STRINGS, t, ui_language
+from assistant.web.strings import STRINGS, t, ui_language
 
 TEXT = "العنوان\n\nقال المتحدث إن اللقاء لم يعلن عنه لدواع أمنية على ما يبدو. وأضاف أن الزيارة قصيرة."
 QUOTE = "لم يعلن عنه لدواع أمنية"
@@ -138,11 +138,11 @@ def test_a_rating_row_is_rewritten_with_the_answer_it_rates(tmp_path):
 
 
 def test_every_page_session_starts_its_own_conversation(assistant):
-    from assistant.web import build_page
+    from assistant.web.page import build_page
 
     demo = build_page(assistant)
     states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
-    [conv] = [s for s in states if s.value is Conversation or callable(s.value)]
+    [conv] = [s for s in states if callable(s.value)]
     # Gradio calls a callable state value once per session; an instance would be copied with its id.
     assert conv.value().id != conv.value().id
 

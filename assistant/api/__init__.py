@@ -1,5 +1,5 @@
 """The HTTP API for messaging bots: :func:`create_api` builds it over an :class:`~assistant.Assistant`."""
 
-from .app import API_PREFIX, OPENAI_PREFIX, create_api
+from assistant.api.app import API_PREFIX, OPENAI_PREFIX, create_api
 
 __all__ = ["API_PREFIX", "OPENAI_PREFIX", "create_api"]

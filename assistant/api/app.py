@@ -11,13 +11,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from ..conversations import ConversationStore
-from ..facade import Assistant
-from . import openai_compat, routes
-from .errors import install_error_handlers
-from .routes import VERSION, ApiContext
-from .schemas import StreamDelta, StreamDone
-from .security import BodyLimitMiddleware, KeyChecker, RequestContextMiddleware, TokenBucketLimiter
+from assistant.api import openai_compat, routes
+from assistant.api.conversations import ConversationStore
+from assistant.api.errors import install_error_handlers
+from assistant.api.routes import VERSION, ApiContext
+from assistant.api.schemas import StreamDelta, StreamDone
+from assistant.api.security import (
+    BodyLimitMiddleware,
+    KeyChecker,
+    RequestContextMiddleware,
+    TokenBucketLimiter,
+)
+from assistant.facade import Assistant
 
 API_PREFIX = "/api/v1"
 OPENAI_PREFIX = "/v1"

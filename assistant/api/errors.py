@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ArticleError, InvalidQuestion, KhabarError, LLMUnavailable, ModelUnavailable
-from .schemas import ErrorBody, ErrorResponse, FieldError
+from assistant.api.schemas import ErrorBody, ErrorResponse, FieldError
+from assistant.errors import ArticleError, InvalidQuestion, KhabarError, LLMUnavailable, ModelUnavailable
 
 log = logging.getLogger("assistant.api")
 

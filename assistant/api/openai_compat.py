@@ -17,12 +17,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from ..errors import KhabarError
-from ..schemas import Answer, AnswerKind, Citation, Language, Message
-from ..settings import AnswerMode
-from .errors import ApiError, error_body, error_responses
-from .routes import ApiContext, Caller, Ctx, check_question, log, stream_answer
-from .schemas import CHAT_STREAM_EVENT, FieldError
+from assistant.api.errors import ApiError, error_body, error_responses
+from assistant.api.routes import ApiContext, Caller, Ctx, check_question, log, stream_answer
+from assistant.api.schemas import CHAT_STREAM_EVENT, FieldError
+from assistant.errors import KhabarError
+from assistant.schemas import Answer, AnswerKind, Citation, Language, Message
+from assistant.settings import AnswerMode
 
 #: Model names a client may ask for; any other name gets the server's default mode.
 MODELS: dict[str, AnswerMode | None] = {

@@ -17,13 +17,9 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from ..conversations import ConversationStore
-from ..errors import ArticleError, KhabarError
-from ..facade import Assistant
-from ..schemas import Answer, Message
-from ..settings import Settings
-from .errors import ApiError, error_body, error_responses, khabar_status
-from .schemas import (
+from assistant.api.conversations import ConversationStore
+from assistant.api.errors import ApiError, error_body, error_responses, khabar_status
+from assistant.api.schemas import (
     ASK_STREAM_EVENT,
     CONVERSATION_ID_PATTERN,
     ArticleResponse,
@@ -35,7 +31,11 @@ from .schemas import (
     HealthResponse,
     ReadyResponse,
 )
-from .security import Client, KeyChecker, TokenBucketLimiter, rate_limited
+from assistant.api.security import Client, KeyChecker, TokenBucketLimiter, rate_limited
+from assistant.errors import ArticleError, KhabarError
+from assistant.facade import Assistant
+from assistant.schemas import Answer, Message
+from assistant.settings import Settings
 
 log = logging.getLogger("assistant.api")
 

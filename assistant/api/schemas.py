@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..conversations import StoredMessage
-from ..schemas import AnswerKind, ArticleInfo, Citation, Language, Message
-from ..settings import AnswerMode
+from assistant.api.conversations import StoredMessage
+from assistant.schemas import AnswerKind, ArticleInfo, Citation, Language, Message
+from assistant.settings import AnswerMode
 
 #: Conversation ids chosen by clients (e.g. ``telegram:-1001234``) or by the server (``c_<hex>``).
 CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ApiError, error_response
+from assistant.api.errors import ApiError, error_response
 
 log = logging.getLogger("assistant.api")
 

@@ -5,9 +5,9 @@ through the :class:`~assistant.facade.Assistant` and returns an :class:`EvalRepo
 The metric definitions are in ``metrics`` and docs/evaluation.md.
 """
 
-from .results import CaseResult, EvalReport, Summary
-from .runner import MODES, EvalUsageError, build_assistant, evaluate
-from .suites import Case, Suite, SuiteError, SuiteProblem, load_suite
+from assistant.evaluation.results import CaseResult, EvalReport, Summary
+from assistant.evaluation.runner import MODES, EvalUsageError, build_assistant, evaluate
+from assistant.evaluation.suites import Case, Suite, SuiteError, SuiteProblem, load_suite
 
 __all__ = ["MODES", "Case", "CaseResult", "EvalReport", "EvalUsageError", "Suite", "SuiteError",
            "SuiteProblem", "Summary", "build_assistant", "evaluate", "load_suite"]

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from ..extractive import compose, select_quotes
-from ..facade import Assistant
-from ..schemas import ScoredPassage
-from . import metrics as m
-from .suites import Case
+from assistant.answer.extractive import compose, select_quotes
+from assistant.evaluation import metrics as m
+from assistant.evaluation.suites import Case
+from assistant.facade import Assistant
+from assistant.schemas import ScoredPassage
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ..errors import KhabarError
+from assistant.errors import KhabarError
 
 SuiteArgument = Annotated[Path, typer.Argument(
     help="A JSONL suite (.jsonl, one case a line) or a SQuAD v1.1/v2.0 file (.json).", show_default=False)]
@@ -53,7 +53,7 @@ class Gate:
 
 def gate_metrics() -> set[str]:
     """Names a gate may use: the numeric keys of a summary."""
-    from .results import Summary
+    from assistant.evaluation.results import Summary
 
     fields = Summary.model_fields
     return {field.alias or name for name, field in fields.items()
@@ -62,7 +62,7 @@ def gate_metrics() -> set[str]:
 
 def check_gates(report, gates: list[Gate]) -> list:
     """Evaluate the gates against the report's per-mode summaries (and record them in the report)."""
-    from .results import GateResult
+    from assistant.evaluation.results import GateResult
 
     results = []
     for gate in gates:
@@ -79,14 +79,14 @@ def check_gates(report, gates: list[Gate]) -> list:
 
 def load_settings():
     """The settings the command runs with (a seam for tests)."""
-    from ..settings import get_settings
+    from assistant.settings import get_settings
 
     return get_settings()
 
 
 def load_embedder(settings):
     """The embedding model, loaded once per run and shared by the Assistant (a seam for tests)."""
-    from ..embeddings import Embedder
+    from assistant.retrieve.embeddings import Embedder
 
     return Embedder(settings, progress=True)
 
@@ -113,8 +113,8 @@ def eval_command(
         err.print(f"[red]error:[/red] {message}", highlight=False)
         raise typer.Exit(code)
 
-    from .runner import EvalUsageError, check_modes, evaluate
-    from .suites import load_suite
+    from assistant.evaluation.runner import EvalUsageError, check_modes, evaluate
+    from assistant.evaluation.suites import load_suite
 
     try:
         modes = check_modes(mode or [])
@@ -153,7 +153,7 @@ def eval_command(
     except KhabarError as exc:
         fail(str(exc), 1)
 
-    from .report import language_table, summary_table, write_json, write_report
+    from assistant.evaluation.report import language_table, summary_table, write_json, write_report
 
     gate_results = check_gates(result, gates)
     out.print(summary_table(result))

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..citations import strip_markers
-from ..schemas import Language
-from ..textnorm import detect_language, fold_for_match, normalize_arabic
+from assistant.answer.citations import strip_markers
+from assistant.schemas import Language
+from assistant.textnorm import detect_language, fold_for_match, normalize_arabic
 
 # --- retrieval -------------------------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..textnorm import detect_language
-from .results import STABLE_KEYS, CaseResult, EvalReport, Summary
+from assistant.evaluation.results import STABLE_KEYS, CaseResult, EvalReport, Summary
+from assistant.textnorm import detect_language
 
 #: Rows of the summary tables: the stable keys, then a few of the extra ones.
 TABLE_KEYS = (*STABLE_KEYS, "citations_in_retrieved", "answer_length_chars", "pass_rate", "errors",

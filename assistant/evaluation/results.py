@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..citations import strip_markers
-from ..schemas import Answer, AnswerKind, Language, Message
-from . import metrics as m
-from .suites import Case, SuiteProblem
+from assistant.answer.citations import strip_markers
+from assistant.evaluation import metrics as m
+from assistant.evaluation.suites import Case, SuiteProblem
+from assistant.schemas import Answer, AnswerKind, Language, Message
 
 #: Version of the JSON layout; bumped only when a key changes meaning or disappears.
 SCHEMA_VERSION = 1

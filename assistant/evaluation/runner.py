@@ -26,12 +26,20 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ..embeddings import Embedder
-from ..errors import KhabarError, LLMUnavailable
-from ..facade import Assistant
-from ..settings import Settings, get_settings
-from .results import CaseResult, EvalReport, RunConfig, SuiteInfo, error_result, score_case, summarise
-from .suites import Case, Suite
+from assistant.errors import KhabarError, LLMUnavailable
+from assistant.evaluation.results import (
+    CaseResult,
+    EvalReport,
+    RunConfig,
+    SuiteInfo,
+    error_result,
+    score_case,
+    summarise,
+)
+from assistant.evaluation.suites import Case, Suite
+from assistant.facade import Assistant
+from assistant.retrieve.embeddings import Embedder
+from assistant.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +121,9 @@ def run_case(assistant: Assistant, case: Case, mode: str, k: int) -> CaseResult:
 def run_cases(assistant: Assistant, cases: Sequence[Case], modes: Sequence[str], k: int, *,
               progress: Progress | None = None) -> tuple[list[CaseResult], dict[str, float]]:
     """Every case in every mode (mode after mode); the results and each mode's wall time in seconds."""
-    from ..generative import UNAVAILABLE_NOTE  # here: importing the LLM client slows every CLI command
+    from assistant.answer.generative import (
+        UNAVAILABLE_NOTE,  # here: importing the LLM client slows every CLI command
+    )
 
     results: list[CaseResult] = []
     wall: dict[str, float] = {}

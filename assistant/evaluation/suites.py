@@ -14,10 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import KhabarError
-from ..loading import article_from_text
-from ..schemas import Article, Language, Message
-from ..textnorm import detect_language
+from assistant.errors import KhabarError
+from assistant.ingest.loading import article_from_text
+from assistant.schemas import Article, Language, Message
+from assistant.textnorm import detect_language
 
 SuiteFormat = Literal["jsonl", "squad"]
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

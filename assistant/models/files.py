@@ -25,8 +25,8 @@ from pathlib import Path
 from filelock import FileLock
 from tqdm import tqdm
 
-from .errors import ModelUnavailable
-from .settings import Settings
+from assistant.errors import ModelUnavailable
+from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 

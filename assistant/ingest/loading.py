@@ -7,9 +7,9 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .errors import ArticleError
-from .schemas import Article
-from .textnorm import detect_language
+from assistant.errors import ArticleError
+from assistant.schemas import Article
+from assistant.textnorm import detect_language
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm")
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "div", "br", "title", "blockquote", "tr"}

@@ -16,10 +16,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from .embeddings import Embedder
-from .schemas import Passage, ScoredPassage
-from .store import PassageStore
-from .textnorm import tokenize
+from assistant.retrieve.embeddings import Embedder
+from assistant.retrieve.store import PassageStore
+from assistant.schemas import Passage, ScoredPassage
+from assistant.textnorm import tokenize
 
 RRF_K = 60
 #: Most the lexical list can weigh against the dense list's 1.0; reached when every question token is

@@ -14,8 +14,8 @@ import logging
 import threading
 from pathlib import Path
 
-from .errors import LLMUnavailable
-from .settings import Settings
+from assistant.errors import LLMUnavailable
+from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -2,11 +2,11 @@
 answer is verified and, when it cannot be trusted, replaced by the extractive answer.
 
 The model is reached through LangChain's ``ChatOpenAI``, so the local GGUF (served in-process by
-:mod:`assistant.llm_server`) and any remote OpenAI-compatible server share one code path. The chain is
+:mod:`assistant.models.llm_server`) and any remote OpenAI-compatible server share one code path. The chain is
 plain LCEL: ``ChatPromptTemplate | chat model | StrOutputParser``.
 
 The checks a generated answer must pass (cited passages, numbers, names, support) are in
-:mod:`assistant.verification`; this module gives them the passages and, for the cross-language support
+:mod:`assistant.answer.verification`; this module gives them the passages and, for the cross-language support
 check, the embedding model's similarities.
 
 A failed check returns the extractive answer, marked ``fallback``, with a note saying why. The generated
@@ -29,19 +29,19 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field
 
-from .citations import make_citation, marker_label
-from .errors import LLMUnavailable, ModelUnavailable
-from .llm_server import LocalLLMServer
-from .model_files import resolve_llm_file
-from .prompts import render, template
-from .schemas import Citation, Language, Message, ScoredPassage, Span
-from .settings import Settings
-from .splitting import sentence_spans
-from .textnorm import tokenize
-from .verification import strip_chat_artefacts, verify
+from assistant.answer.citations import make_citation, marker_label
+from assistant.answer.prompts import render, template
+from assistant.answer.verification import strip_chat_artefacts, verify
+from assistant.errors import LLMUnavailable, ModelUnavailable
+from assistant.ingest.splitting import sentence_spans
+from assistant.models.files import resolve_llm_file
+from assistant.models.llm_server import LocalLLMServer
+from assistant.schemas import Citation, Language, Message, ScoredPassage, Span
+from assistant.settings import Settings
+from assistant.textnorm import tokenize
 
 if TYPE_CHECKING:
-    from .embeddings import Embedder
+    from assistant.retrieve.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 

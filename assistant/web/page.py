@@ -27,13 +27,13 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
-from .errors import KhabarError
-from .facade import Assistant
-from .feedback import FeedbackStore, feedback_store
-from .schemas import Answer, Article, Message
-from .settings import Settings
-from .textnorm import clean_question, detect_language
-from .web_render import (
+from assistant.errors import KhabarError
+from assistant.facade import Assistant
+from assistant.schemas import Answer, Article, Message
+from assistant.settings import Settings
+from assistant.textnorm import clean_question, detect_language
+from assistant.web.feedback import FeedbackStore, feedback_store
+from assistant.web.render import (
     PanelData,
     render_answer,
     render_error,
@@ -42,11 +42,11 @@ from .web_render import (
     render_sources,
     render_user,
 )
-from .web_strings import EXAMPLES, t, ui_language
+from assistant.web.strings import EXAMPLES, t, ui_language
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent / "web_static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Answers computed at once, page and API together (Gradio's default would serve one person at a time).
 ANSWER_CONCURRENCY = 4
 #: Shared by the chat handler and the API endpoint so that together they stay within ANSWER_CONCURRENCY.
@@ -64,7 +64,7 @@ SET_PAGE_DIRECTION_JS = """(lang) => {
 
 @lru_cache(maxsize=4)
 def static_text(name: str) -> str:
-    """A file of ``web_static/`` (the page's CSS and JS)."""
+    """A file of ``static/`` (the page's CSS and JS)."""
     return (STATIC_DIR / name).read_text(encoding="utf-8")
 
 
@@ -94,6 +94,11 @@ class Conversation:
                 messages += [Message(role="user", content=turn.answer.question),
                              Message(role="assistant", content=turn.answer.answer)]
         return messages
+
+
+def new_conversation() -> Conversation:
+    """A fresh conversation with its own id (a function, so that Gradio calls it once per session)."""
+    return Conversation()
 
 
 def chat_messages(conv: Conversation, ui: str, partial: str = "", streaming: int | None = None
@@ -288,7 +293,7 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
     with gr.Blocks(title="Khabar", analytics_enabled=False, fill_width=True) as demo:
         # A callable, not an instance: Gradio deep-copies an instance into every session, which gave every
         # browser the same conversation id (and mixed their feedback rows); a callable runs per session.
-        conv = gr.State(Conversation)
+        conv = gr.State(new_conversation)
         with gr.Row(equal_height=False, elem_id="khabar-top"):
             header = gr.HTML(page.header(ui), elem_id="khabar-header", scale=5, js_on_load=None)
             lang = gr.Radio(LANGUAGES, value=ui, label=t(ui, "language"), elem_id="khabar-lang", scale=1,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from .schemas import Article, Passage, PassageRole, Sentence, Span
+from assistant.schemas import Article, Passage, PassageRole, Sentence, Span
 
 # A sentence ends at . ! ? or their Arabic forms (؟ ؛) followed by space; ، and , mark clauses.
 _SENTENCE_END = re.compile(r"(?<=[.!?؟؛;])\s+")

@@ -2,7 +2,7 @@
 
 Everything a person or an article supplies is escaped here (``html.escape``) before it is put in markup, so a
 question such as ``<img src=x onerror=alert(1)>`` is shown as text. The markup carries no event handlers: the
-page's one script (``web_static/khabar.js``) reacts to clicks on ``a.khabar-cite`` by its ``href``.
+page's one script (``static/khabar.js``) reacts to clicks on ``a.khabar-cite`` by its ``href``.
 
 Rendered fragments hold no newline: inside a Markdown-rendering chat bubble a blank line would end the HTML
 block and let Markdown rewrite what follows.
@@ -15,9 +15,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .schemas import Answer, Article, ArticleInfo, Citation, Passage
-from .textnorm import detect_language
-from .web_strings import t
+from assistant.schemas import Answer, Article, ArticleInfo, Citation, Passage
+from assistant.textnorm import detect_language
+from assistant.web.strings import t
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 # A marker or a «quoted» run (quotes are the article's words: their own direction inside any answer).

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from .schemas import Language
-from .settings import PROJECT_ROOT
+from assistant.schemas import Language
+from assistant.settings import PROJECT_ROOT
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 

@@ -16,11 +16,11 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
-from .embeddings import Embedder
-from .errors import KhabarError
-from .schemas import Article, ArticleInfo, IngestReport, Passage, Sentence, Span
-from .settings import Settings
-from .splitting import split_article, split_sentences
+from assistant.errors import KhabarError
+from assistant.ingest.splitting import split_article, split_sentences
+from assistant.retrieve.embeddings import Embedder
+from assistant.schemas import Article, ArticleInfo, IngestReport, Passage, Sentence, Span
+from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .citations import make_citation
-from .prompts import render
-from .schemas import Citation, Language, ScoredPassage, Sentence
-from .store import PassageStore
-from .textnorm import fold_for_match, tokenize
+from assistant.answer.citations import make_citation
+from assistant.answer.prompts import render
+from assistant.retrieve.store import PassageStore
+from assistant.schemas import Citation, Language, ScoredPassage, Sentence
+from assistant.textnorm import fold_for_match, tokenize
 
 #: Passages whose sentences compete for the quote.
 CANDIDATE_PASSAGES = 3

@@ -9,8 +9,8 @@ import threading
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .model_files import resolve_embedding_model
-from .settings import Settings
+from assistant.models.files import resolve_embedding_model
+from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 

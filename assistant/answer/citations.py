@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .schemas import Citation, ScoredPassage, Span
+from assistant.schemas import Citation, ScoredPassage, Span
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 

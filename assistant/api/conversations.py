@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from .schemas import Message
-from .settings import Settings
+from assistant.schemas import Message
+from assistant.settings import Settings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

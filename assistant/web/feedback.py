@@ -2,7 +2,7 @@
 
 One row per rated answer (conversation id + turn): rating again replaces the rating, a comment is added to the
 same row, so the table holds each reader's last word on each answer together with the question, the answer and
-its citations as they were shown. The row is always rewritten with the answer being rated, so that a rating can
+its citations as they were shown. The row is always rewritten with the answer being rated, so a rating can
 never be paired with another answer's question; a comment survives only while the answer is the same.
 """
 
@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .schemas import Answer, Citation
+from assistant.schemas import Answer, Citation
 
 Rating = Literal["up", "down"]
 

@@ -28,7 +28,7 @@
 When every check passes, the answer's markers are renumbered to be contiguous (``[1]``..``[n]`` in order of
 first use) and :class:`Verification` says which given passage each new number stands for and which answer
 sentences cite it. When one fails, :class:`Verification` carries a user-readable reason;
-:mod:`assistant.generative` then returns the extractive answer instead.
+:mod:`assistant.answer.generative` then returns the extractive answer instead.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from typing import Protocol
 
 import numpy as np
 
-from .citations import marker_label, markers, strip_markers
-from .schemas import Language, ScoredPassage
-from .textnorm import detect_language, fold_for_match, normalize_arabic, tokenize
+from assistant.answer.citations import marker_label, markers, strip_markers
+from assistant.schemas import Language, ScoredPassage
+from assistant.textnorm import detect_language, fold_for_match, normalize_arabic, tokenize
 
 #: Share of a same-language sentence's content words that must occur in its passages or the question.
 MIN_COVERAGE = 0.5
@@ -57,7 +57,7 @@ SIMILARITY_MARGIN = 0.08
 # Text analysis used by the checks
 # ---------------------------------------------------------------------------------------------------
 
-# The marker pattern of :mod:`assistant.citations`, used here to blank markers out and renumber them.
+# The marker pattern of :mod:`assistant.answer.citations`, used here to blank markers out and renumber them.
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 # "[1, 2]", "[1،2]", "[Passage 2]", "[المقطع ٢]" and Arabic-Indic digits are normalised to "[1] [2]".
 _MARKER_LIST = re.compile(
