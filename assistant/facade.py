@@ -15,7 +15,7 @@ from assistant.answer.prompts import render
 from assistant.errors import ArticleError, InvalidQuestion
 from assistant.ingest.loading import load_article
 from assistant.retrieve.embeddings import Embedder
-from assistant.retrieve.hybrid import HybridRetriever
+from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, HybridRetriever
 from assistant.retrieve.store import PassageStore
 from assistant.schemas import (
     Answer,
@@ -72,7 +72,9 @@ class Assistant:
         self.settings = settings or get_settings()
         self.embedder = embedder or Embedder(self.settings, progress=progress)
         self.store = store or PassageStore(self.settings, self.embedder)
-        self.retriever = HybridRetriever(store=self.store, embedder=self.embedder, k=self.settings.top_k)
+        self.retriever = HybridRetriever(store=self.store, embedder=self.embedder, k=self.settings.top_k,
+                                         max_lexical_weight=0.0 if self.settings.ranking == "dense"
+                                         else MAX_LEXICAL_WEIGHT)
         self._generator = None
         self._generator_lock = threading.Lock()
         if ingest_corpus and self.settings.corpus:
