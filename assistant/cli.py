@@ -14,6 +14,7 @@ from rich.console import Console
 from assistant.errors import KhabarError
 from assistant.evaluation.command import eval_command
 from assistant.schemas import Answer, Message
+from assistant.settings import ANSWER_MODES
 
 app = typer.Typer(help="Khabar: ask questions about a news article and get cited answers.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -23,10 +24,10 @@ err = Console(stderr=True)
 ModeOption = Annotated[str | None, typer.Option("--mode", "-m", help="extractive or generative.")]
 
 
-def _assistant(progress: bool = True):
+def _assistant(progress: bool = True, *, ingest_corpus: bool = True):
     from assistant.facade import Assistant
 
-    return Assistant(progress=progress)
+    return Assistant(progress=progress, ingest_corpus=ingest_corpus)
 
 
 def _fail(exc: Exception, code: int = 1) -> None:
@@ -35,8 +36,8 @@ def _fail(exc: Exception, code: int = 1) -> None:
 
 
 def _check_mode(mode: str | None) -> None:
-    if mode not in (None, "extractive", "generative"):
-        _fail(ValueError(f"unknown mode {mode!r}: use extractive or generative"), 2)
+    if mode is not None and mode not in ANSWER_MODES:
+        _fail(ValueError(f"unknown mode {mode!r}: use {' or '.join(ANSWER_MODES)}"), 2)
 
 
 def _print_answer(answer: Answer, *, show_sources: bool = True) -> None:
@@ -116,7 +117,8 @@ def ingest(
     if missing:
         _fail(FileNotFoundError(f"no such file: {', '.join(missing)}"), 2)
     try:
-        report = _assistant().ingest(files)
+        # Only the files given are indexed: the configured corpus is not re-checked first.
+        report = _assistant(ingest_corpus=False).ingest(files)
     except KhabarError as exc:
         _fail(exc)
     console.print_json(report.model_dump_json())

@@ -1,87 +1,73 @@
-"""The :class:`Assistant`: the one object the web page, the HTTP API, the CLI and the evaluator call."""
+"""The :class:`Assistant`: the one object the web page, the HTTP API, the CLI and the evaluator call.
+
+It only composes the stages: ingest (:mod:`assistant.ingest`), retrieve (:mod:`assistant.retrieve`), answer
+and cite (:mod:`assistant.answer`). Each stage is a seam: ``Assistant(embedder=, store=, generator=)``.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from assistant.answer.answerability import judge
+from assistant.answer.base import Generated, Generator
 from assistant.answer.citations import make_citation, marker_label
 from assistant.answer.extractive import compose, select_quotes
+from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render
+from assistant.answer.streaming import chunks
 from assistant.errors import ArticleError, InvalidQuestion
+from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
-from assistant.retrieve.embeddings import Embedder
+from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, HybridRetriever
-from assistant.retrieve.store import PassageStore
-from assistant.schemas import (
-    Answer,
-    AnswerKind,
-    Article,
-    ArticleInfo,
-    IngestReport,
-    Language,
-    Message,
-    ScoredPassage,
-)
+from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message
 from assistant.settings import AnswerMode, Settings, get_settings
 from assistant.textnorm import clean_question, detect_language
+from assistant.timing import Timer
 
 log = logging.getLogger(__name__)
 # bm25s logs every index build at DEBUG through a handler of its own, which the CLI would print.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-#: Characters per chunk when an extractive answer is streamed (it is computed whole, then sent in pieces
-#: so that every interface handles one kind of stream).
-STREAM_CHUNK_WORDS = 3
-
-
-class Timer:
-    """Collects milliseconds per named stage."""
-
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-        self._start = time.perf_counter()
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time the block under ``name`` (accumulating if the name repeats)."""
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + (time.perf_counter() - start) * 1000, 2)
-
-    def total(self) -> dict[str, float]:
-        """The stage timings plus ``total`` since the timer started."""
-        return {**self.timings, "total": round((time.perf_counter() - self._start) * 1000, 2)}
 
 
 class Assistant:
     """Answers questions about the indexed articles, with citations.
 
     >>> Assistant().ask("Who are the guarantor states of the Astana talks?").answer  # doctest: +SKIP
+
+    ``embedder``, ``store`` and ``generator`` replace the configured embedding model, Chroma index and
+    language model (anything with the methods of :class:`~assistant.retrieve.base.TextEmbedder`,
+    :class:`~assistant.retrieve.base.PassageIndex` and :class:`~assistant.answer.base.Generator`).
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 store: PassageStore | None = None, ingest_corpus: bool = True,
-                 progress: bool = False) -> None:
+    def __init__(self, settings: Settings | None = None, *, embedder: TextEmbedder | None = None,
+                 store: PassageIndex | None = None, generator: Generator | None = None,
+                 ingest_corpus: bool = True, progress: bool = False) -> None:
         self.settings = settings or get_settings()
-        self.embedder = embedder or Embedder(self.settings, progress=progress)
-        self.store = store or PassageStore(self.settings, self.embedder)
-        self.retriever = HybridRetriever(store=self.store, embedder=self.embedder, k=self.settings.top_k,
-                                         max_lexical_weight=0.0 if self.settings.ranking == "dense"
-                                         else MAX_LEXICAL_WEIGHT)
-        self._generator = None
+        if embedder is None:
+            from assistant.retrieve.embeddings import Embedder
+
+            embedder = Embedder(self.settings, progress=progress)
+        self.embedder = embedder
+        if store is None:
+            from assistant.retrieve.store import ChromaIndex
+
+            store = ChromaIndex(self.settings, self.embedder)
+        self.store = store
+        #: The LangChain retriever over the index: usable in chains of one's own (docs/architecture.md).
+        self.retriever = HybridRetriever(
+            store=self.store, embedder=self.embedder, k=self.settings.top_k,
+            max_lexical_weight=0.0 if self.settings.ranking == "dense" else MAX_LEXICAL_WEIGHT)
+        self.indexer = Indexer(self.store, self.embedder, max_passage_tokens=self.settings.max_passage_tokens,
+                               progress=progress, on_written=self.retriever.written)
+        self._generator = generator
         self._generator_lock = threading.Lock()
         if ingest_corpus and self.settings.corpus:
             # Idempotent: unchanged articles are recognised by digest and not embedded again.
             self.ingest(self.settings.corpus)
-        else:
-            self.retriever.refresh()
 
     # -- corpus ---------------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path | str]) -> IngestReport:
@@ -97,10 +83,9 @@ class Assistant:
 
     def ingest_articles(self, articles: list[Article]) -> IngestReport:
         """Index articles already loaded (e.g. SQuAD contexts)."""
-        report = self.store.ingest(articles)
+        report = self.indexer.run(articles)
         if report.added or report.replaced:
             log.info("ingested %s", report.model_dump())
-        self.retriever.refresh()
         return report
 
     def articles(self) -> list[ArticleInfo]:
@@ -120,7 +105,8 @@ class Assistant:
 
     # -- questions ------------------------------------------------------------------------------------
     def validate(self, question: str) -> str:
-        """The cleaned question, or :class:`InvalidQuestion` naming what is wrong."""
+        """The cleaned question, or :class:`InvalidQuestion` naming what is wrong (the one length rule of
+        every interface)."""
         if not isinstance(question, str):
             raise InvalidQuestion("the question must be text")
         if len(question) > self.settings.max_question_chars:
@@ -132,11 +118,6 @@ class Assistant:
         if not cleaned:
             raise InvalidQuestion("the question is empty")
         return cleaned
-
-    def retrieve(self, query: str, k: int | None = None) -> list[ScoredPassage]:
-        """Ranked passages for ``query`` (hybrid dense + BM25)."""
-        ranked, _ = self.retriever.search(query, k=k)
-        return ranked
 
     def ask(self, question: str, history: list[Message] | None = None, *, mode: AnswerMode | None = None,
             language: Language | None = None, k: int | None = None) -> Answer:
@@ -165,65 +146,58 @@ class Assistant:
         k = k or self.settings.top_k
 
         search_query = question
-        if mode == "generative" and history:
+        if history and mode == "generative":
             with timer.stage("condense"):
                 search_query = self.generator().condense(question, history, language)
         elif history:
-            # Without a model to rewrite the follow-up, the previous question supplies what "there" or
-            # "it" refer to; the current question comes last so that it dominates neither list alone.
-            previous = next((m.content for m in reversed(history) if m.role == "user"), "")
-            search_query = f"{previous} {question}".strip()
-
+            search_query = combined_query(question, history)
         with timer.stage("embed"):
             vector = self.embedder.encode_query(search_query)
         with timer.stage("retrieve"):
-            ranked, _ = self.retriever.search(search_query, k=k, vector=vector)
+            result = self.retriever.retrieve(search_query, k=k, vector=vector)
 
-        base = dict(question=question, language=language, retrieved=ranked, search_query=search_query)
-        best_dense = max((s.dense_score or 0.0 for s in ranked), default=0.0)
-        if best_dense < self.settings.not_found_threshold:
-            answer = self._not_found(ranked, language, base, timer,
-                                     note=f"best similarity {best_dense:.3f} is below the threshold")
-            yield from _chunks(answer.answer)
-            yield answer
-            return
+        answer = self._answer(question, history, language, mode, result, timer, cancel)
+        yield from chunks(answer.answer)
+        yield answer
 
+    def _answer(self, question: str, history: list[Message], language: Language, mode: AnswerMode,
+                result: RetrievalResult, timer: Timer, cancel: threading.Event | None) -> Answer:
+        base = dict(question=question, language=language, retrieved=result.passages,
+                    search_query=result.query)
+        verdict = judge(result, self.settings.not_found_threshold)
+        if not verdict.answerable:
+            return self._not_found(result, language, base, timer, note=verdict.note)
         with timer.stage("extract"):
-            quotes = select_quotes(self.store, ranked, vector, search_query)
+            quotes = select_quotes(result)
         if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
-            answer = self._not_found(ranked, language, base, timer, note="no passage to quote")
-            yield from _chunks(answer.answer)
-            yield answer
-            return
+            return self._not_found(result, language, base, timer, note="no passage to quote")
         text, citations = compose(quotes, language)
+        if mode != "generative":
+            return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
 
-        if mode == "generative":
-            generated = None
-            for item in self.generator().stream(question=question, language=language, history=history,
-                                                ranked=ranked, fallback_text=text,
-                                                fallback_citations=citations, timer=timer,
-                                                cancel=cancel):
-                if isinstance(item, str):
-                    yield item
-                else:
-                    generated = item
-            assert generated is not None
-            yield Answer(**base, answer=generated.text, mode=generated.mode, citations=generated.citations,
-                         note=generated.note, timings=timer.total())
-            return
+        outcome = None
+        # The model's text is kept back until verified, so that what a client shows is what the answer says.
+        for item in self.generator().stream(question, language, history, result.passages, cancel):
+            if not isinstance(item, str):
+                outcome = item
+        assert outcome is not None  # a generator always ends with its outcome
+        for name, ms in outcome.timings.items():
+            timer.add(name, ms)
+        if isinstance(outcome, Generated):
+            return Answer(**base, answer=outcome.text, mode="generative", citations=outcome.citations,
+                          note=outcome.note, timings=timer.total())
+        return Answer(**base, answer=text, mode="fallback", citations=citations,
+                      note=f"{outcome.detail}; this is the extractive answer",
+                      fallback_reason=outcome.reason, timings=timer.total())
 
-        yield from _chunks(text)
-        yield Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
-
-    def _not_found(self, ranked: list[ScoredPassage], language: Language, base: dict, timer: Timer,
-                   note: str) -> Answer:
-        closest = ranked[:2]
-        citations = [make_citation(n, s) for n, s in enumerate(closest, 1)]
+    def _not_found(self, result: RetrievalResult, language: Language, base: dict, timer: Timer,
+                   note: str | None) -> Answer:
+        citations = [make_citation(n, s) for n, s in enumerate(result.passages[:2], 1)]
         text = render("not_found", language, citations=marker_label([c.n for c in citations]))
-        kind: AnswerKind = "not_found"
-        return Answer(**base, answer=text, mode=kind, citations=citations, note=note, timings=timer.total())
+        return Answer(**base, answer=text, mode="not_found", citations=citations, note=note,
+                      timings=timer.total())
 
-    def generator(self):
+    def generator(self) -> Generator:
         """The generative answerer, created on first use (it may start a local model server)."""
         with self._generator_lock:
             if self._generator is None:
@@ -237,10 +211,3 @@ class Assistant:
         """Stop anything this assistant started (the local model server)."""
         if self._generator is not None:
             self._generator.close()
-
-
-def _chunks(text: str) -> Iterator[str]:
-    words = text.split(" ")
-    for i in range(0, len(words), STREAM_CHUNK_WORDS):
-        piece = " ".join(words[i:i + STREAM_CHUNK_WORDS])
-        yield piece if i + STREAM_CHUNK_WORDS >= len(words) else piece + " "

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 Language = Literal["ar", "en"]
 PassageRole = Literal["headline", "lede", "subheadline", "body"]
 AnswerKind = Literal["extractive", "generative", "fallback", "not_found"]
+#: Why a generative request got the extractive answer instead (``Answer.fallback_reason``).
+FallbackReason = Literal["llm_unavailable", "rejected", "cancelled", "no_passages"]
 
 
 class Span(BaseModel):
@@ -95,6 +97,9 @@ class Answer(BaseModel):
     )
     search_query: str | None = Field(None, description="The query actually retrieved with.")
     note: str | None = Field(None, description="Why a fallback or not-found answer was given.")
+    fallback_reason: FallbackReason | None = Field(
+        None, description="Set when mode is `fallback`: the model was unavailable, its answer was "
+                          "rejected by verification, the request was cancelled, or nothing was retrieved.")
 
 
 class IngestReport(BaseModel):

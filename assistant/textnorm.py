@@ -66,15 +66,22 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
     return stemmers[language]
 
 
-_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل")
+def strip_clitics(word: str, min_stem: int = 2) -> list[str]:
+    """A folded Arabic word and its forms without attached clitics, shortest last.
 
-
-def _strip_prefix(word: str) -> str:
-    """Drop one attached conjunction/preposition/article, keeping a stem of at least three letters."""
-    for prefix in _PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-            return word[len(prefix):]
-    return word
+    One conjunction (و ف) may come first, then one preposition or the article (بال كال لل ال ب ل); a form
+    is kept only if at least ``min_stem`` letters remain. Used by BM25 tokens and by answer verification.
+    """
+    forms = [word]
+    stem = word
+    if len(stem) > 3 and stem[0] in "وف" and len(stem) - 1 >= min_stem:
+        stem = stem[1:]
+        forms.append(stem)
+    for prefix in ("بال", "كال", "لل", "ال", "ب", "ل"):
+        if stem.startswith(prefix) and len(stem) - len(prefix) >= min_stem:
+            forms.append(stem[len(prefix):])
+            break
+    return forms
 
 
 def tokenize(text: str) -> list[str]:
@@ -93,7 +100,7 @@ def tokenize(text: str) -> list[str]:
             # often type for it, and it stems "محادثات" and "للمحادثات" differently. Each word is therefore
             # indexed under the stems of its written form, its folded form and its prefix-stripped form.
             stemmer = _stemmer("arabic")
-            forms = (word, folded, _strip_prefix(folded))
+            forms = (word, folded, strip_clitics(folded, min_stem=3)[-1])
             tokens.extend(dict.fromkeys(stemmer.stemWord(f).translate(_FOLD) for f in forms))
         elif word.isdigit():
             tokens.append(folded)

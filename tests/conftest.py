@@ -1,17 +1,37 @@
-"""Shared fixtures: the real embedding model (loaded once per session) and assistants on temporary indexes."""
+"""Shared fixtures: the real embedding model (loaded once per session), a fast fake embedder for tests of
+logic, and assistants on temporary indexes.
+
+Tests that check what the model finds (retrieval and answer quality, cross-language questions) use the real
+``embedder``/``assistant`` and are marked ``model`` automatically; tests of wiring and bookkeeping (indexing,
+persistence, CLI plumbing, handlers) use ``fake_embedder``/``fake_assistant``, which need no model at all.
+``pytest -m "not model"`` runs the fast part alone.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import Assistant, Settings
 from assistant.retrieve.embeddings import Embedder
 from assistant.settings import PROJECT_ROOT
+from assistant.textnorm import tokenize
 
 ARTICLE = PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt"
+
+
+REAL_MODEL_FIXTURES = {"embedder", "assistant"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test that loads the real embedding model (directly or through a fixture) as ``model``."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +64,51 @@ def assistant(make_settings, embedder) -> Assistant:
 def article_path() -> Path:
     """The project's copy of the default article."""
     return ARTICLE
+
+
+class HashEmbedder:
+    """A deterministic stand-in for the embedding model (same interface as ``TextEmbedder``): each normalised,
+    stemmed token is hashed into one of ``dimension`` buckets, so texts sharing words get similar vectors.
+
+    It knows no meaning and no other language: never evidence that retrieval works, only that the code
+    around the model does.
+    """
+
+    dimension = 256
+
+    def __init__(self, fingerprint: str = "test/hash-embedder@1") -> None:
+        self.fingerprint = fingerprint
+        self.documents = 0  # texts embedded as documents, for tests that count re-embedding
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for token in tokenize(text) or text.split():
+            bucket = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=4).digest(), "little")
+            vector[bucket % self.dimension] += 1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        self.documents += len(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+
+@pytest.fixture
+def fake_embedder() -> HashEmbedder:
+    """A fresh fake embedder (its document count starts at 0)."""
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def fake_assistant(make_settings) -> Assistant:
+    """An assistant over the default article with the fake embedder: for tests of logic, not of quality."""
+    # Bag-of-words cosines run lower than the model's: the not-found threshold is scaled down with them.
+    return Assistant(make_settings(not_found_threshold=0.1), embedder=HashEmbedder())

@@ -21,7 +21,7 @@ def use_assistant(monkeypatch):
     """Make the CLI use a given Assistant instead of loading the model again (about 20 s each)."""
 
     def install(instance):
-        monkeypatch.setattr(cli, "_assistant", lambda progress=True: instance)
+        monkeypatch.setattr(cli, "_assistant", lambda progress=True, **_: instance)
         return instance
 
     return install
@@ -66,8 +66,8 @@ def test_chat_keeps_history_and_new_resets(assistant, use_assistant):
     assert answers[2] == "The article does not answer"  # after /new the history is gone
 
 
-def test_ingest_and_articles(make_settings, embedder, use_assistant, tmp_path):
-    use_assistant(Assistant(make_settings(), embedder=embedder))
+def test_ingest_and_articles(make_settings, fake_embedder, use_assistant, tmp_path):
+    use_assistant(Assistant(make_settings(), embedder=fake_embedder))
     extra = tmp_path / "note.en.txt"
     extra.write_text("Harbour closed\n\nA storm closed the harbour of Oslo on Monday.\n", encoding="utf-8")
     result = runner.invoke(cli.app, ["ingest", str(extra)])

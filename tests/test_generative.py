@@ -17,18 +17,19 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from assistant import Assistant, Message
-from assistant.answer.generative import UNAVAILABLE_NOTE, Generated, GenerativeAnswerer
+from assistant.answer.base import Generated, Rejected
+from assistant.answer.generative import GenerativeAnswerer, number_documents
 from assistant.answer.verification import (
+    answer_sentences,
     arabic_skeleton,
     is_decline,
     latin_skeleton,
     normalise_markers,
     numbers_in,
     skeletons_match,
-    split_sentences,
     verify,
 )
-from assistant.facade import Timer
+from assistant.retrieve.hybrid import to_document
 from assistant.schemas import Passage, ScoredPassage, Span
 from assistant.textnorm import detect_language
 
@@ -85,17 +86,16 @@ def with_llm(make_settings, embedder, assistant):
 
     def make(llm) -> Assistant:
         settings = make_settings()
-        helper = Assistant(settings, embedder=embedder, store=assistant.store, ingest_corpus=False)
-        # The facade builds its answerer lazily from settings; a fake chat model can only be put in here.
-        helper._generator = GenerativeAnswerer(settings, llm=llm, embedder=embedder)
-        return helper
+        answerer = GenerativeAnswerer(settings, llm=llm, embedder=embedder)
+        return Assistant(settings, embedder=embedder, store=assistant.store, generator=answerer,
+                         ingest_corpus=False)
 
     return make
 
 
 def number_of(assistant: Assistant, question: str, needle: str) -> int:
     """The prompt number [n] the passage containing ``needle`` gets for ``question``."""
-    ranked = assistant.retrieve(question)
+    ranked = assistant.retriever.retrieve(question).passages
     return next(n for n, s in enumerate(ranked[:5], 1) if needle in s.passage.text)
 
 
@@ -133,7 +133,7 @@ def test_numbers_include_digits_and_number_words():
 def test_markers_are_normalised_and_sentences_split():
     text = normalise_markers("It was for security reasons. [2] Putin met Assad [1, 3]؟ [١]")
     assert text == "It was for security reasons [2]. Putin met Assad [1] [3] [1]؟"
-    assert split_sentences(text) == ["It was for security reasons [2].", "Putin met Assad [1] [3] [1]؟"]
+    assert answer_sentences(text) == ["It was for security reasons [2].", "Putin met Assad [1] [3] [1]؟"]
     assert normalise_markers("لدواع أمنية [المقطع ٢] [Passage 1 and 3]") == "لدواع أمنية [2] [1] [3]"
 
 
@@ -237,24 +237,26 @@ def test_answerer_is_lazy_and_builds_a_numbered_prompt(make_settings):
     answerer = GenerativeAnswerer(make_settings())
     assert answerer._server is None and answerer._llm is None  # nothing started by construction
     history = [Message(role="user", content="أين التقى الأسد بوتين؟")]
-    values = answerer.prompt_values(AR_FLAGSHIP, "ar", history, GIVEN)
+    values = {"passages": number_documents([to_document(p) for p in GIVEN]), "question": AR_FLAGSHIP,
+              "history": answerer._history_block(history, "ar")}
     messages = answerer.prompt("ar").format_messages(**values)
     assert messages[0].type == "system" and "[2]" in messages[0].content
     assert f"[2] {P_SECURITY}" in messages[1].content
     assert "أين التقى الأسد بوتين؟" in messages[1].content
     assert AR_FLAGSHIP in messages[1].content
-    english = answerer.prompt("en").format_messages(**answerer.prompt_values(EN_FLAGSHIP, "en", [], GIVEN))
+    english = answerer.prompt("en").format_messages(
+        passages=number_documents([to_document(p) for p in GIVEN]), question=EN_FLAGSHIP, history="")
     assert "English" in english[0].content and f"[3] {P_SHIPS}" in english[1].content
 
 
-def test_stream_yields_verified_chunks_then_one_result(make_settings):
+def test_stream_yields_the_model_text_then_one_verified_result(make_settings):
     answerer = GenerativeAnswerer(make_settings(), llm=fake("Putin met Assad in Sochi [1]. Moscow [9]."))
-    items = list(answerer.stream(question="Where did they meet?", language="en", history=[], ranked=GIVEN,
-                                 fallback_text="FALLBACK", fallback_citations=[], timer=Timer()))
+    items = list(answerer.stream("Where did they meet?", "en", [], GIVEN))
     final = items[-1]
     assert isinstance(final, Generated) and all(isinstance(i, str) for i in items[:-1])
-    assert final.mode == "generative"
-    assert "".join(items[:-1]) == final.text == "Putin met Assad in Sochi [1]. Moscow."
+    assert "".join(items[:-1]) == "Putin met Assad in Sochi [1]. Moscow [9]."  # as written, token by token
+    assert final.text == "Putin met Assad in Sochi [1]. Moscow."  # verified: the marker to no passage goes
+    assert "generate" in final.timings and "verify" in final.timings
     assert final.citations[0].passage_id == "t#p0"
     assert final.citations[0].quote == P_KREMLIN
 
@@ -330,7 +332,8 @@ def test_model_server_down_falls_back_with_a_note(make_settings, embedder, assis
     helper = Assistant(settings, embedder=embedder, store=assistant.store, ingest_corpus=False)
     text, answer = streamed(helper, EN_FLAGSHIP)
     assert answer.mode == "fallback"
-    assert answer.note.startswith(UNAVAILABLE_NOTE)
+    assert answer.fallback_reason == "llm_unavailable"
+    assert answer.note.startswith("the language model is unavailable")
     assert text == answer.answer and SECURITY in answer.answer
     # A follow-up cannot be condensed either: the previous question supplies the context instead.
     history = [Message(role="user", content="Where did Assad meet Putin?"),
@@ -379,7 +382,7 @@ def test_local_model_answers_the_flagship_question(local_assistant, question):
     assert text == answer.answer
     assert answer.language == detect_language(question)
     assert any(SECURITY in c.text for c in answer.citations), (answer.mode, answer.answer, answer.note)
-    assert not (answer.note or "").startswith(UNAVAILABLE_NOTE)  # the local model really answered
+    assert answer.fallback_reason != "llm_unavailable"  # the local model really answered
     if question == AR_FLAGSHIP:
         # Measured: the local model answers the Arabic flagship with a verified, cited sentence.
         assert answer.mode == "generative", answer.note
@@ -396,9 +399,7 @@ def test_local_model_answer_rejected_by_verification(local_assistant):
     # the model does (a number, a name, a refusal, no citation), the answer must not pass as generative.
     given = [scored(P_SECURITY, 0, dense=0.6), scored(P_RAMADAN, 1, dense=0.55)]
     items = list(local_assistant.generator().stream(
-        question="How many warships does Moscow plan to deploy in the Mediterranean?", language="en",
-        history=[], ranked=given, fallback_text="FALLBACK", fallback_citations=[], timer=Timer()))
+        "How many warships does Moscow plan to deploy in the Mediterranean?", "en", [], given))
     final = items[-1]
-    assert final.mode == "fallback", final.text
-    assert final.text == "FALLBACK"
-    assert final.note and not final.note.startswith(UNAVAILABLE_NOTE)  # rejected, not unreachable
+    assert isinstance(final, Rejected), final
+    assert final.reason == "rejected" and final.detail  # rejected by verification, not unreachable

@@ -14,7 +14,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.retrieve.embeddings import Embedder
-from assistant.retrieve.store import PassageStore
+from assistant.retrieve.store import ChromaIndex
 
 
 class CountingEmbedder(Embedder):
@@ -30,18 +30,18 @@ class CountingEmbedder(Embedder):
         return super().encode_documents(texts)
 
 
-def test_reingest_adds_nothing_and_changed_article_replaces(make_settings, embedder, article_path, tmp_path):
-    settings = make_settings()
-    counting = CountingEmbedder(embedder)
-    assistant = Assistant(settings, embedder=counting)
+# --- bookkeeping, with the fake embedder --------------------------------------------------------------------
+def test_reingest_adds_nothing_and_changed_article_replaces(make_settings, fake_embedder, article_path,
+                                                            tmp_path):
+    assistant = Assistant(make_settings(), embedder=fake_embedder)
     passages = assistant.store.count()
     assert passages == 17
-    embedded = counting.documents
+    embedded = fake_embedder.documents
 
     report = assistant.ingest([article_path])
     assert report.unchanged == ["assad-putin-sochi"] and not report.added
     assert assistant.store.count() == passages
-    assert counting.documents == embedded  # nothing embedded again
+    assert fake_embedder.documents == embedded  # nothing embedded again
 
     changed = tmp_path / "assad-putin-sochi.ar.txt"
     changed.write_text(article_path.read_text(encoding="utf-8") + "\n\nفقرة جديدة عن منظومة الصواريخ.",
@@ -49,30 +49,80 @@ def test_reingest_adds_nothing_and_changed_article_replaces(make_settings, embed
     report = assistant.ingest([changed])
     assert report.replaced == ["assad-putin-sochi"]
     assert assistant.store.count() == passages + 1
+    assert len(assistant.store.all_passages()) == passages + 1  # the old version is gone, not hidden
     assert [a.id for a in assistant.articles()] == ["assad-putin-sochi"]
+    # The lexical index follows without a re-read: the new paragraph is found by its words.
+    found = assistant.retriever.retrieve("منظومة الصواريخ فقرة جديدة").passages
+    assert "فقرة جديدة" in found[0].passage.text
 
 
-def test_new_assistant_finds_the_persisted_index(make_settings, embedder):
+def test_new_assistant_finds_the_persisted_index(make_settings, fake_embedder):
     settings = make_settings()
-    Assistant(settings, embedder=embedder)
-    counting = CountingEmbedder(embedder)
-    again = Assistant(settings, embedder=counting)
-    assert counting.documents == 0  # nothing re-embedded at start-up
+    Assistant(settings, embedder=fake_embedder)
+    before = fake_embedder.documents
+    again = Assistant(settings, embedder=fake_embedder)
+    assert fake_embedder.documents == before  # nothing re-embedded at start-up
     assert again.store.count() == 17
-    assert "لدواع أمنية" in again.ask("لماذا لم يعلن عن الزيارة مسبقا؟").answer
+    assert again.ask("لماذا لم يعلن عن الزيارة مسبقا؟").citations
 
 
-def test_index_of_another_model_is_rebuilt(make_settings, embedder):
+def test_index_of_another_model_is_rebuilt(make_settings, fake_embedder):
+    from conftest import HashEmbedder
+
     settings = make_settings()
-    Assistant(settings, embedder=embedder)
-    other = CountingEmbedder(embedder, fingerprint="someone/else@000")
-    store = PassageStore(settings, other)
+    Assistant(settings, embedder=fake_embedder)
+    other = HashEmbedder(fingerprint="someone/else@000")
+    store = ChromaIndex(settings, other)
     assert store.count() == 0  # not mixed: emptied, ready to rebuild
     rebuilt = Assistant(settings, embedder=other, store=store)
     assert rebuilt.store.count() == 17
     assert other.documents > 0
 
 
+def test_an_interrupted_write_leaves_the_old_version_whole(make_settings, fake_embedder, article_path,
+                                                           tmp_path, monkeypatch):
+    settings = make_settings()
+    assistant = Assistant(settings, embedder=fake_embedder)
+    old = {p.id: p.text for p in assistant.store.all_passages()}
+    changed = tmp_path / "assad-putin-sochi.ar.txt"
+    changed.write_text("عنوان جديد\n\n" + article_path.read_text(encoding="utf-8"), encoding="utf-8")
+
+    # The process dies after the new passages are written, before the article record commits them.
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(assistant.store.articles_col, "upsert", crash)
+    with pytest.raises(KeyboardInterrupt):
+        assistant.ingest([changed])
+    monkeypatch.undo()
+
+    restarted = Assistant(settings, embedder=fake_embedder, ingest_corpus=False)
+    assert {p.id: p.text for p in restarted.store.all_passages()} == old  # the old version, whole
+    assert restarted.store.repair() > 0  # the uncommitted records are found and removed
+    assert restarted.store.repair() == 0
+    report = restarted.ingest([changed])  # re-ingest completes the new version
+    assert report.replaced == ["assad-putin-sochi"]
+    assert restarted.store.all_passages()[0].text == "عنوان جديد"
+    assert len(restarted.store.all_passages()) == restarted.store.count()
+
+
+def test_ingesting_many_articles_one_at_a_time_reads_nothing_back(make_settings, fake_embedder, tmp_path,
+                                                                  monkeypatch):
+    assistant = Assistant(make_settings(), embedder=fake_embedder)
+    assistant.retriever.retrieve("warm up")  # the lexical index is loaded once
+    reads = []
+    monkeypatch.setattr(assistant.store, "all_passages", lambda: reads.append(1) or [])
+    for n in range(5):
+        path = tmp_path / f"brief-{n}.en.txt"
+        path.write_text(f"Brief {n}\n\nThe harbour of town{n} closed on Monday after storm number {n}.\n",
+                        encoding="utf-8")
+        assistant.ingest([path])
+    assert reads == []  # linear: no ingest re-reads the whole index
+    hit = assistant.retriever.retrieve("harbour town3 closed").passages[0]
+    assert hit.passage.article_id == "brief-3"
+
+
+# --- with the real model ------------------------------------------------------------------------------------
 def test_second_article_is_searchable_and_listed(make_settings, embedder, tmp_path):
     settings = make_settings()
     assistant = Assistant(settings, embedder=embedder)

@@ -3,7 +3,7 @@
 import itertools
 
 from assistant.ingest.loading import article_from_text, load_article
-from assistant.ingest.splitting import split_article, split_sentences
+from assistant.ingest.splitting import split_article, split_units
 
 
 def words(text: str) -> int:
@@ -41,7 +41,7 @@ def test_sentences_split_on_arabic_punctuation_and_keep_clauses():
             "وإن الطرفين ناقشا صفقة الصواريخ بالتفصيل الكامل.")
     article = article_from_text(text, source="t.txt", article_id="t")
     body = split_article(article, max_tokens=200, count_tokens=words)[1]
-    units = split_sentences(article, body)
+    units = split_units(article, body)
     texts = [u.text for u in units]
     assert texts[0] == "هل انتهت الجولة؟"
     assert texts[1] == "نعم انتهت الجولة التاسعة؛"

@@ -1,5 +1,6 @@
 """The chat page's pieces without a browser: HTML rendering (escaping, markers, directions, highlights), the
-feedback store, the UI strings, and the chat handler over the real assistant."""
+feedback store, the UI strings, and the chat handler (over the fake embedder: the handler's wiring is tested
+here; what the model finds is tested in test_answers and the browser tests)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from assistant.schemas import Answer, Article, Citation, Span
 from assistant.web.feedback import FeedbackStore
-from assistant.web.page import ChatPage, Conversation, Turn, chat_messages
+from assistant.web.handlers import ChatPage
 from assistant.web.render import (
     PanelData,
     esc,
@@ -20,6 +21,7 @@ from assistant.web.render import (
     render_sources,
     render_user,
 )
+from assistant.web.session import ChatSession, Turn, chat_messages
 from assistant.web.strings import STRINGS, t, ui_language
 
 TEXT = "العنوان\n\nقال المتحدث إن اللقاء لم يعلن عنه لدواع أمنية على ما يبدو. وأضاف أن الزيارة قصيرة."
@@ -137,42 +139,44 @@ def test_a_rating_row_is_rewritten_with_the_answer_it_rates(tmp_path):
     assert record.comment is None  # the comment was about the other answer
 
 
-def test_every_page_session_starts_its_own_conversation(assistant):
+def test_every_page_session_starts_its_own_conversation(fake_assistant):
     from assistant.web.page import build_page
 
-    demo = build_page(assistant)
+    demo = build_page(fake_assistant)
     states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
     [conv] = [s for s in states if callable(s.value)]
     # Gradio calls a callable state value once per session; an instance would be copied with its id.
     assert conv.value().id != conv.value().id
 
 
-# --- the chat handler over the real assistant ---------------------------------------------------------------
+# --- the chat handler (wiring only: over the fake embedder) ----------------------------------------------
 @pytest.fixture(scope="module")
-def chat_page(assistant, tmp_path_factory):
-    return ChatPage(assistant, feedback=FeedbackStore(tmp_path_factory.mktemp("fb") / "f.sqlite3"))
+def chat_page(fake_assistant, tmp_path_factory):
+    return ChatPage(fake_assistant, feedback=FeedbackStore(tmp_path_factory.mktemp("fb") / "f.sqlite3"))
 
 
 def test_an_empty_question_changes_nothing(chat_page):
-    updates = list(chat_page.respond("  \n ", Conversation(), "en"))
+    updates = list(chat_page.respond("  \n ", ChatSession(), "en"))
     assert len(updates) == 1 and all(isinstance(u, type(gr.skip())) for u in updates[0])
 
 
-def test_a_too_long_question_is_refused_in_the_chat(chat_page, assistant):
-    limit = assistant.settings.max_question_chars
-    conv = Conversation()
+def test_a_too_long_question_is_refused_in_the_chat(chat_page):
+    limit = chat_page.assistant.settings.max_question_chars
+    conv = ChatSession()
     *_, (_, chat, _, conv) = chat_page.respond("س" * (limit + 5), conv, "ar")
     assert conv.turns[0].error and str(limit) in conv.turns[0].error
     assert "khabar-error" in chat[-1]["content"] and len(chat) == 2
 
 
 def test_answers_stream_and_follow_ups_carry_the_history(chat_page):
-    conv = Conversation()
+    conv = ChatSession()
     updates = list(chat_page.respond("لماذا لم يعلن عن الزيارة مسبقا؟", conv, "ar"))
     assert len(updates) >= 3  # the question shown, streamed pieces, the final answer
     assert updates[0][0] == ""  # the question box is emptied once the question is in the chat
     _, chat, panel, conv = updates[-1]
-    assert "لدواع أمنية" in conv.turns[0].answer.answer and "khabar-source" in panel
+    first = conv.turns[0].answer
+    assert first.mode == "extractive" and first.citations[0].quote in first.answer
+    assert "khabar-source" in panel and first.citations[0].quote[:20] in panel
     assert conv.history()[0].content == "لماذا لم يعلن عن الزيارة مسبقا؟"
     *_, (_, chat, _, conv) = chat_page.respond("ومن كان الوسيط؟", conv, "ar")
     assert conv.turns[1].answer.search_query.startswith("لماذا لم يعلن")
@@ -185,13 +189,13 @@ def test_a_failing_assistant_gives_a_short_message_not_a_trace(chat_page, monkey
         yield  # pragma: no cover
 
     monkeypatch.setattr(chat_page.assistant, "stream", broken)
-    *_, (_, chat, _, conv) = chat_page.respond("Why?", Conversation(), "en")
+    *_, (_, chat, _, conv) = chat_page.respond("Why?", ChatSession(), "en")
     assert conv.turns[0].error == t("en", "error_generic")
     assert "secret" not in chat[-1]["content"]
 
 
 def test_rating_and_comment_handlers(chat_page):
-    conv = Conversation(turns=[Turn(question="q", answer=answer("بحسب المقال [1]"))])
+    conv = ChatSession(turns=[Turn(question="q", answer=answer("بحسب المقال [1]"))])
     liked = gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True})
     conv, row, status = chat_page.rate(liked, conv, "en")
     assert conv.feedback_id is not None and row.visible is True

@@ -6,7 +6,8 @@ import re
 
 from assistant.schemas import Citation, ScoredPassage, Span
 
-_MARKER = re.compile(r"\[(\d{1,2})\]")
+#: A citation marker ``[n]`` in answer text: the one pattern every stage reads markers with.
+MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
 def make_citation(n: int, scored: ScoredPassage, span: Span | None = None) -> Citation:
@@ -21,12 +22,12 @@ def make_citation(n: int, scored: ScoredPassage, span: Span | None = None) -> Ci
 
 def markers(text: str) -> list[int]:
     """The citation numbers used in ``text``, in order of first use."""
-    return list(dict.fromkeys(int(m) for m in _MARKER.findall(text)))
+    return list(dict.fromkeys(int(m) for m in MARKER.findall(text)))
 
 
 def strip_markers(text: str, keep: set[int]) -> str:
     """Remove markers whose number is not in ``keep`` (citations to passages that were never given)."""
-    cleaned = _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in keep else "", text)
+    cleaned = MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in keep else "", text)
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
 
 

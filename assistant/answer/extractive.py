@@ -9,15 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from assistant.answer.citations import make_citation
 from assistant.answer.prompts import render
-from assistant.retrieve.store import PassageStore
+from assistant.retrieve.base import RetrievalResult
 from assistant.schemas import Citation, Language, ScoredPassage, Sentence
 from assistant.textnorm import fold_for_match, tokenize
 
-#: Passages whose sentences compete for the quote.
+#: Passages whose sentences compete for the quote (retrieval hands over the units of its top passages).
 CANDIDATE_PASSAGES = 3
 #: Weight of the share of question tokens a sentence contains, added to its cosine similarity.
 LEXICAL_BONUS = 0.08
@@ -62,17 +60,20 @@ def _contains(outer: Sentence, inner: Sentence) -> bool:
     return outer.span.start <= inner.span.start and inner.span.end <= outer.span.end
 
 
-def select_quotes(store: PassageStore, ranked: list[ScoredPassage], vector: np.ndarray,
-                  query: str, max_quotes: int = 2) -> list[Quote]:
-    """Best quotable units among the top passages, best first, at most ``max_quotes``."""
-    top = ranked[:CANDIDATE_PASSAGES]
+def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
+    """Best quotable units among the top passages of ``result``, best first, at most ``max_quotes``."""
+    top = result.passages[:CANDIDATE_PASSAGES]
     by_id = {s.passage.id: (rank, s) for rank, s in enumerate(top)}
+    query = result.query
     q_tokens = set(tokenize(query))
     scored: list[Quote] = []
-    for sentence, sent_vector in store.sentences_of(list(by_id)):
+    for unit in result.units:
+        if unit.sentence.passage_id not in by_id:
+            continue
+        sentence = unit.sentence
         rank, passage = by_id[sentence.passage_id]
         overlap = len(q_tokens & set(tokenize(sentence.text))) / len(q_tokens) if q_tokens else 0.0
-        score = (float(sent_vector @ vector) + LEXICAL_BONUS * overlap
+        score = (float(unit.vector @ result.vector) + LEXICAL_BONUS * overlap
                  + RANK_BONUS * (CANDIDATE_PASSAGES - 1 - rank) + answer_type_bonus(query, sentence.text))
         scored.append(Quote(sentence=sentence, passage=passage, score=score))
     if not scored:

@@ -1,16 +1,15 @@
-"""Stage 5b, answer by generating: a language model writes the answer from numbered passages, then the
-answer is verified and, when it cannot be trusted, replaced by the extractive answer.
+"""Stage 5b, answer by generating: a language model writes the answer from numbered passages, and the answer
+is verified before it is handed back.
 
 The model is reached through LangChain's ``ChatOpenAI``, so the local GGUF (served in-process by
 :mod:`assistant.models.llm_server`) and any remote OpenAI-compatible server share one code path. The chain is
-plain LCEL: ``ChatPromptTemplate | chat model | StrOutputParser``.
+plain LCEL over the retriever's LangChain ``Document``s:
+``{documents, question, history} | prompt | chat model | StrOutputParser``.
 
 The checks a generated answer must pass (cited passages, numbers, names, support) are in
 :mod:`assistant.answer.verification`; this module gives them the passages and, for the cross-language support
-check, the embedding model's similarities.
-
-A failed check returns the extractive answer, marked ``fallback``, with a note saying why. The generated
-text is streamed only after it passed, so what a client shows is always what the final answer says.
+check, the embedding model's similarities. The answerer returns :class:`Generated` or :class:`Rejected`; what
+the user gets instead of a rejected answer is the facade's decision.
 """
 
 from __future__ import annotations
@@ -19,26 +18,32 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
 import openai
+from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from pydantic import BaseModel, Field
+from langchain_core.runnables import Runnable, RunnablePassthrough
 
+from assistant.answer.answerability import confident
+from assistant.answer.base import Generated, Rejected
 from assistant.answer.citations import make_citation, marker_label
+from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render, template
 from assistant.answer.verification import strip_chat_artefacts, verify
 from assistant.errors import LLMUnavailable, ModelUnavailable
 from assistant.ingest.splitting import sentence_spans
 from assistant.models.files import resolve_llm_file
 from assistant.models.llm_server import LocalLLMServer
-from assistant.schemas import Citation, Language, Message, ScoredPassage, Span
+from assistant.retrieve.hybrid import to_document
+from assistant.schemas import Language, Message, ScoredPassage, Span
 from assistant.settings import Settings
 from assistant.textnorm import tokenize
+from assistant.timing import Timer
 
 if TYPE_CHECKING:
     from assistant.retrieve.embeddings import Embedder
@@ -54,29 +59,10 @@ CONDENSE_TURNS = 4
 CONDENSE_TURN_CHARS = 300
 #: Passage vectors kept for the cross-language support check.
 PASSAGE_VECTOR_CACHE = 1024
-#: Words per streamed chunk of the verified answer.
-STREAM_CHUNK_WORDS = 3
-
 #: Errors that mean "the language model cannot answer now": the user gets the extractive answer.
 LLM_ERRORS: tuple[type[BaseException], ...] = (
     openai.OpenAIError, httpx.HTTPError, OSError, LLMUnavailable, ModelUnavailable,
 )
-
-GenerationMode = Literal["generative", "fallback"]
-
-#: How the note of a fallback starts when the model could not be reached or failed (callers such as the
-#: evaluator can tell "unavailable" from "rejected by verification" by it).
-UNAVAILABLE_NOTE = "the language model is unavailable"
-
-
-class Generated(BaseModel):
-    """What the generative stage hands back to the facade."""
-
-    text: str = Field(description="The answer with contiguous markers [1]..[n], or the extractive text.")
-    citations: list[Citation] = Field(default_factory=list)
-    mode: GenerationMode
-    note: str | None = Field(None, description="Why the extractive answer was returned, or what was dropped.")
-
 
 # ---------------------------------------------------------------------------------------------------
 # The answerer
@@ -87,7 +73,7 @@ class Cancelled(Exception):
 
 
 class GenerativeAnswerer:
-    """Answers with a language model over numbered passages, verified, with the extractive fallback.
+    """Answers with a language model over numbered passages, verified (an ``answer.base.Generator``).
 
     ``llm`` replaces the configured model (tests use a fake chat model). ``embedder`` enables the
     cross-language support check (an English sentence against an Arabic passage); without it, such
@@ -159,8 +145,7 @@ class GenerativeAnswerer:
     def condense(self, question: str, history: list[Message], language: Language) -> str:
         """``question`` rewritten to stand alone (for retrieval), or the previous question + ``question``
         when the model cannot be used."""
-        previous = next((m.content for m in reversed(history) if m.role == "user"), "")
-        fallback = f"{previous} {question}".strip()
+        fallback = combined_query(question, history)
         if not history:
             return question
         turns = "\n".join(
@@ -188,85 +173,83 @@ class GenerativeAnswerer:
             ("human", template("generate_user", language)),
         ])
 
-    def prompt_values(self, question: str, language: Language, history: list[Message],
-                      passages: list[ScoredPassage]) -> dict[str, str]:
-        """The values the generation prompt is filled with."""
-        numbered = "\n".join(f"[{n}] {p.passage.text}" for n, p in enumerate(passages, 1))
+    def chain(self, language: Language) -> Runnable:
+        """The generation chain: takes ``{"documents", "question", "history"}`` (documents as the retriever
+        returns them, numbered in order) and returns the model's raw text."""
+        return (RunnablePassthrough.assign(passages=lambda x: number_documents(x["documents"]),
+                                           history=lambda x: self._history_block(x["history"], language))
+                | self.prompt(language) | self._model() | StrOutputParser())
+
+    def _history_block(self, history: list[Message], language: Language) -> str:
         earlier = [m.content for m in history if m.role == "user"][-2:]
-        block = (render("generate_history", language, questions=" | ".join(earlier)) + "\n\n"
-                 if earlier else "")
-        return {"passages": numbered, "question": question, "history": block}
+        return (render("generate_history", language, questions=" | ".join(earlier)) + "\n\n"
+                if earlier else "")
 
     def generate(self, question: str, language: Language, history: list[Message],
-                 passages: list[ScoredPassage], cancel: threading.Event | None = None) -> str:
-        """The model's raw answer (raises one of :data:`LLM_ERRORS` when the model cannot answer, and
-        :class:`Cancelled` as soon as ``cancel`` is set)."""
-        chain = self.prompt(language) | self._model() | StrOutputParser()
-        values = self.prompt_values(question, language, history, passages)
+                 passages: list[ScoredPassage], cancel: threading.Event | None = None) -> Iterator[str]:
+        """The model's raw answer as it is written (raises one of :data:`LLM_ERRORS` when the model cannot
+        answer, and :class:`Cancelled` as soon as ``cancel`` is set)."""
+        chain = self.chain(language)
+        values = {"documents": [to_document(p) for p in passages], "question": question, "history": history}
         # Streamed from the server so that a per-read timeout applies, not one for the whole answer, and
         # so that a cancelled request stops the model within a token: leaving the loop closes the stream.
-        pieces = []
         for piece in chain.stream(values):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
-            pieces.append(piece)
-        return "".join(pieces).strip()
+            yield piece
 
-    def stream(self, *, question: str, language: Language, history: list[Message],
-               ranked: list[ScoredPassage], fallback_text: str, fallback_citations: list[Citation],
-               timer, cancel: threading.Event | None = None) -> Iterator[str | Generated]:
-        """Yield the verified answer in chunks, then one :class:`Generated`.
+    def stream(self, question: str, language: Language, history: list[Message],
+               passages: list[ScoredPassage], cancel: threading.Event | None = None
+               ) -> Iterator[str | Generated | Rejected]:
+        """Yield the model's text as it comes, then one :class:`Generated` or :class:`Rejected`.
 
-        Setting ``cancel`` (the client left) stops the model; the extractive fallback is returned.
-
-        The model's answer is verified before anything is sent, so the chunks always add up to
-        ``Generated.text``, whether that is the generated answer or the extractive fallback.
+        Setting ``cancel`` (the client left) stops the model.
         """
-        passages = ranked[:MAX_PROMPT_PASSAGES]
-        result = self._answer(question, language, history, passages, fallback_text, fallback_citations,
-                              timer, cancel)
-        yield from _chunks(result.text)
-        yield result
-
-    def _answer(self, question: str, language: Language, history: list[Message],
-                passages: list[ScoredPassage], fallback_text: str, fallback_citations: list[Citation],
-                timer, cancel: threading.Event | None = None) -> Generated:
-        def fallback(note: str) -> Generated:
-            return Generated(text=fallback_text, citations=fallback_citations, mode="fallback", note=note)
-
+        passages = passages[:MAX_PROMPT_PASSAGES]
+        timer = Timer()
         if not passages:
-            return fallback("no passages were retrieved")
+            yield Rejected("no_passages", "no passages were retrieved")
+            return
+        pieces: list[str] = []
         try:
             # Separate from "generate": the first question may wait for the local model to load.
             with timer.stage("load_model"):
                 self._model()
             with timer.stage("generate"):
-                raw = self.generate(question, language, history, passages, cancel)
+                for piece in self.generate(question, language, history, passages, cancel):
+                    pieces.append(piece)
+                    yield piece
         except Cancelled:
-            return fallback("cancelled before the language model finished; this is the extractive answer")
+            yield Rejected("cancelled", "cancelled before the language model finished", timer.timings)
+            return
         except LLM_ERRORS as exc:
             log.warning("language model unavailable: %s: %s", type(exc).__name__, exc)
-            return fallback(f"{UNAVAILABLE_NOTE} ({_error_kind(exc)}); this is the extractive answer")
-
+            yield Rejected("llm_unavailable", f"the language model is unavailable ({_error_kind(exc)})",
+                           timer.timings)
+            return
         with timer.stage("verify"):
-            best = max((p.dense_score or 0.0 for p in passages), default=0.0)
-            confident = best >= self.settings.not_found_threshold
-            checked = verify(raw, passages, language, question=question, confident=confident,
-                             similarity=self._similarity if self.embedder is not None else None)
-            log.info("generated %r: %s", raw, "passed" if checked.ok else checked.reason)
-            if not checked.ok:
-                return fallback(f"{checked.reason}; this is the extractive answer")
-            if checked.declined:
-                return Generated(text=checked.text, citations=[], mode="generative",
-                                 note="the language model found no answer in the passages")
-            citations = [
-                make_citation(new, passages[old - 1], self._supporting_span(passages[old - 1], support))
-                for new, (old, support) in enumerate(zip(checked.cited, checked.support, strict=True), 1)
-            ]
+            yield self._verified("".join(pieces).strip(), question, language, passages, timer)
+
+    def _verified(self, raw: str, question: str, language: Language, passages: list[ScoredPassage],
+                  timer: Timer) -> Generated | Rejected:
+        best = max((p.dense_score or 0.0 for p in passages), default=0.0)
+        checked = verify(raw, passages, language, question=question,
+                         confident=confident(best, self.settings.not_found_threshold),
+                         similarity=self._similarity if self.embedder is not None else None)
+        log.info("generated %r: %s", raw, "passed" if checked.ok else checked.reason)
+        if not checked.ok:
+            return Rejected("rejected", checked.reason or "the answer failed verification", timer.timings)
+        if checked.declined:
+            return Generated(text=checked.text, citations=[], timings=timer.timings,
+                             note="the language model found no answer in the passages")
+        citations = [
+            make_citation(new, passages[old - 1], self._supporting_span(passages[old - 1], support))
+            for new, (old, support) in enumerate(zip(checked.cited, checked.support, strict=True), 1)
+        ]
         note = None
         if checked.dropped:
             note = "dropped citations to passages that were not given: " + marker_label(checked.dropped)
-        return Generated(text=checked.text, citations=citations, mode="generative", note=note)
+        return Generated(text=checked.text, citations=citations, note=note, timings=timer.timings)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _similarity(self, sentences: list[str], passages: list[str]) -> np.ndarray:
@@ -302,11 +285,9 @@ class GenerativeAnswerer:
         return best
 
 
-def _chunks(text: str) -> Iterator[str]:
-    words = text.split(" ")
-    for i in range(0, len(words), STREAM_CHUNK_WORDS):
-        piece = " ".join(words[i:i + STREAM_CHUNK_WORDS])
-        yield piece if i + STREAM_CHUNK_WORDS >= len(words) else piece + " "
+def number_documents(documents: list[Document]) -> str:
+    """The passages of the prompt: ``[n] text`` per document, numbered from 1 in the order given."""
+    return "\n".join(f"[{n}] {d.page_content}" for n, d in enumerate(documents, 1))
 
 
 def _shorten(text: str, limit: int) -> str:

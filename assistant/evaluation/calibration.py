@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
+from assistant.answer.answerability import confident
 from assistant.answer.extractive import compose, select_quotes
 from assistant.evaluation import metrics as m
 from assistant.evaluation.suites import Case
@@ -104,7 +105,8 @@ def sweep_weights(assistant: Assistant, probes: Sequence[Probe], weights: Sequen
             must: list[bool] = []
             best: dict[str, float] = {}
             for p in probes:
-                ranked, _ = retriever.search(p.search_query, k=k, vector=p.vector)
+                result = retriever.retrieve(p.search_query, k=k, vector=p.vector)
+                ranked = result.passages
                 best[p.case.id] = max((s.dense_score or 0.0 for s in ranked), default=0.0)
                 if not p.case.answerable:
                     continue
@@ -112,7 +114,7 @@ def sweep_weights(assistant: Assistant, probes: Sequence[Probe], weights: Sequen
                     ranks.append((p.case.expected_language,
                                   m.first_hit_rank(ranked, lambda s, c=p.case: _is_evidence(c, s))))
                 if p.case.must_include:
-                    quotes = select_quotes(assistant.store, ranked, p.vector, p.search_query)
+                    quotes = select_quotes(result)
                     text, _ = compose(quotes, p.case.expected_language)
                     must.append(not m.missing_groups(text, p.case.must_include))
             all_ranks = [r for _, r in ranks]
@@ -134,7 +136,7 @@ def sweep_thresholds(probes: Sequence[Probe], best_dense: dict[str, float],
     """Refusal precision/recall if the not-found threshold were each of ``thresholds``."""
     results = []
     for threshold in thresholds:
-        pairs = [(p.case.answerable, best_dense[p.case.id] < threshold) for p in probes]
+        pairs = [(p.case.answerable, not confident(best_dense[p.case.id], threshold)) for p in probes]
         precision, recall = m.refusal_precision_recall(pairs)
         f1 = (2 * precision * recall / (precision + recall)
               if precision is not None and recall is not None and precision + recall > 0 else None)

@@ -58,6 +58,7 @@ class CaseResult(BaseModel):
     refused: bool = False
     search_query: str | None = None
     note: str | None = None
+    fallback_reason: str | None = None
     citations: list[CitedPassage] = Field(default_factory=list)
     retrieved: list[RetrievedPassage] = Field(default_factory=list)
     evidence_rank: int | None = Field(None, description="1-based rank of the first evidence passage.")
@@ -120,7 +121,8 @@ def score_case(case: Case, answer: Answer, mode: str, k: int) -> CaseResult:
     result = CaseResult(
         **_base(case, mode), answer=answer.answer, answer_mode=answer.mode,
         answer_language=m.answer_language(answer.answer, answer.language), refused=refused,
-        search_query=answer.search_query, note=answer.note, citations=citations, retrieved=retrieved,
+        search_query=answer.search_query, note=answer.note, fallback_reason=answer.fallback_reason,
+        citations=citations, retrieved=retrieved,
         latency_ms=answer.timings.get("total"), timings=answer.timings,
         answer_chars=len(text) if answered else None,
     )

@@ -39,11 +39,11 @@ from assistant.evaluation.results import (
 from assistant.evaluation.suites import Case, Suite
 from assistant.facade import Assistant
 from assistant.retrieve.embeddings import Embedder
-from assistant.settings import Settings, get_settings
+from assistant.settings import ANSWER_MODES, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-MODES = ("extractive", "generative")
+MODES = ANSWER_MODES
 #: After this many consecutive "LLM unavailable" errors the remaining cases of the mode are skipped
 #: rather than each waiting for the model server's timeout.
 MAX_LLM_FAILURES = 3
@@ -121,10 +121,6 @@ def run_case(assistant: Assistant, case: Case, mode: str, k: int) -> CaseResult:
 def run_cases(assistant: Assistant, cases: Sequence[Case], modes: Sequence[str], k: int, *,
               progress: Progress | None = None) -> tuple[list[CaseResult], dict[str, float]]:
     """Every case in every mode (mode after mode); the results and each mode's wall time in seconds."""
-    from assistant.answer.generative import (
-        UNAVAILABLE_NOTE,  # here: importing the LLM client slows every CLI command
-    )
-
     results: list[CaseResult] = []
     wall: dict[str, float] = {}
     for mode in modes:
@@ -140,8 +136,7 @@ def run_cases(assistant: Assistant, cases: Sequence[Case], modes: Sequence[str],
                 result = run_case(assistant, case, mode, k)
                 # The generative answerer reports an unreachable model as a fallback with a note.
                 unavailable = ((result.error or "").startswith(LLMUnavailable.__name__)
-                               or (result.answer_mode == "fallback"
-                                   and (result.note or "").startswith(UNAVAILABLE_NOTE)))
+                               or result.fallback_reason == "llm_unavailable")
                 llm_failures = llm_failures + 1 if unavailable else 0
                 results.append(result)
             if progress is not None and task is not None:

@@ -113,7 +113,7 @@ def split_article(article: Article, *, max_tokens: int, count_tokens: TokenCount
     return passages
 
 
-def split_sentences(article: Article, passage: Passage) -> list[Sentence]:
+def split_units(article: Article, passage: Passage) -> list[Sentence]:
     """Quotable units of a passage: each sentence, plus the clauses of sentences that have several."""
     units: list[Span] = []
     for sentence in sentence_spans(passage.text, passage.span):

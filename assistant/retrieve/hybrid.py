@@ -8,6 +8,7 @@ how much of the question's vocabulary the corpus knows, so it only speaks when i
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -16,8 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant.retrieve.embeddings import Embedder
-from assistant.retrieve.store import PassageStore
+from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit
 from assistant.schemas import Passage, ScoredPassage
 from assistant.textnorm import tokenize
 
@@ -25,10 +25,13 @@ RRF_K = 60
 #: Most the lexical list can weigh against the dense list's 1.0; reached when every question token is
 #: known to the corpus. Chosen on the shipped suite (`khabar eval`), see bench/README.md.
 MAX_LEXICAL_WEIGHT = 0.7
+#: Top passages whose quotable units come with the result (the extractive stage quotes from these).
+UNIT_PASSAGES = 3
 
 
 class LexicalIndex:
-    """BM25 (bm25s) over the stored passages' normalised tokens; rebuilt whenever passages change."""
+    """BM25 (bm25s) over the passages' normalised tokens. bm25s indexes are immutable: the retriever builds a
+    new one, lazily, at the first search after passages changed."""
 
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages
@@ -69,45 +72,70 @@ def fuse(dense: list[tuple[Passage, float]], lexical: list[tuple[Passage, float]
 
 
 class HybridRetriever(BaseRetriever):
-    """A LangChain retriever over the store: returns Documents whose metadata carry the scores."""
+    """Dense search in the passage index fused with BM25; a LangChain retriever.
+
+    ``retrieve()`` returns the typed :class:`RetrievalResult` the facade composes with; LangChain's
+    ``invoke()`` returns the same ranking as Documents whose metadata carry the scores, for one's own chains.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: PassageStore
-    embedder: Embedder
+    store: Any  # a PassageIndex (Protocol; pydantic cannot validate it)
+    embedder: Any  # a TextEmbedder
     k: int = 5
     #: 0 disables the lexical side entirely (dense only), for comparisons.
     max_lexical_weight: float = MAX_LEXICAL_WEIGHT
+    _passages: dict[str, list[Passage]] | None = PrivateAttr(None)
     _lexical: LexicalIndex | None = PrivateAttr(None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def refresh(self) -> None:
-        """Rebuild the BM25 index from the store (after an ingest)."""
-        index = LexicalIndex(self.store.all_passages())
+        """Re-read every passage from the index (at start-up, or after another process wrote to it)."""
+        by_article: dict[str, list[Passage]] = {}
+        for passage in self.store.all_passages():
+            by_article.setdefault(passage.article_id, []).append(passage)
         with self._lock:
-            self._lexical = index
+            self._passages, self._lexical = by_article, None
 
-    def search(self, query: str, k: int | None = None,
-               vector: np.ndarray | None = None) -> tuple[list[ScoredPassage], np.ndarray]:
-        """Ranked passages for ``query`` and the query vector (reused by the extractive stage)."""
-        k = k or self.k
-        if self._lexical is None:
+    def written(self, item: IndexedArticle) -> None:
+        """An article was written: replace its postings (the BM25 index is rebuilt at the next search, so
+        ingesting N articles one by one costs N small updates, not N full re-reads)."""
+        with self._lock:
+            if self._passages is None:
+                return  # not loaded yet: the first search reads everything anyway
+            self._passages[item.article.id] = list(item.passages)
+            self._lexical = None
+
+    def _lexical_index(self) -> LexicalIndex:
+        if self._passages is None:
             self.refresh()
+        with self._lock:
+            if self._lexical is None:
+                assert self._passages is not None
+                ordered = [p for article in sorted(self._passages) for p in self._passages[article]]
+                self._lexical = LexicalIndex(ordered)
+            return self._lexical
+
+    def retrieve(self, query: str, k: int | None = None, vector: np.ndarray | None = None) -> RetrievalResult:
+        """Ranked passages for ``query``, the query vector, and the quotable units of the top passages."""
+        k = k or self.k
         if vector is None:
             vector = self.embedder.encode_query(query)
         # Dense and lexical lists are taken deeper than k so that fusion can promote from below.
         depth = max(k * 3, 15)
         dense = self.store.dense_search(vector, depth)
         tokens = tokenize(query)
-        lexical_index = self._lexical
+        lexical_index = self._lexical_index()
         weight = self.max_lexical_weight * lexical_index.coverage(tokens)
         lexical = lexical_index.search(tokens, depth) if weight > 0 else []
-        return fuse(dense, lexical, weight, k), vector
+        ranked = fuse(dense, lexical, weight, k)
+        top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
+        units = [Unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
+        return RetrievalResult(query=query, vector=vector, passages=ranked, units=units)
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        ranked, _ = self.search(query)
-        return [to_document(s) for s in ranked]
+        return [to_document(s) for s in self.retrieve(query).passages]
 
 
 def to_document(scored: ScoredPassage) -> Document:

@@ -1,8 +1,15 @@
-"""Stage 3, embed and store: passages and sentences with their vectors in Chroma.
+"""Stage 3b, store: passages and quotable units with their vectors in Chroma (the default ``PassageIndex``).
 
 Three collections share a prefix: ``<name>`` holds passages (searched), ``<name>__sentences`` holds the
 quotable units of extractive answers with their vectors, ``<name>__articles`` the full article texts so that
 any process attached to the same store (a Chroma server, say) can show an article whole.
+
+Writing an article is crash-safe without transactions across collections: passage and unit records carry the
+article's digest in their record id (``<article>@<sha8>#p3``), so a new version is written beside the old one;
+the article record, written last, is the commit point that says which version is current; the old version is
+deleted after it. Readers only ever see records of the current version, so a process killed mid-write leaves
+either the old or the new article, never half of one, and the leftovers are removed by the next write or
+``repair()``. Passage ids seen by users stay ``<article>#p3``.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
 import chromadb
@@ -17,15 +25,14 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from assistant.errors import KhabarError
-from assistant.ingest.splitting import split_article, split_sentences
-from assistant.retrieve.embeddings import Embedder
-from assistant.schemas import Article, ArticleInfo, IngestReport, Passage, Sentence, Span
+from assistant.retrieve.base import IndexedArticle, TextEmbedder
+from assistant.schemas import Article, ArticleInfo, Passage, Sentence, Span
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
 #: Bump when the splitting or stored layout changes, so old indexes are rebuilt rather than mixed.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def make_client(settings: Settings) -> chromadb.ClientAPI:
@@ -42,13 +49,14 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
 
-class PassageStore:
-    """Passages and sentences of the indexed articles, with their embeddings."""
+class ChromaIndex:
+    """Passages and quotable units of the indexed articles, with their embeddings, in Chroma."""
 
-    def __init__(self, settings: Settings, embedder: Embedder,
+    def __init__(self, settings: Settings, embedder: TextEmbedder,
                  client: chromadb.ClientAPI | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder
+        # Only the fingerprint is used: an index records which model made its vectors.
+        self.fingerprint = embedder.fingerprint
         self.client = client or make_client(settings)
         self.name = settings.collection
         self._lock = threading.Lock()
@@ -56,7 +64,7 @@ class PassageStore:
 
     # -- collections ---------------------------------------------------------------------------------
     def _stamp(self) -> dict[str, str]:
-        return {"embedding_model": self.embedder.fingerprint, "schema": SCHEMA_VERSION,
+        return {"embedding_model": self.fingerprint, "schema": SCHEMA_VERSION,
                 "max_passage_tokens": str(self.settings.max_passage_tokens)}
 
     def _collection(self, suffix: str):
@@ -77,6 +85,20 @@ class PassageStore:
         self.passages = passages
         self.sentences = self._collection("__sentences")
         self.articles_col = self._collection("__articles")
+        self._versions = self._read_versions()
+
+    def _read_versions(self) -> dict[str, str]:
+        got = self.articles_col.get(include=["metadatas"])
+        return {i: str(m["sha256"])[:8] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def _current(self, meta: dict) -> bool:
+        return self._versions.get(meta["article_id"]) == meta.get("version")
+
+    def _notice_versions(self, metas) -> None:
+        # Another process (`khabar ingest`, another worker) may have committed a newer version: re-read the
+        # article records rather than hide its passages.
+        if any(not self._current(m) for m in metas):
+            self._versions = self._read_versions()
 
     def drop(self) -> None:
         """Delete all three collections (used when the embedding model or layout changed)."""
@@ -85,61 +107,71 @@ class PassageStore:
             with contextlib.suppress(Exception):
                 self.client.delete_collection(self.name + suffix)
 
-    # -- ingest -------------------------------------------------------------------------------------
-    def ingest(self, articles: list[Article]) -> IngestReport:
-        """Add articles; an unchanged article is skipped, a changed one replaces its old passages."""
-        report = IngestReport()
+    # -- writing ------------------------------------------------------------------------------------
+    def article_digest(self, article_id: str) -> str | None:
+        """The sha256 of the stored (committed) version of an article, or None."""
+        got = self.articles_col.get(ids=[article_id], include=["metadatas"])
+        return str(got["metadatas"][0]["sha256"]) if got["ids"] else None
+
+    def write(self, item: IndexedArticle) -> None:
+        """Store one article's passages and units, then commit it (see the module docstring)."""
+        article = item.article
+        version = article.sha256[:8]
         with self._lock:
-            for article in articles:
-                known = self.articles_col.get(ids=[article.id], include=["metadatas"])
-                if known["ids"]:
-                    if known["metadatas"][0].get("sha256") == article.sha256:
-                        report.unchanged.append(article.id)
-                        continue
-                    self._delete_article(article.id)
-                    report.replaced.append(article.id)
-                else:
-                    report.added.append(article.id)
-                report.passages += self._add_article(article)
-        return report
-
-    def _delete_article(self, article_id: str) -> None:
-        for collection in (self.passages, self.sentences):
-            collection.delete(where={"article_id": article_id})
-        self.articles_col.delete(ids=[article_id])
-
-    def _add_article(self, article: Article) -> int:
-        passages = split_article(article, max_tokens=self.settings.max_passage_tokens,
-                                 count_tokens=self.embedder.count_tokens)
-        sentences = [s for p in passages for s in split_sentences(article, p)]
-        vectors = self.embedder.encode_documents([p.text for p in passages])
-        self.passages.add(
-            ids=[p.id for p in passages], embeddings=vectors, documents=[p.text for p in passages],
-            metadatas=[{"article_id": p.article_id, "index": p.index, "role": p.role,
-                        "start": p.span.start, "end": p.span.end} for p in passages],
-        )
-        if sentences:
-            self.sentences.add(
-                ids=[s.id for s in sentences], embeddings=self.embedder.encode_documents(
-                    [s.text for s in sentences]),
-                documents=[s.text for s in sentences],
-                metadatas=[{"article_id": s.article_id, "passage_id": s.passage_id,
-                            "start": s.span.start, "end": s.span.end} for s in sentences],
+            self._delete_versions(article.id, keep=self._versions.get(article.id))  # leftovers of a crash
+            prefix = f"{article.id}@{version}"
+            if item.passages:
+                self.passages.add(
+                    ids=[p.id.replace(article.id, prefix, 1) for p in item.passages],
+                    embeddings=item.passage_vectors, documents=[p.text for p in item.passages],
+                    metadatas=[{"article_id": p.article_id, "passage_id": p.id, "version": version,
+                                "index": p.index, "role": p.role, "start": p.span.start, "end": p.span.end}
+                               for p in item.passages],
+                )
+            if item.units:
+                self.sentences.add(
+                    ids=[u.id.replace(article.id, prefix, 1) for u in item.units],
+                    embeddings=item.unit_vectors, documents=[u.text for u in item.units],
+                    metadatas=[{"article_id": u.article_id, "passage_id": u.passage_id, "unit_id": u.id,
+                                "version": version, "start": u.span.start, "end": u.span.end}
+                               for u in item.units],
+                )
+            # The commit point. Chroma insists on a vector, so the article record gets a constant one.
+            self.articles_col.upsert(
+                ids=[article.id], embeddings=[[1.0]], documents=[article.text],
+                metadatas=[{"title": article.title, "language": article.language, "source": article.source,
+                            "sha256": article.sha256, "passages": len(item.passages)}],
             )
-        # This collection only stores documents; Chroma insists on a vector, so each gets a constant one.
-        self.articles_col.add(
-            ids=[article.id], embeddings=[[1.0]], documents=[article.text],
-            metadatas=[{"title": article.title, "language": article.language, "source": article.source,
-                        "sha256": article.sha256, "passages": len(passages)}],
-        )
-        return len(passages)
+            self._versions[article.id] = version
+            self._delete_versions(article.id, keep=version)
 
-    # -- reading ------------------------------------------------------------------------------------
+    def _delete_versions(self, article_id: str, keep: str | None) -> None:
+        """Delete an article's passage and unit records of every version but ``keep``."""
+        where: dict = {"article_id": article_id}
+        if keep is not None:
+            where = {"$and": [{"article_id": article_id}, {"version": {"$ne": keep}}]}
+        for collection in (self.passages, self.sentences):
+            collection.delete(where=where)
+
+    def repair(self) -> int:
+        """Delete records left by an interrupted write (versions that were never committed); how many."""
+        removed = 0
+        with self._lock:
+            self._versions = self._read_versions()
+            for collection in (self.passages, self.sentences):
+                got = collection.get(include=["metadatas"])
+                stale = [i for i, m in zip(got["ids"], got["metadatas"], strict=True) if not self._current(m)]
+                for start in range(0, len(stale), 5000):
+                    collection.delete(ids=stale[start:start + 5000])
+                removed += len(stale)
+        return removed
+
+# -- reading ------------------------------------------------------------------------------------
     def all_passages(self) -> list[Passage]:
-        """Every stored passage, in article and reading order."""
+        """Every stored passage of the current article versions, in article and reading order."""
         got = self.passages.get(include=["documents", "metadatas"])
-        passages = [_passage(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"],
-                                                          strict=True)]
+        passages = [_passage(d, m) for d, m in zip(got["documents"], got["metadatas"], strict=True)
+                    if self._current(m)]
         return sorted(passages, key=lambda p: (p.article_id, p.index))
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[Passage, float]]:
@@ -149,20 +181,22 @@ class PassageStore:
             return []
         got = self.passages.query(query_embeddings=[vector], n_results=min(k, count),
                                   include=["documents", "metadatas", "distances"])
-        return [(_passage(i, d, m), 1.0 - float(dist)) for i, d, m, dist in zip(
-            got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True)]
+        rows = list(zip(got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True))
+        self._notice_versions(m for _, m, _ in rows)
+        return [(_passage(d, m), 1.0 - float(dist)) for d, m, dist in rows if self._current(m)]
 
-    def sentences_of(self, passage_ids: list[str]) -> list[tuple[Sentence, np.ndarray]]:
+    def units_of(self, passage_ids: Sequence[str]) -> list[tuple[Sentence, np.ndarray]]:
         """The quotable units of the given passages with their stored vectors."""
         if not passage_ids:
             return []
-        got = self.sentences.get(where={"passage_id": {"$in": passage_ids}},
+        got = self.sentences.get(where={"passage_id": {"$in": list(passage_ids)}},
                                  include=["documents", "metadatas", "embeddings"])
+        self._notice_versions(got["metadatas"])
         return [
-            (Sentence(id=i, passage_id=m["passage_id"], article_id=m["article_id"], text=d,
+            (Sentence(id=m["unit_id"], passage_id=m["passage_id"], article_id=m["article_id"], text=d,
                       span=Span(start=m["start"], end=m["end"])), np.asarray(e, dtype=np.float32))
-            for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"],
-                                  strict=True)
+            for d, m, e in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)
+            if self._current(m)
         ]
 
     def list_articles(self) -> list[ArticleInfo]:
@@ -184,10 +218,14 @@ class PassageStore:
                        source=m["source"], sha256=m["sha256"])
 
     def count(self) -> int:
-        """Number of stored passages."""
-        return self.passages.count()
+        """Number of stored passages (of committed article versions)."""
+        return sum(int(n) for n in self._passage_counts().values())
+
+    def _passage_counts(self) -> dict[str, int]:
+        got = self.articles_col.get(include=["metadatas"])
+        return {i: int(m["passages"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
 
-def _passage(pid: str, text: str, meta: dict) -> Passage:
-    return Passage(id=pid, article_id=meta["article_id"], index=meta["index"], role=meta["role"], text=text,
-                   span=Span(start=meta["start"], end=meta["end"]))
+def _passage(text: str, meta: dict) -> Passage:
+    return Passage(id=meta["passage_id"], article_id=meta["article_id"], index=meta["index"],
+                   role=meta["role"], text=text, span=Span(start=meta["start"], end=meta["end"]))

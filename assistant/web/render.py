@@ -19,7 +19,6 @@ from assistant.schemas import Answer, Article, ArticleInfo, Citation, Passage
 from assistant.textnorm import detect_language
 from assistant.web.strings import t
 
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 # A marker or a «quoted» run (quotes are the article's words: their own direction inside any answer).
 _TOKEN = re.compile(r"\[(\d{1,2})\]|«([^«»]*)»")
 _PASSAGE_NO = re.compile(r"#p(\d+)$")

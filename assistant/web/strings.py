@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Literal
 
 UiLanguage = Literal["ar", "en"]
+#: The language choices of the page chrome, as (label, value).
+LANGUAGES = [("العربية", "ar"), ("English", "en")]
 
 #: Example questions shown under the input, in both languages (each is asked in its own language).
 EXAMPLES: list[str] = [

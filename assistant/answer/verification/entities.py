@@ -1,0 +1,223 @@
+"""Numbers and names in generated answers, and how to find them in Arabic passages: number words in both
+languages, consonant skeletons that match a Latin transliteration with its Arabic original, and names that
+Arabic translates rather than transliterates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from assistant.answer.citations import MARKER
+from assistant.schemas import Language
+from assistant.textnorm import fold_for_match, normalize_arabic, strip_clitics, tokenize
+
+_NUMBER = re.compile(r"\d+(?:[.,٫]\d+)*")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’.\-]*")
+ARABIC_WORD = re.compile("[\u0621-\u064a]+")
+
+
+# Number words, so that "the 9th round" can be checked against "الجولة التاسعة". "One/first" and their
+# Arabic forms are left out: "for the first time" is not a count.
+_EN_NUMBER_WORDS = {
+    word: str(n)
+    for n, words in {
+        2: "two second", 3: "three third", 4: "four fourth", 5: "five fifth", 6: "six sixth",
+        7: "seven seventh", 8: "eight eighth", 9: "nine ninth", 10: "ten tenth", 11: "eleven eleventh",
+        12: "twelve twelfth",
+    }.items()
+    for word in words.split()
+}
+_AR_NUMBER_WORDS = {
+    normalize_arabic(word): str(n)
+    for n, words in {
+        2: "اثنان اثنين اثنتان اثنتين ثاني ثانية", 3: "ثلاث ثلاثة ثالث ثالثة", 4: "أربع أربعة رابع رابعة",
+        5: "خمس خمسة خامس خامسة", 6: "ست ستة سادس سادسة", 7: "سبع سبعة سابع سابعة",
+        8: "ثمان ثماني ثمانية ثامن ثامنة", 9: "تسع تسعة تاسع تاسعة", 10: "عشر عشرة عاشر عاشرة",
+    }.items()
+    for word in words.split()
+}
+
+
+def bare_arabic(word: str) -> list[str]:
+    """A folded Arabic word and its forms without the conjunction/preposition clitics and the article."""
+    return strip_clitics(normalize_arabic(word))
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers stated in ``text``: digits (Arabic-Indic folded) and number words, as digit strings."""
+    text = normalize_arabic(MARKER.sub(" ", text))
+    found = {m.replace(",", "").replace("٫", ".") for m in _NUMBER.findall(text)}
+    for word in re.findall(r"[A-Za-z]+", text):
+        if word.lower() in _EN_NUMBER_WORDS:
+            found.add(_EN_NUMBER_WORDS[word.lower()])
+    for word in ARABIC_WORD.findall(text):
+        for form in bare_arabic(word):
+            if form in _AR_NUMBER_WORDS:
+                found.add(_AR_NUMBER_WORDS[form])
+                break
+    return found
+
+
+# Consonant skeletons: a transliteration-insensitive key shared by a Latin spelling and its Arabic
+# original. Vowels, h, w and y are dropped on both sides (Arabic writes long vowels with و ي ا); letters
+# transliterations confuse share a class.
+_LATIN_DIGRAPHS = (("tch", "TS"), ("sch", "S"), ("ch", "TS"), ("sh", "S"), ("th", "T"), ("dh", "D"),
+                   ("kh", "K"), ("gh", "G"), ("ph", "F"), ("ck", "K"), ("qu", "K"), ("zh", "G"))
+_LATIN_CLASS = {"b": "B", "p": "B", "t": "T", "d": "D", "f": "F", "v": "F", "k": "K", "q": "K", "g": "G",
+                "j": "G", "s": "S", "z": "S", "x": "KS", "r": "R", "l": "L", "m": "M", "n": "N"}
+_ARABIC_CLASS = {"ب": "B", "پ": "B", "ت": "T", "ط": "T", "ث": "T", "د": "D", "ذ": "D", "ض": "D", "ظ": "D",
+                 "ف": "F", "ڤ": "F", "ك": "K", "ق": "K", "خ": "K", "غ": "G", "ج": "G", "س": "S", "ص": "S",
+                 "ز": "S", "ش": "S", "ر": "R", "ل": "L", "م": "M", "ن": "N"}
+
+
+def _collapse(classes: Iterable[str]) -> str:
+    out: list[str] = []
+    for c in classes:
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def latin_skeleton(word: str) -> str:
+    """Consonant skeleton of a Latin-script word (``Sochi`` -> ``STS``)."""
+    word = word.lower()
+    classes: list[str] = []
+    i = 0
+    while i < len(word):
+        for digraph, cls in _LATIN_DIGRAPHS:
+            if word.startswith(digraph, i):
+                classes.extend(cls)
+                i += len(digraph)
+                break
+        else:
+            char = word[i]
+            if char == "c":
+                classes.append("S" if word[i + 1:i + 2] in ("e", "i", "y") else "K")
+            elif char in _LATIN_CLASS:
+                classes.extend(_LATIN_CLASS[char])
+            i += 1
+    return _collapse(classes)
+
+
+def arabic_skeleton(word: str) -> str:
+    """Consonant skeleton of a folded Arabic word (``سوتشي`` -> ``STS``)."""
+    return _collapse(_ARABIC_CLASS[c] for c in word if c in _ARABIC_CLASS)
+
+
+def _latin_variants(word: str) -> list[str]:
+    """A Latin word and the forms without possessive, plural or demonym endings (Syrian -> Syria)."""
+    word = re.sub(r"['’]s$", "", word)
+    variants = [word]
+    for suffix in ("ians", "ian", "ans", "an", "ese", "ish", "is", "i", "s", "n"):
+        if word.lower().endswith(suffix) and len(word) - len(suffix) >= 3:
+            variants.append(word[: -len(suffix)])
+    return variants
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def skeletons_match(latin: str, arabic: str) -> bool:
+    """True when two skeletons plausibly spell the same name (equal; prefix; one edit when long)."""
+    if not latin or not arabic:
+        return False
+    if latin == arabic:
+        return True
+    if len(latin) >= 3 and arabic.startswith(latin):
+        return True  # Arabic suffixes: السورية -> SR + nothing, الروسيين -> RSN
+    return min(len(latin), len(arabic)) >= 4 and _within_one_edit(latin, arabic)
+
+
+#: Names that Arabic translates instead of transliterating, so no skeleton can match them. Each English
+#: form maps to Arabic forms of which one must occur (after normalisation) in the cited passages.
+_TRANSLATED_NAMES_RAW: dict[str, tuple[str, ...]] = {
+    "united states": ("الولايات المتحدة", "أمريك", "أميرك", "واشنطن"),
+    "us": ("الولايات المتحدة", "أمريك", "أميرك", "واشنطن"),
+    "u.s.": ("الولايات المتحدة", "أمريك", "أميرك", "واشنطن"),
+    "america": ("الولايات المتحدة", "أمريك", "أميرك"),
+    "american": ("الولايات المتحدة", "أمريك", "أميرك"),
+    "americans": ("الولايات المتحدة", "أمريك", "أميرك"),
+    "united nations": ("الأمم المتحدة", "الأممي", "أممي"),
+    "un": ("الأمم المتحدة", "الأممي", "أممي"),
+    "u.n.": ("الأمم المتحدة", "الأممي", "أممي"),
+    "middle east": ("الشرق الأوسط",),
+    "mediterranean": ("المتوسط",),
+    "security council": ("مجلس الأمن",),
+    "kazakhstan": ("كازاخ",),
+    "gulf": ("الخليج",),
+    "monday": ("الاثنين",), "tuesday": ("الثلاثاء",), "wednesday": ("الأربعاء",),
+    "thursday": ("الخميس",), "friday": ("الجمعة",), "saturday": ("السبت",), "sunday": ("الأحد",),
+}
+TRANSLATED_NAMES = {k: tuple(fold_for_match(v) for v in vs) for k, vs in _TRANSLATED_NAMES_RAW.items()}
+
+#: Capitalised English words that are titles or common nouns, not names to check.
+_GENERIC_WORDS = """i a an the this that these those it its according article passage passages
+    president presidents
+    prime minister ministers ministry foreign government opposition talks round rounds conference
+    council army forces state republic agreement deal summit spokesman spokesperson secretary
+    general defense defence navy media video news kingdom king leader leaders visit meeting missile
+    missiles system systems mr mrs ms dr however also both in on at during after before while since
+    al el ad as"""
+GENERIC_CAPITALISED = frozenset(_GENERIC_WORDS.split())
+
+
+def latin_names(sentence: str, language: Language) -> list[str]:
+    """Latin words to check as names: capitalised ones after the first word in English, all in Arabic."""
+    words = [w.strip(".'’-") for w in LATIN_WORD.findall(MARKER.sub(" ", sentence))]
+    names = []
+    for index, word in enumerate(words):
+        if not word:
+            continue
+        if language == "en" and (index == 0 or not word[0].isupper()):
+            continue
+        for part in word.split("-"):
+            if part and part.lower() not in GENERIC_CAPITALISED and (language == "ar" or part[0].isupper()):
+                names.append(part)
+    return names
+
+
+def translated_phrases(sentence: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Lexicon names in ``sentence`` and the Arabic forms that support each.
+
+    Acronyms ("US", "UN") must be written in capitals, so the pronoun "us" is not taken for a country.
+    """
+    plain = MARKER.sub(" ", sentence)
+    found = []
+    for name, forms in TRANSLATED_NAMES.items():
+        acronym = len(name.replace(".", "")) <= 2
+        target, flags = (name.upper(), 0) if acronym else (name, re.IGNORECASE)
+        if re.search(rf"(?<![A-Za-z]){re.escape(target)}(?![A-Za-z])", plain, flags):
+            found.append((name, forms))
+    return found
+
+
+class Evidence:
+    """What a set of passages offers to check a sentence against (computed once per passage set)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        joined = "\n".join(texts)
+        self.folded = fold_for_match(joined)
+        self.numbers = numbers_in(joined)
+        self.tokens = set(tokenize(joined))
+        self.latin_words = {w.lower() for w in re.findall(r"[A-Za-z]+", joined)}
+        self.skeletons = {
+            arabic_skeleton(form) for word in ARABIC_WORD.findall(joined) for form in bare_arabic(word)
+        } - {""}
+
+    def has_name(self, name: str) -> bool:
+        """True when ``name`` (Latin script) occurs in the passages as a word or a transliteration."""
+        if name.lower() in self.latin_words:
+            return True
+        for variant in _latin_variants(name):
+            skeleton = latin_skeleton(variant)
+            if len(skeleton) < 2:
+                return True  # too short to tell anything: not checkable, not rejected
+            if any(skeletons_match(skeleton, s) for s in self.skeletons):
+                return True
+        return False

@@ -1,0 +1,88 @@
+"""The seams of the retrieval stage: what an embedding model and a passage index must offer, and the one
+result retrieval hands to the answer stage.
+
+Any object with these methods plugs in (``Assistant(embedder=..., store=...)``): the sentence-transformers
+model and Chroma are the defaults, a hash-based fake embedder serves the tests of logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from assistant.schemas import Article, ArticleInfo, Passage, ScoredPassage, Sentence
+
+
+@runtime_checkable
+class TextEmbedder(Protocol):
+    """Turns text into L2-normalised vectors; queries and documents may be embedded differently."""
+
+    #: Identifies the model (and anything else that changes its vectors): an index records it.
+    fingerprint: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class IndexedArticle:
+    """What the indexer writes for one article: the article, its passages and quotable units, with vectors."""
+
+    article: Article
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    units: list[Sentence]
+    unit_vectors: np.ndarray
+
+
+class PassageIndex(Protocol):
+    """Stores articles' passages and quotable units with their vectors, and searches them."""
+
+    def article_digest(self, article_id: str) -> str | None: ...
+
+    def write(self, item: IndexedArticle) -> None: ...
+
+    def all_passages(self) -> list[Passage]: ...
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[Passage, float]]: ...
+
+    def units_of(self, passage_ids: Sequence[str]) -> list[tuple[Sentence, np.ndarray]]: ...
+
+    def list_articles(self) -> list[ArticleInfo]: ...
+
+    def get_article(self, article_id: str) -> Article | None: ...
+
+    def count(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable unit (sentence or clause) of a retrieved passage, with its stored vector."""
+
+    sentence: Sentence
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    """What retrieval found for one query: the ranking, the query vector, and the units the answer stage
+    chooses its quote from (so that the answer stage never reads the store)."""
+
+    query: str
+    vector: np.ndarray
+    passages: list[ScoredPassage]
+    units: list[Unit] = field(default_factory=list)
+
+    @property
+    def best_dense(self) -> float:
+        """The best cosine similarity between the query and a retrieved passage (0 when none)."""
+        return max((s.dense_score or 0.0 for s in self.passages), default=0.0)

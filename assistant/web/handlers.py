@@ -1,0 +1,191 @@
+"""The page's event handlers: what happens when a reader asks, clicks a citation, rates an answer, starts
+over or switches the page language. The layout that wires them to components is in
+:mod:`assistant.web.page`."""
+
+# No `from __future__ import annotations` here: Gradio reads the API function's type hints at runtime.
+
+import logging
+from typing import Any
+
+import gradio as gr
+from pydantic import ValidationError
+
+from assistant.errors import KhabarError
+from assistant.facade import Assistant
+from assistant.schemas import Answer, Article, Message
+from assistant.settings import Settings
+from assistant.textnorm import clean_question
+from assistant.web.feedback import FeedbackStore, feedback_store
+from assistant.web.render import PanelData, render_header, render_sources
+from assistant.web.session import ChatSession, Turn, chat_messages
+from assistant.web.strings import t, ui_language
+
+log = logging.getLogger(__name__)
+
+#: Characters of a refused (too long) question echoed back in the chat.
+PREVIEW_CHARS = 280
+
+
+class ChatPage:
+    """The page's event handlers, bound to one assistant and one feedback store."""
+
+    def __init__(self, assistant: Assistant, settings: Settings | None = None,
+                 feedback: FeedbackStore | None = None) -> None:
+        self.assistant = assistant
+        self.settings = settings or assistant.settings
+        self.feedback = feedback or feedback_store(self.settings.runtime_dir)
+
+    # -- rendering helpers -------------------------------------------------------------------------------
+    def _articles(self, ids: list[str]) -> list[Article]:
+        found = []
+        for article_id in dict.fromkeys(ids):
+            try:
+                found.append(self.assistant.article(article_id))
+            except KhabarError:
+                log.warning("cited article %r is not in the index", article_id)
+        return found
+
+    def panel(self, conv: ChatSession | None, ui: str, active: int | None = None) -> str:
+        """The sources panel for the turn ``conv.shown`` (or the empty panel with the article to read)."""
+        infos = self.assistant.articles()
+        turn = conv.turns[conv.shown] if conv and conv.shown is not None and conv.shown < len(conv.turns) \
+            else None
+        if turn is None or turn.answer is None:
+            first = self._articles([i.id for i in infos[:1]])
+            return render_sources(PanelData(articles=first, infos=infos), ui)
+        answer = turn.answer
+        articles = self._articles([c.article_id for c in answer.citations] or [i.id for i in infos[:1]])
+        return render_sources(PanelData(turn=conv.shown, answer=answer, articles=articles, infos=infos,
+                                        active=active), ui)
+
+    def header(self, ui: str) -> str:
+        """The page heading in ``ui``."""
+        return render_header(ui, [i.title for i in self.assistant.articles()])
+
+    # -- handlers ----------------------------------------------------------------------------------------
+    def respond(self, question: str | None, conv: ChatSession | None, ui: str):
+        """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation) updates."""
+        question = question or ""
+        if not clean_question(question):  # an empty question is ignored, as if nothing was sent
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        conv = conv if conv is not None else ChatSession()
+        try:
+            cleaned = self.assistant.validate(question)
+        except KhabarError as exc:
+            # Refused (e.g. too long): say why in the chat and leave the text in the box to be shortened.
+            shown = question if len(question) <= PREVIEW_CHARS else question[:PREVIEW_CHARS] + "…"
+            limit = self.assistant.settings.max_question_chars
+            message = (t(ui, "too_long", length=len(question), limit=limit) if len(question) > limit
+                       else str(exc))
+            conv.turns.append(Turn(question=shown, error=message))
+            yield gr.skip(), chat_messages(conv, ui), gr.skip(), conv
+            return
+
+        history = conv.history()
+        turn = Turn(question=cleaned)
+        conv.turns.append(turn)
+        number = len(conv.turns) - 1
+        yield "", chat_messages(conv, ui), gr.skip(), conv
+        text = ""
+        try:
+            for item in self.assistant.stream(cleaned, history):
+                if isinstance(item, Answer):
+                    turn.answer = item
+                else:
+                    text += item
+                    yield gr.skip(), chat_messages(conv, ui, text, number), gr.skip(), conv
+            if turn.answer is None:
+                raise RuntimeError("the answer stream ended without an answer")
+        except KhabarError as exc:
+            turn.error = str(exc)
+        except Exception:
+            log.exception("answering %r failed", cleaned)
+            turn.error = t(ui, "error_generic")
+        panel: Any = gr.skip()
+        if turn.answer is not None:
+            conv.shown = number
+            panel = self.panel(conv, ui)
+        yield gr.skip(), chat_messages(conv, ui), panel, conv
+
+    def show_source(self, evt: gr.EventData, conv: ChatSession | None, ui: str):
+        """A marker of an answer the panel is not showing was clicked: show that answer's sources."""
+        data = getattr(evt, "_data", None) or {}
+        try:
+            number, n = int(data.get("turn")), int(data.get("n"))
+        except (TypeError, ValueError):
+            return gr.skip(), gr.skip()
+        if conv is None or not (0 <= number < len(conv.turns)) or conv.turns[number].answer is None:
+            return gr.skip(), gr.skip()
+        conv.shown = number
+        return self.panel(conv, ui, active=n), conv
+
+    def rate(self, evt: gr.LikeData, conv: ChatSession | None, ui: str):
+        """Thumbs up/down on an answer: store it and offer the optional comment box."""
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        number = int(index) // 2
+        if conv is None or not (0 <= number < len(conv.turns)) or conv.turns[number].answer is None:
+            return conv, gr.skip(), gr.skip()
+        rating = "up" if evt.liked is True else "down" if evt.liked is False else None
+        try:
+            conv.feedback_id = self.feedback.rate(conv.id, number, rating, conv.turns[number].answer)
+        except Exception:
+            log.exception("storing feedback failed")
+            return conv, gr.Row(visible=False), t(ui, "feedback_failed")
+        return conv, gr.Row(visible=rating is not None), ""
+
+    def add_comment(self, comment: str | None, conv: ChatSession | None, ui: str):
+        """Attach the optional comment to the last rating."""
+        if conv is None or conv.feedback_id is None or not (comment or "").strip():
+            return gr.skip(), gr.skip(), gr.skip()
+        try:
+            saved = self.feedback.comment(conv.feedback_id, comment or "")
+        except Exception:
+            log.exception("storing a feedback comment failed")
+            saved = False
+        return "", gr.Row(visible=not saved), t(ui, "feedback_saved" if saved else "feedback_failed")
+
+    def new_conversation(self, ui: str):
+        """Forget the conversation: empty chat, empty panel, fresh id."""
+        conv = ChatSession()
+        return "", [], self.panel(conv, ui), conv, gr.Row(visible=False), ""
+
+    def initial_language(self, request: gr.Request) -> str:
+        """The chrome language: ``?lang=ar|en`` if given, else the browser's preferred language."""
+        params = getattr(request, "query_params", None) or {}
+        headers = getattr(request, "headers", None) or {}
+        accepted = headers.get("accept-language", "") if hasattr(headers, "get") else ""
+        return ui_language(params.get("lang"), default=ui_language(accepted, default="en"))
+
+    def switch_language(self, ui: str, conv: ChatSession | None):
+        """Every label, button and rendered message in the chosen language."""
+        ui = ui_language(ui)
+        conv = conv if conv is not None else ChatSession()
+        return (
+            self.header(ui),
+            gr.Chatbot(value=chat_messages(conv, ui), label=t(ui, "chat_label"),
+                       placeholder=t(ui, "chat_placeholder")),
+            gr.Textbox(label=t(ui, "question_label"), placeholder=t(ui, "question_placeholder")),
+            gr.Button(value=t(ui, "send")),
+            gr.Button(value=t(ui, "new_conversation")),
+            gr.Dataset(label=t(ui, "examples")),
+            gr.Textbox(label=t(ui, "feedback_prompt"), placeholder=t(ui, "feedback_placeholder")),
+            gr.Button(value=t(ui, "feedback_send")),
+            gr.Radio(label=t(ui, "language")),
+            self.panel(conv, ui),
+        )
+
+    def ask(self, question: str, history: list[dict] | None = None) -> dict:
+        """Answer ``question`` (with earlier ``{role, content}`` turns) and return the whole structured
+        answer: answer text, language, mode, citations with their spans, retrieved passages, timings."""
+        try:
+            turns = [Message.model_validate(m) for m in (history or [])]
+        except ValidationError as exc:
+            raise gr.Error("history must be a list of {role: user|assistant, content: text} turns") from exc
+        try:
+            return self.assistant.ask(question, turns).model_dump(mode="json")
+        except KhabarError as exc:
+            raise gr.Error(str(exc)) from exc
+        except Exception as exc:
+            log.exception("API answer to %r failed", question)
+            raise gr.Error(t("en", "error_generic")) from exc
