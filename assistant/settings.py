@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     # --- serving -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address the web page and API bind to.")
     port: int = Field(7860, description="Port of the web page and API.")
-    share: bool = Field(False, description="Ask Gradio for a public share link (off by default).")
 
     # --- folders -------------------------------------------------------------------------------
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Articles, conversations, feedback.")

@@ -108,11 +108,6 @@ class ConversationStore:
         db.execute("DELETE FROM conversations WHERE updated < ?", (cutoff,))
         return len(gone)
 
-    def purge_expired(self) -> int:
-        """Delete conversations idle for longer than the time to live; returns how many."""
-        with self._lock, self._connect() as db:
-            return self._purge(db)
-
     def get(self, conversation_id: str, owner: str = "") -> Conversation | None:
         """The conversation, or ``None`` if it never existed, was deleted or has expired."""
         with self._lock, self._connect() as db:
