@@ -21,8 +21,9 @@ from assistant.answer.streaming import chunks
 from assistant.errors import ArticleError, InvalidQuestion
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
+from assistant.questions import asks_for_words, looks_like_followup
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
-from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, HybridRetriever
+from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
 from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message
 from assistant.settings import AnswerMode, Settings, get_settings
 from assistant.textnorm import clean_question, detect_language
@@ -60,7 +61,8 @@ class Assistant:
         #: The LangChain retriever over the index: usable in chains of one's own (docs/architecture.md).
         self.retriever = HybridRetriever(
             store=self.store, embedder=self.embedder, k=self.settings.top_k,
-            max_lexical_weight=0.0 if self.settings.ranking == "dense" else MAX_LEXICAL_WEIGHT)
+            max_lexical_weight=0.0 if self.settings.ranking == "dense" else MAX_LEXICAL_WEIGHT,
+            unit_weight=UNIT_WEIGHT if self.settings.ranking == "sentence" else 0.0)
         self.indexer = Indexer(self.store, self.embedder, max_passage_tokens=self.settings.max_passage_tokens,
                                progress=progress, on_written=self.retriever.written)
         self._generator = generator
@@ -145,20 +147,37 @@ class Assistant:
         mode = mode or self.settings.mode
         k = k or self.settings.top_k
 
-        search_query = question
-        if history and mode == "generative":
-            with timer.stage("condense"):
-                search_query = self.generator().condense(question, history, language)
-        elif history:
-            search_query = combined_query(question, history)
-        with timer.stage("embed"):
-            vector = self.embedder.encode_query(search_query)
-        with timer.stage("retrieve"):
-            result = self.retriever.retrieve(search_query, k=k, vector=vector)
+        result = self._retrieve(question, history, language, mode, k, timer)
 
         answer = self._answer(question, history, language, mode, result, timer, cancel)
         yield from chunks(answer.answer)
         yield answer
+
+    def _retrieve(self, question: str, history: list[Message], language: Language, mode: AnswerMode, k: int,
+                  timer: Timer) -> RetrievalResult:
+        """Retrieve for the question alone, unless it is a follow-up: its words point back at the
+        conversation, or alone it finds nothing close while the conversation's context does."""
+        def search(query: str) -> RetrievalResult:
+            with timer.stage("embed"):
+                vector = self.embedder.encode_query(query)
+            with timer.stage("retrieve"):
+                return self.retriever.retrieve(query, k=k, vector=vector)
+
+        alone = None
+        if not history or not looks_like_followup(question):
+            alone = search(question)
+            if not history or judge(alone, self.settings.not_found_threshold).answerable:
+                return alone  # a self-contained question is answered exactly as if asked alone
+        if mode == "generative":
+            with timer.stage("condense"):
+                query = self.generator().condense(question, history, language)
+        else:
+            query = combined_query(question, history)
+        combined = search(query)
+        # A question that alone finds nothing close is taken as a follow-up only if the context helps.
+        if alone is not None and combined.best_dense <= alone.best_dense:
+            return alone
+        return combined
 
     def _answer(self, question: str, history: list[Message], language: Language, mode: AnswerMode,
                 result: RetrievalResult, timer: Timer, cancel: threading.Event | None) -> Answer:
@@ -171,7 +190,7 @@ class Assistant:
             quotes = select_quotes(result)
         if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
             return self._not_found(result, language, base, timer, note="no passage to quote")
-        text, citations = compose(quotes, language)
+        text, citations = compose(quotes, language, lead=asks_for_words(question))
         if mode != "generative":
             return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
 

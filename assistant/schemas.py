@@ -42,14 +42,19 @@ class Passage(BaseModel):
     span: Span
 
 
+UnitKind = Literal["sentence", "clause", "phrase"]
+
+
 class Sentence(BaseModel):
-    """A sentence or clause inside a passage: the unit extractive answers quote."""
+    """A quotable unit inside a passage: a sentence, one of its clauses, or a phrase (a short window of a
+    long sentence, so that the few words that answer can be found and highlighted)."""
 
     id: str
     passage_id: str
     article_id: str
     text: str
     span: Span
+    kind: UnitKind = "sentence"
 
 
 class ScoredPassage(BaseModel):

@@ -16,8 +16,8 @@ AnswerMode = Literal["extractive", "generative"]
 #: The one list of answer modes (the CLI, the API and the evaluator take it from here).
 ANSWER_MODES: tuple[AnswerMode, ...] = ("extractive", "generative")
 #: How passages are ranked: dense only, dense fused with BM25, or hybrid plus sentence-level evidence.
-Ranking = Literal["dense", "hybrid"]
-RANKINGS: tuple[Ranking, ...] = ("dense", "hybrid")
+Ranking = Literal["dense", "hybrid", "sentence"]
+RANKINGS: tuple[Ranking, ...] = ("dense", "hybrid", "sentence")
 
 
 def _split_csv(value: object) -> object:
@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     # --- retrieval and answers -----------------------------------------------------------------
     mode: AnswerMode = Field("extractive", description="Default answer mode.")
     top_k: int = Field(5, description="Passages retrieved per question.")
-    ranking: Ranking = Field("hybrid", description="Passage ranking: dense, or hybrid (dense + BM25).")
+    ranking: Ranking = Field(
+        "sentence",
+        description="Passage ranking: dense, hybrid (dense + BM25), or sentence (hybrid + units).")
     not_found_threshold: float = Field(
         0.33, description="Below this best dense similarity the article is taken not to answer."
     )

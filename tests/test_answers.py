@@ -119,7 +119,7 @@ def test_language_can_be_forced(assistant):
      ("Why was the visit secret?", "التقى الرئيسان في سوتشي", False)],
 )
 def test_answer_type_cues(question, sentence, expected):
-    from assistant.answer.extractive import answer_type_bonus
+    from assistant.questions import answer_type_bonus
 
     assert (answer_type_bonus(question, sentence) > 0) is expected
 

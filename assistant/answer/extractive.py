@@ -6,18 +6,17 @@ the offline default and the fallback of generative mode.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from assistant.answer.citations import make_citation
 from assistant.answer.prompts import render
+from assistant.questions import answer_type_bonus
 from assistant.retrieve.base import RetrievalResult
 from assistant.schemas import Citation, Language, ScoredPassage, Sentence
-from assistant.textnorm import fold_for_match, tokenize
 
 #: Passages whose sentences compete for the quote (retrieval hands over the units of its top passages).
 CANDIDATE_PASSAGES = 3
-#: Weight of the share of question tokens a sentence contains, added to its cosine similarity.
+#: Weight of the share of the question's (IDF-weighted) tokens a unit contains, added to its cosine.
 LEXICAL_BONUS = 0.08
 #: A prior for the passage's place in the fused ranking (first gets 2x this, third 0).
 RANK_BONUS = 0.015
@@ -27,31 +26,20 @@ SECOND_QUOTE_MARGIN = 0.015
 CLAUSE_MARGIN = 0.01
 
 
-#: Answer-type cues: a question of a kind (why, when, how many) favours sentences that carry that kind of
-#: answer (a reason, a date, a number). Cross-lingual embeddings rank an English "why" question close to
-#: every sentence about the visit; the cue tells the one giving the reason. Patterns match folded text
-#: (`fold_for_match`: no hamza forms, ta marbuta as ha, lower case).
-ANSWER_TYPE_BONUS = 0.06
-_ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
-    (re.compile(r"\bwhy\b|what (?:was|is|were) the reason|لماذا|لما ذا|ما سبب|ما هو سبب|لاي سبب"),
-     re.compile(r"لدواع|بسبب|لان |نظرا|بهدف|من اجل|لضمان|حرصا|because|due to|in order to")),
-    (re.compile(r"\bwhen\b|what (?:day|year|date|month)|متي|في اي (?:عام|سنه|يوم|شهر)"),
-     re.compile(r"\d{4}|الخميس|الجمعه|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|سبتمبر|ايلول|منذ|بعد يوم")),
-    (re.compile(r"how many|how much|\bكم\b|ما عدد"), re.compile(r"\d")),
-]
+@dataclass(frozen=True)
+class Quote:
+    """A sentence chosen for the answer, the words in it that answer, its passage and its score."""
 
-
-def answer_type_bonus(question: str, sentence: str) -> float:
-    """Bonus for a sentence that carries the kind of answer the question asks for."""
-    q, s = fold_for_match(question), fold_for_match(sentence)
-    return ANSWER_TYPE_BONUS if any(cue.search(q) and ans.search(s) for cue, ans in _ANSWER_TYPES) else 0.0
+    sentence: Sentence
+    #: The smallest unit that answers (a phrase or clause of ``sentence``, or the sentence itself).
+    words: Sentence
+    passage: ScoredPassage
+    score: float
 
 
 @dataclass(frozen=True)
-class Quote:
-    """A sentence chosen for the answer, the passage it is in and why it was chosen."""
-
-    sentence: Sentence
+class _Scored:
+    unit: Sentence
     passage: ScoredPassage
     score: float
 
@@ -61,46 +49,55 @@ def _contains(outer: Sentence, inner: Sentence) -> bool:
 
 
 def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
-    """Best quotable units among the top passages of ``result``, best first, at most ``max_quotes``."""
+    """Best sentences among the top passages of ``result``, each with its answering words, best first."""
     top = result.passages[:CANDIDATE_PASSAGES]
     by_id = {s.passage.id: (rank, s) for rank, s in enumerate(top)}
     query = result.query
-    q_tokens = set(tokenize(query))
-    scored: list[Quote] = []
+    scored: list[_Scored] = []
     for unit in result.units:
         if unit.sentence.passage_id not in by_id:
             continue
         sentence = unit.sentence
         rank, passage = by_id[sentence.passage_id]
-        overlap = len(q_tokens & set(tokenize(sentence.text))) / len(q_tokens) if q_tokens else 0.0
-        score = (float(unit.vector @ result.vector) + LEXICAL_BONUS * overlap
+        score = (float(unit.vector @ result.vector) + LEXICAL_BONUS * unit.lexical
                  + RANK_BONUS * (CANDIDATE_PASSAGES - 1 - rank) + answer_type_bonus(query, sentence.text))
-        scored.append(Quote(sentence=sentence, passage=passage, score=score))
+        scored.append(_Scored(sentence, passage, score))
     if not scored:
         return []
     scored.sort(key=lambda q: -q.score)
-    best = scored[0]
-    # Prefer the shortest unit that still scores nearly as well: a clause over its sentence.
+    sentences = [s for s in scored if s.unit.kind == "sentence"]
+
+    def quote_for(best: _Scored) -> Quote:
+        # The sentence holding the best unit is quoted; the unit itself (or, when the sentence scored best,
+        # the shortest unit inside it scoring nearly as well) is what answers.
+        holder = next((s for s in sentences if _contains(s.unit, best.unit)), best)
+        words = best.unit
+        for other in scored:
+            if (other.score >= best.score - CLAUSE_MARGIN and _contains(words, other.unit)
+                    and len(other.unit.text) < len(words.text)):
+                words = other.unit
+        return Quote(sentence=holder.unit, words=words, passage=best.passage, score=best.score)
+
+    chosen = [quote_for(scored[0])]
     for other in scored[1:]:
-        if (other.score >= best.score - CLAUSE_MARGIN and _contains(best.sentence, other.sentence)
-                and len(other.sentence.text) < len(best.sentence.text)):
-            best = other
-    chosen = [best]
-    for other in scored:
-        if len(chosen) >= max_quotes:
+        if len(chosen) >= max_quotes or other.score < chosen[0].score - SECOND_QUOTE_MARGIN:
             break
-        if (other.score >= best.score - SECOND_QUOTE_MARGIN
-                and other.passage.passage.id != best.passage.passage.id):
-            chosen.append(other)
+        if all(other.passage.passage.id != q.passage.passage.id for q in chosen):
+            chosen.append(quote_for(other))
     return chosen
 
 
-def compose(quotes: list[Quote], language: Language) -> tuple[str, list[Citation]]:
-    """The answer text framed in ``language`` with ``[n]`` markers, and its citations."""
-    citations = [make_citation(n, q.passage, q.sentence.span) for n, q in enumerate(quotes, 1)]
+def compose(quotes: list[Quote], language: Language, *, lead: bool = False) -> tuple[str, list[Citation]]:
+    """The answer text framed in ``language`` with ``[n]`` markers, and its citations (each citation's span
+    is the answering words). ``lead``: start with the answering words themselves (who/where/when/how many
+    questions), then the quote."""
+    citations = [make_citation(n, q.passage, q.words.span) for n, q in enumerate(quotes, 1)]
     if len(quotes) == 1:
         text = render("extractive_one", language, citation="[1]", quote=quotes[0].sentence.text)
     else:
         text = render("extractive_two", language, citation1="[1]", quote1=quotes[0].sentence.text,
                       citation2="[2]", quote2=quotes[1].sentence.text)
+    first = quotes[0]
+    if lead and first.words.span != first.sentence.span:
+        text = render("extractive_lead", language, words=first.words.text, citation="[1]") + "\n\n" + text
     return text, citations

@@ -19,6 +19,11 @@ _TERMINAL = tuple(".!?؟؛;:\"'»”)")
 SUBHEADLINE_MAX_WORDS = 14
 #: Clauses shorter than this are not quoted alone: they rarely make sense without their sentence.
 MIN_CLAUSE_WORDS = 6
+#: Phrases: windows of this many words, every PHRASE_STRIDE words, over sentences longer than the window.
+#: A 60-word sentence that mixes topics embeds as its average; a 10-word window embeds as what it says, so a
+#: short question finds the words that answer it (and those words are what a citation highlights).
+PHRASE_WORDS = 10
+PHRASE_STRIDE = 5
 
 TokenCounter = Callable[[str], int]
 
@@ -114,19 +119,41 @@ def split_article(article: Article, *, max_tokens: int, count_tokens: TokenCount
 
 
 def split_units(article: Article, passage: Passage) -> list[Sentence]:
-    """Quotable units of a passage: each sentence, plus the clauses of sentences that have several."""
-    units: list[Span] = []
+    """Quotable units of a passage: each sentence, the clauses of sentences that have several, and phrases
+    (overlapping word windows) of sentences longer than :data:`PHRASE_WORDS`."""
+    units: list[tuple[Span, str]] = []
     for sentence in sentence_spans(passage.text, passage.span):
-        units.append(sentence)
+        units.append((sentence, "sentence"))
         clauses = list(_pieces(article.text[sentence.start:sentence.end], sentence.start, _CLAUSE_END))
         if len(clauses) > 1:
             for clause in clauses:
                 text = article.text[clause.start:clause.end]
                 if _word_count(text) >= MIN_CLAUSE_WORDS:
                     # The clause mark belongs to the sentence, not to the quote.
-                    units.append(Span(start=clause.start, end=clause.end - text.endswith(("،", ","))))
+                    units.append((Span(start=clause.start, end=clause.end - text.endswith(("،", ","))),
+                                  "clause"))
+        units.extend((span, "phrase") for span in _phrases(article.text, sentence))
     return [
         Sentence(id=f"{passage.id}/s{i}", passage_id=passage.id, article_id=article.id,
-                 text=article.text[u.start:u.end], span=u)
-        for i, u in enumerate(units)
+                 text=article.text[u.start:u.end], span=u, kind=kind)
+        for i, (u, kind) in enumerate(units)
     ]
+
+
+def _phrases(source: str, sentence: Span) -> list[Span]:
+    """Overlapping windows of :data:`PHRASE_WORDS` words over a long sentence (the last reaches its end)."""
+    words = [(sentence.start + m.start(), sentence.start + m.end())
+             for m in re.finditer(r"\S+", source[sentence.start:sentence.end])]
+    if len(words) <= PHRASE_WORDS:
+        return []
+    starts = list(range(0, len(words) - PHRASE_WORDS + 1, PHRASE_STRIDE))
+    if starts[-1] + PHRASE_WORDS < len(words):
+        starts.append(len(words) - PHRASE_WORDS)
+    spans = []
+    for i in starts:
+        start, end = words[i][0], words[i + PHRASE_WORDS - 1][1]
+        # Punctuation at the edges belongs to the sentence, not to the phrase.
+        while end > start and source[end - 1] in "،,.؛;:!?؟\"'»”)":
+            end -= 1
+        spans.append(Span(start=start, end=end))
+    return spans

@@ -66,10 +66,12 @@ class PassageIndex(Protocol):
 
 @dataclass(frozen=True)
 class Unit:
-    """A quotable unit (sentence or clause) of a retrieved passage, with its stored vector."""
+    """A quotable unit (sentence, clause or phrase) of a retrieved passage, with its stored vector and the
+    share of the question's (IDF-weighted) words it contains."""
 
     sentence: Sentence
     vector: np.ndarray
+    lexical: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ how much of the question's vocabulary the corpus knows, so it only speaks when i
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from typing import Any
 
 import bm25s
@@ -17,6 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.questions import answer_type_bonus
 from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit
 from assistant.schemas import Passage, ScoredPassage
 from assistant.textnorm import tokenize
@@ -27,6 +30,12 @@ RRF_K = 60
 MAX_LEXICAL_WEIGHT = 0.7
 #: Top passages whose quotable units come with the result (the extractive stage quotes from these).
 UNIT_PASSAGES = 3
+#: Sentence ranking: units searched directly, and the weight of their passage order against the fused one.
+UNIT_DEPTH = 40
+UNIT_WEIGHT = 1.0
+#: Unit score = cosine + this × coverage × the question's IDF-weighted words in the unit (+ the answer-type
+#: cue); coverage (the share of question tokens the corpus knows) silences it for cross-language questions.
+UNIT_LEXICAL_BONUS = 0.25
 
 
 class LexicalIndex:
@@ -36,7 +45,8 @@ class LexicalIndex:
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages
         corpus = [tokenize(p.text) for p in passages]
-        self.vocabulary = {token for tokens in corpus for token in tokens}
+        self.document_frequency = Counter(token for tokens in corpus for token in set(tokens))
+        self.vocabulary = set(self.document_frequency)
         self._bm25: bm25s.BM25 | None = None
         if passages:
             self._bm25 = bm25s.BM25()
@@ -45,6 +55,19 @@ class LexicalIndex:
     def coverage(self, tokens: list[str]) -> float:
         """Share of the question's tokens that occur in the corpus (0 for an empty question)."""
         return sum(t in self.vocabulary for t in tokens) / len(tokens) if tokens else 0.0
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency of a token over the passages (rare words weigh more)."""
+        n, df = len(self.passages), self.document_frequency.get(token, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def weighted_overlap(self, query_tokens: set[str], text: str) -> float:
+        """Share of the question's token weight (IDF) that ``text`` contains, in [0, 1]: "لم يعلن مسبقا"
+        outweighs "زيارة الأسد", which every other sentence of the article also contains."""
+        total = sum(self.idf(t) for t in query_tokens)
+        if not total:
+            return 0.0
+        return sum(self.idf(t) for t in query_tokens & set(tokenize(text))) / total
 
     def search(self, tokens: list[str], k: int) -> list[tuple[Passage, float]]:
         """Passages with a positive BM25 score for ``tokens``, best first."""
@@ -85,6 +108,8 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     #: 0 disables the lexical side entirely (dense only), for comparisons.
     max_lexical_weight: float = MAX_LEXICAL_WEIGHT
+    #: > 0 adds the sentence ranking: passages also ordered by their best quotable unit (KHABAR_RANKING).
+    unit_weight: float = 0.0
     _passages: dict[str, list[Passage]] | None = PrivateAttr(None)
     _lexical: LexicalIndex | None = PrivateAttr(None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -128,14 +153,49 @@ class HybridRetriever(BaseRetriever):
         lexical_index = self._lexical_index()
         weight = self.max_lexical_weight * lexical_index.coverage(tokens)
         lexical = lexical_index.search(tokens, depth) if weight > 0 else []
-        ranked = fuse(dense, lexical, weight, k)
+        q_tokens = set(tokens)
+
+        coverage = lexical_index.coverage(tokens)
+
+        def unit(sentence, vec) -> Unit:
+            return Unit(sentence, vec, coverage * lexical_index.weighted_overlap(q_tokens, sentence.text))
+
+        if self.unit_weight <= 0:
+            ranked = fuse(dense, lexical, weight, k)
+            top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
+            units = [unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
+            return RetrievalResult(query=query, vector=vector, passages=ranked, units=units)
+
+        # Sentence ranking: questions are short and specific, passages long and mixed, so the units
+        # (sentences, clauses, phrases) are searched directly; each passage is also ranked by its best unit.
+        fused = fuse(dense, lexical, weight, depth)
+        hits = self.store.unit_search(vector, UNIT_DEPTH)
+        best_unit: dict[str, float] = {}
+        found: dict[str, Unit] = {}
+        for sentence, vec, cosine in hits:
+            found[sentence.id] = hit = unit(sentence, vec)
+            score = cosine + unit_bonus(query, hit)
+            if score > best_unit.get(sentence.passage_id, -1.0):
+                best_unit[sentence.passage_id] = score
+        by_unit = sorted(best_unit, key=lambda pid: -best_unit[pid])
+        for entry in fused:
+            if entry.passage.id in best_unit:
+                entry.score += self.unit_weight / (RRF_K + by_unit.index(entry.passage.id) + 1)
+        ranked = sorted(fused, key=lambda s: (-s.score, s.dense_rank or 10**6))[:k]
         top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
-        units = [Unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
-        return RetrievalResult(query=query, vector=vector, passages=ranked, units=units)
+        for sentence, vec in self.store.units_of(top):
+            if sentence.id not in found:
+                found[sentence.id] = unit(sentence, vec)
+        return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()))
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [to_document(s) for s in self.retrieve(query).passages]
+
+
+def unit_bonus(query: str, unit: Unit) -> float:
+    """What a unit's words add to its cosine: the question's (IDF-weighted) words and the answer-type cue."""
+    return UNIT_LEXICAL_BONUS * unit.lexical + answer_type_bonus(query, unit.sentence.text)
 
 
 def to_document(scored: ScoredPassage) -> Document:

@@ -32,7 +32,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Bump when the splitting or stored layout changes, so old indexes are rebuilt rather than mixed.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def make_client(settings: Settings) -> chromadb.ClientAPI:
@@ -133,8 +133,8 @@ class ChromaIndex:
                     ids=[u.id.replace(article.id, prefix, 1) for u in item.units],
                     embeddings=item.unit_vectors, documents=[u.text for u in item.units],
                     metadatas=[{"article_id": u.article_id, "passage_id": u.passage_id, "unit_id": u.id,
-                                "version": version, "start": u.span.start, "end": u.span.end}
-                               for u in item.units],
+                                "kind": u.kind, "version": version, "start": u.span.start,
+                                "end": u.span.end} for u in item.units],
                 )
             # The commit point. Chroma insists on a vector, so the article record gets a constant one.
             self.articles_col.upsert(
@@ -192,12 +192,22 @@ class ChromaIndex:
         got = self.sentences.get(where={"passage_id": {"$in": list(passage_ids)}},
                                  include=["documents", "metadatas", "embeddings"])
         self._notice_versions(got["metadatas"])
-        return [
-            (Sentence(id=m["unit_id"], passage_id=m["passage_id"], article_id=m["article_id"], text=d,
-                      span=Span(start=m["start"], end=m["end"])), np.asarray(e, dtype=np.float32))
-            for d, m, e in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)
-            if self._current(m)
-        ]
+        return [(_unit(d, m), np.asarray(e, dtype=np.float32))
+                for d, m, e in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)
+                if self._current(m)]
+
+    def unit_search(self, vector: np.ndarray, k: int) -> list[tuple[Sentence, np.ndarray, float]]:
+        """The ``k`` quotable units nearest to ``vector``, with their vectors and cosine similarity."""
+        count = self.sentences.count()
+        if count == 0:
+            return []
+        got = self.sentences.query(query_embeddings=[vector], n_results=min(k, count),
+                                   include=["documents", "metadatas", "distances", "embeddings"])
+        rows = list(zip(got["documents"][0], got["metadatas"][0], got["embeddings"][0], got["distances"][0],
+                        strict=True))
+        self._notice_versions(m for _, m, _, _ in rows)
+        return [(_unit(d, m), np.asarray(e, dtype=np.float32), 1.0 - float(dist))
+                for d, m, e, dist in rows if self._current(m)]
 
     def list_articles(self) -> list[ArticleInfo]:
         """The indexed articles."""
@@ -229,3 +239,9 @@ class ChromaIndex:
 def _passage(text: str, meta: dict) -> Passage:
     return Passage(id=meta["passage_id"], article_id=meta["article_id"], index=meta["index"],
                    role=meta["role"], text=text, span=Span(start=meta["start"], end=meta["end"]))
+
+
+def _unit(text: str, meta: dict) -> Sentence:
+    return Sentence(id=meta["unit_id"], passage_id=meta["passage_id"], article_id=meta["article_id"],
+                    text=text, span=Span(start=meta["start"], end=meta["end"]),
+                    kind=meta.get("kind", "sentence"))

@@ -1,0 +1,63 @@
+"""What a question asks for, read from its words: the kind of answer (a reason, a date, a number), whether it
+leans on the conversation before it, and the named things and quantities it needs the article to state.
+
+Shared by retrieval (answer-type cues rank units), the facade (follow-up or new question) and answerability.
+Patterns match folded text (:func:`assistant.textnorm.fold_for_match`: no hamza forms, ta marbuta as ha,
+alef maqsura as ya, lower case). Written by hand: no library offers question typing for Arabic and English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.textnorm import fold_for_match
+
+#: Answer-type cues: a question of a kind (why, when, how many) favours units that carry that kind of answer
+#: (a reason, a date, a number). Cross-lingual embeddings rank an English "why" question close to every
+#: sentence about the visit; the cue tells the one giving the reason.
+ANSWER_TYPE_BONUS = 0.06
+_ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(r"\bwhy\b|what (?:was|is|were) the reason|لماذا|لما ذا|ما سبب|ما هو سبب|لاي سبب"),
+     re.compile(r"لدواع|بسبب|\bلان\b|نظرا|بهدف|من اجل|لضمان|حرصا|because|due to|in order to")),
+    (re.compile(r"\bwhen\b|what (?:day|year|date|month)|متي|في اي (?:عام|سنه|يوم|شهر)"),
+     re.compile(r"\d{4}|الخميس|الجمعه|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|سبتمبر|ايلول|منذ|بعد يوم")),
+    (re.compile(r"how many|how much|\bكم\b|ما عدد"), re.compile(r"\d")),
+]
+
+
+def answer_type_bonus(question: str, text: str) -> float:
+    """Bonus for a unit of text that carries the kind of answer the question asks for."""
+    q, s = fold_for_match(question), fold_for_match(text)
+    return ANSWER_TYPE_BONUS if any(cue.search(q) and ans.search(s) for cue, ans in _ANSWER_TYPES) else 0.0
+
+
+# Questions answered by a few words (a name, a place, a date, a number, a list): their answer leads with
+# those words. "Why" and "how" questions are answered by the sentence.
+_ASKS_FOR_WORDS = re.compile(
+    r"^\s*(?:and |so )?(?:who|whom|whose|which|where|when|how many|how much|what (?:is|was|were|are) the "
+    r"(?:name|number|date|day|city|country|round)|name)\b"
+    r"|^\s*و?(?:من |ما هي|ما هو|اين|متي|كم|في اي|اي |ما اسم|ما عدد)")
+
+
+def asks_for_words(question: str) -> bool:
+    """True for who/which/where/when/how-many questions, whose answer is a few words."""
+    return bool(_ASKS_FOR_WORDS.search(fold_for_match(question)))
+
+
+# A follow-up leans on the turn before: a pronoun or "there" standing for something named earlier, or an
+# elliptic start ("and who…?", "what about…?", "وماذا عن…؟", "وكم عددها؟").
+_FOLLOWUP_EN = re.compile(
+    r"\b(?:it|its|they|them|their|theirs|he|him|his|she|her|hers|there|then|that one|those|these)\b"
+    r"|^\s*(?:and|but|also|what about|how about|so)\b|\bthe same\b|\bthe other\b", re.IGNORECASE)
+# Arabic: a question opening with the conjunction و before a question word, "what about", a preposition or
+# noun carrying an attached pronoun (عنها، فيها، منه، عددها، لهم), or a demonstrative standing alone.
+_FOLLOWUP_AR = re.compile(
+    r"^\s*و(?:من|ما|ماذا|كم|اين|متي|لماذا|هل|كيف|اي)\b|^\s*(?:ماذا|ما) عن\b"
+    r"|\b(?:عن|في|من|له|ل|ب|مع|علي|الي|عند)(?:ها|هم|هما|هن|ه)\b"
+    r"|\b\w{2,}(?:ها|هم|هما)\b(?=\s*[؟?]?\s*$)|\bهناك\b|\bذلك\b|\bتلك\b|\bهؤلاء\b")
+
+
+def looks_like_followup(question: str) -> bool:
+    """True when the question's own words point back at the conversation (pronouns, ellipsis)."""
+    folded = fold_for_match(question)
+    return bool(_FOLLOWUP_EN.search(question) or _FOLLOWUP_AR.search(folded))
