@@ -183,7 +183,7 @@ class Assistant:
                 result: RetrievalResult, timer: Timer, cancel: threading.Event | None) -> Answer:
         base = dict(question=question, language=language, retrieved=result.passages,
                     search_query=result.query)
-        verdict = judge(result, self.settings.not_found_threshold)
+        verdict = judge(result, self.settings.not_found_threshold, question)
         if not verdict.answerable:
             return self._not_found(result, language, base, timer, note=verdict.note)
         with timer.stage("extract"):
@@ -211,7 +211,8 @@ class Assistant:
 
     def _not_found(self, result: RetrievalResult, language: Language, base: dict, timer: Timer,
                    note: str | None) -> Answer:
-        citations = [make_citation(n, s) for n, s in enumerate(result.passages[:2], 1)]
+        # The closest passages are offered as related reading, never as support.
+        citations = [make_citation(n, s, kind="related") for n, s in enumerate(result.passages[:2], 1)]
         text = render("not_found", language, citations=marker_label([c.n for c in citations]))
         return Answer(**base, answer=text, mode="not_found", citations=citations, note=note,
                       timings=timer.total())

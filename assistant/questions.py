@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from assistant import cldr
 from assistant.textnorm import fold_for_match
 
 #: Answer-type cues: a question of a kind (why, when, how many) favours units that carry that kind of answer
@@ -25,10 +26,19 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 ]
 
 
+# A question asking which countries (or states) favours units that name several countries (from CLDR).
+_ASKS_COUNTRIES = re.compile(r"\b(?:which|what) (?:countries|states|nations)\b|\bguarantor states\b"
+                             r"|(?:ما|من) (?:هي )?الدول|\bاي الدول\b|الدول الضامن")
+
+
 def answer_type_bonus(question: str, text: str) -> float:
     """Bonus for a unit of text that carries the kind of answer the question asks for."""
     q, s = fold_for_match(question), fold_for_match(text)
-    return ANSWER_TYPE_BONUS if any(cue.search(q) and ans.search(s) for cue, ans in _ANSWER_TYPES) else 0.0
+    if any(cue.search(q) and ans.search(s) for cue, ans in _ANSWER_TYPES):
+        return ANSWER_TYPE_BONUS
+    if _ASKS_COUNTRIES.search(q) and len(cldr.named_in(text)) >= 2:
+        return ANSWER_TYPE_BONUS
+    return 0.0
 
 
 # Questions answered by a few words (a name, a place, a date, a number, a list): their answer leads with
@@ -44,20 +54,27 @@ def asks_for_words(question: str) -> bool:
     return bool(_ASKS_FOR_WORDS.search(fold_for_match(question)))
 
 
-# A follow-up leans on the turn before: a pronoun or "there" standing for something named earlier, or an
-# elliptic start ("and who…?", "what about…?", "وماذا عن…؟", "وكم عددها؟").
-_FOLLOWUP_EN = re.compile(
+# A follow-up leans on the turn before: an elliptic start ("and who…?", "what about…?", "وماذا عن…؟"), or, in
+# a short question, a pronoun or "there" standing for something named earlier ("who boycotted them?",
+# "وكم عددها؟"). A longer question usually names what its pronouns stand for ("…التي تخطط موسكو لنشرها؟").
+_ELLIPTIC_EN = re.compile(r"^\s*(?:and|but|also|what about|how about|so)\b", re.IGNORECASE)
+_ELLIPTIC_AR = re.compile(r"^\s*و(?:من|ما|ماذا|كم|اين|متي|لماذا|هل|كيف|اي)\b|^\s*(?:ماذا|ما) عن\b")
+_POINTING_EN = re.compile(
     r"\b(?:it|its|they|them|their|theirs|he|him|his|she|her|hers|there|then|that one|those|these)\b"
-    r"|^\s*(?:and|but|also|what about|how about|so)\b|\bthe same\b|\bthe other\b", re.IGNORECASE)
-# Arabic: a question opening with the conjunction و before a question word, "what about", a preposition or
-# noun carrying an attached pronoun (عنها، فيها، منه، عددها، لهم), or a demonstrative standing alone.
-_FOLLOWUP_AR = re.compile(
-    r"^\s*و(?:من|ما|ماذا|كم|اين|متي|لماذا|هل|كيف|اي)\b|^\s*(?:ماذا|ما) عن\b"
-    r"|\b(?:عن|في|من|له|ل|ب|مع|علي|الي|عند)(?:ها|هم|هما|هن|ه)\b"
-    r"|\b\w{2,}(?:ها|هم|هما)\b(?=\s*[؟?]?\s*$)|\bهناك\b|\bذلك\b|\bتلك\b|\bهؤلاء\b")
+    r"|\bthe same\b|\bthe other\b", re.IGNORECASE)
+# Arabic: a preposition or noun with an attached pronoun (عنها، فيها، منه، عددها، لهم), or a demonstrative.
+_POINTING_AR = re.compile(r"\b(?:عن|في|من|له|ل|ب|مع|علي|الي|عند)(?:ها|هم|هما|هن|ه)\b"
+                          r"|\b\w{2,}(?:ها|هم|هما)\b|\bهناك\b|\bذلك\b|\bتلك\b|\bهؤلاء\b")
+#: Words up to which a pronoun is taken to point outside the question.
+SHORT_QUESTION_WORDS = 6
 
 
 def looks_like_followup(question: str) -> bool:
-    """True when the question's own words point back at the conversation (pronouns, ellipsis)."""
+    """True when the question's own words point back at the conversation (ellipsis, or pronouns in a short
+    question)."""
     folded = fold_for_match(question)
-    return bool(_FOLLOWUP_EN.search(question) or _FOLLOWUP_AR.search(folded))
+    if _ELLIPTIC_EN.search(question) or _ELLIPTIC_AR.search(folded):
+        return True
+    if len(question.split()) > SHORT_QUESTION_WORDS:
+        return False
+    return bool(_POINTING_EN.search(question) or _POINTING_AR.search(folded))

@@ -68,6 +68,9 @@ class ScoredPassage(BaseModel):
     lexical_rank: int | None = None
 
 
+CitationKind = Literal["support", "related"]
+
+
 class Citation(BaseModel):
     """A passage an answer cites as ``[n]``, with the span that supports the answer."""
 
@@ -79,6 +82,9 @@ class Citation(BaseModel):
     quote: str = Field(description="The supporting span's text.")
     passage_span: Span = Field(description="Offsets of the whole passage in the article.")
     score: float = Field(description="Retrieval score of the passage.")
+    kind: CitationKind = Field(
+        "support", description="`support`: the answer rests on it; `related`: offered as the closest reading "
+                               "when the article does not answer (a not-found answer).")
 
 
 class Message(BaseModel):

@@ -44,7 +44,7 @@ def test_flagship_astana_guarantors(assistant, question):
     answer = assistant.ask(question)
     assert answer.mode == "extractive"
     assert GUARANTORS in answer.answer
-    assert any(GUARANTORS in c.quote for c in answer.citations)
+    assert any(GUARANTORS in c.text for c in answer.citations)
 
 
 @pytest.mark.parametrize(

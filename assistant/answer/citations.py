@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import re
 
-from assistant.schemas import Citation, ScoredPassage, Span
+from assistant.schemas import Citation, CitationKind, ScoredPassage, Span
 
 #: A citation marker ``[n]`` in answer text: the one pattern every stage reads markers with.
 MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
-def make_citation(n: int, scored: ScoredPassage, span: Span | None = None) -> Citation:
+def make_citation(n: int, scored: ScoredPassage, span: Span | None = None,
+                  kind: CitationKind = "support") -> Citation:
     """Citation ``[n]`` of a retrieved passage; ``span`` is the supporting part (whole passage if None)."""
     passage = scored.passage
     span = span or passage.span
     offset = span.start - passage.span.start
     quote = passage.text[offset: offset + (span.end - span.start)]
     return Citation(n=n, passage_id=passage.id, article_id=passage.article_id, text=passage.text, span=span,
-                    quote=quote, passage_span=passage.span, score=round(scored.score, 6))
+                    quote=quote, passage_span=passage.span, score=round(scored.score, 6), kind=kind)
 
 
 def markers(text: str) -> list[int]:

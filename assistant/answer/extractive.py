@@ -8,22 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant import cldr
 from assistant.answer.citations import make_citation
 from assistant.answer.prompts import render
-from assistant.questions import answer_type_bonus
 from assistant.retrieve.base import RetrievalResult
+from assistant.retrieve.hybrid import unit_bonus
 from assistant.schemas import Citation, Language, ScoredPassage, Sentence
+from assistant.textnorm import detect_language
 
 #: Passages whose sentences compete for the quote (retrieval hands over the units of its top passages).
 CANDIDATE_PASSAGES = 3
-#: Weight of the share of the question's (IDF-weighted) tokens a unit contains, added to its cosine.
-LEXICAL_BONUS = 0.08
 #: A prior for the passage's place in the fused ranking (first gets 2x this, third 0).
 RANK_BONUS = 0.015
 #: A second quote is added only when it scores this close to the first.
 SECOND_QUOTE_MARGIN = 0.015
-#: A clause replaces its whole sentence when it scores at least this close: shorter is better.
-CLAUSE_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -59,8 +57,9 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
             continue
         sentence = unit.sentence
         rank, passage = by_id[sentence.passage_id]
-        score = (float(unit.vector @ result.vector) + LEXICAL_BONUS * unit.lexical
-                 + RANK_BONUS * (CANDIDATE_PASSAGES - 1 - rank) + answer_type_bonus(query, sentence.text))
+        # The same unit score retrieval ranked with, plus a prior for the passage's place in the ranking.
+        score = (float(unit.vector @ result.vector) + unit_bonus(query, unit)
+                 + RANK_BONUS * (CANDIDATE_PASSAGES - 1 - rank))
         scored.append(_Scored(sentence, passage, score))
     if not scored:
         return []
@@ -68,14 +67,15 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     sentences = [s for s in scored if s.unit.kind == "sentence"]
 
     def quote_for(best: _Scored) -> Quote:
-        # The sentence holding the best unit is quoted; the unit itself (or, when the sentence scored best,
-        # the shortest unit inside it scoring nearly as well) is what answers.
+        # The sentence holding the best unit is quoted. What answers is the best unit itself when it is a
+        # phrase or clause; when the whole sentence scored best, the best-scoring phrase or clause inside it
+        # (a long sentence mixes topics; its best part is where the answer is).
         holder = next((s for s in sentences if _contains(s.unit, best.unit)), best)
         words = best.unit
-        for other in scored:
-            if (other.score >= best.score - CLAUSE_MARGIN and _contains(words, other.unit)
-                    and len(other.unit.text) < len(words.text)):
-                words = other.unit
+        if best.unit.kind == "sentence":
+            inside = [o for o in scored if o.unit.kind != "sentence" and _contains(holder.unit, o.unit)]
+            if inside:
+                words = inside[0].unit  # scored is sorted best first
         return Quote(sentence=holder.unit, words=words, passage=best.passage, score=best.score)
 
     chosen = [quote_for(scored[0])]
@@ -100,4 +100,11 @@ def compose(quotes: list[Quote], language: Language, *, lead: bool = False) -> t
     first = quotes[0]
     if lead and first.words.span != first.sentence.span:
         text = render("extractive_lead", language, words=first.words.text, citation="[1]") + "\n\n" + text
+    if language == "en" and detect_language(first.sentence.text) == "ar":
+        # No model can translate here without inventing; CLDR's names of the quote's countries, days,
+        # months and numbers are what can be said in English without guessing.
+        items = cldr.gloss(" ".join(q.sentence.text for q in quotes))
+        if items:
+            listed = ", ".join(f"{english} ({arabic})" for arabic, english in items)
+            text += "\n\n" + render("extractive_gloss", language, items=listed)
     return text, citations

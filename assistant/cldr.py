@@ -1,0 +1,112 @@
+"""Names that Arabic and English both have, from CLDR through Babel: countries, weekdays and months.
+
+Used to tell whether a question names a country the article never mentions (answerability), and to gloss an
+Arabic quote for an English reader (countries, days, months, numbers) without a translation model: every
+gloss is a CLDR name, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import format_decimal
+
+from assistant.textnorm import fold_for_match, strip_clitics
+
+
+@dataclass(frozen=True)
+class Name:
+    """One thing with its English and Arabic names (Arabic folded for matching)."""
+
+    english: str
+    arabic: str
+    folded: str
+    kind: str  # "country", "weekday", "month"
+
+
+@lru_cache(maxsize=1)
+def names() -> tuple[Name, ...]:
+    """Countries (ISO two-letter territories), weekdays and months (Gregorian and Levantine) from CLDR."""
+    en, ar = Locale("en"), Locale("ar")
+    found: list[Name] = []
+    for code, english in en.territories.items():
+        if len(code) == 2 and code.isalpha() and code in ar.territories:
+            found.append(Name(english, ar.territories[code], fold_for_match(ar.territories[code]), "country"))
+    for number, english in en.days["format"]["wide"].items():
+        arabic = ar.days["format"]["wide"][number]
+        found.append(Name(english, arabic, fold_for_match(arabic), "weekday"))
+    # Arabic writes months by their Gregorian names (يناير) or, in the Levant, by Syriac ones (كانون الثاني).
+    for locale in (ar, Locale("ar", "SY")):
+        for number, arabic in locale.months["format"]["wide"].items():
+            english = en.months["format"]["wide"][number]
+            found.append(Name(english, arabic, fold_for_match(arabic), "month"))
+    return tuple(found)
+
+
+def _bare(folded: str) -> str:
+    return folded[2:] if folded.startswith("ال") and len(folded) > 4 else folded
+
+
+def _stem(folded: str) -> str:
+    # Prefix of the bare name: "كازاخستان" is met by "الكازاخية", "ايران" by "الإيراني".
+    bare = _bare(folded)
+    return bare[:5] if len(bare) > 5 else bare
+
+
+@lru_cache(maxsize=4096)
+def _word_forms(text: str) -> frozenset[str]:
+    words = re.findall(r"\w+", fold_for_match(text))
+    return frozenset(form for word in words for form in strip_clitics(word))
+
+
+def mentions(text: str, name: Name) -> bool:
+    """True when Arabic ``text`` mentions ``name`` (whole name, or a word sharing its stem)."""
+    folded = fold_for_match(text)
+    if " " in name.folded:
+        return name.folded in folded or _bare(name.folded) in folded
+    stem = _stem(name.folded)
+    return any(form.startswith(stem) for form in _word_forms(text)) if len(stem) >= 3 else False
+
+
+def named_in(question: str) -> list[Name]:
+    """Countries (only: days and months are not "named things") a question names, in either language."""
+    folded = fold_for_match(question)
+    forms = _word_forms(question)
+    found = []
+    for name in names():
+        if name.kind != "country":
+            continue
+        in_english = re.search(rf"(?<![A-Za-z]){re.escape(name.english)}(?![A-Za-z])", question)
+        if " " in name.folded:
+            in_arabic = name.folded in folded
+        else:
+            in_arabic = name.folded in forms or _bare(name.folded) in forms
+        if in_english or in_arabic:
+            found.append(name)
+    return found
+
+
+def gloss(text: str) -> list[tuple[str, str]]:
+    """(Arabic as written, English) for the countries, weekdays, months and numbers in Arabic ``text``, in
+    order of first appearance, each once."""
+    found: dict[str, tuple[int, str, str]] = {}
+    for name in names():
+        if " " in name.folded:
+            where = fold_for_match(text).find(name.folded)
+            if where >= 0:
+                found.setdefault(name.english, (where, name.arabic, name.english))
+            continue
+        for match in re.finditer(r"\w+", text):
+            forms = strip_clitics(fold_for_match(match.group()))
+            if name.folded in forms or _bare(name.folded) in forms:
+                found.setdefault(name.english, (match.start(), match.group(), name.english))
+                break
+    for match in re.finditer(r"\d+(?:[.,]\d+)?", fold_for_match(text)):
+        number = match.group()
+        value = float(number.replace(",", "")) if "." in number or "," in number else int(number)
+        english = format_decimal(value, locale="en", group_separator=False)
+        found.setdefault(number, (match.start(), number, english))
+    return [(arabic, english) for _, arabic, english in sorted(found.values())]
