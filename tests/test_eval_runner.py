@@ -104,6 +104,8 @@ def test_unknown_mode_missing_files_and_bad_gates_are_clear_errors(no_model, tmp
         (["eval", str(SHIPPED), "--min", "speed=3"], "unknown metric 'speed'"),
         (["eval", str(SHIPPED), "--mode", "extractive", "--min", "generative:mrr=0.5"], "not run"),
         (["eval", str(SHIPPED), "--k", "0"], "--k must be at least 1"),
+        (["eval", str(SHIPPED), "--split", "middle"], "unknown split 'middle'"),
+        (["eval", str(SQUAD_SMALL), "--split", "held"], "no case in split 'held'"),
     ]
     for args, message in cases:
         result = runner.invoke(cli.app, args)
@@ -167,10 +169,11 @@ def test_eval_command_reports_malformed_line_writes_outputs_and_gates(assistant,
     suite.write_text("\n".join([
         json.dumps({"id": "where", "question": "أين التقى الأسد بوتين؟", "must_include": [["سوتشي"]],
                     "evidence": ["في مدينة سوتشي", "يلتقي بوتين في سوتشي"], "answers": ["سوتشي"],
-                    "owner": "desk"},
+                    "owner": "desk", "split": "tune"},
                    ensure_ascii=False),
         '{"id": "broken", "question": ',
-        json.dumps({"id": "france", "question": "What is the capital of France?", "answerable": False}),
+        json.dumps({"id": "france", "question": "What is the capital of France?", "answerable": False,
+                    "split": "held"}),
     ]) + "\n", encoding="utf-8")
     out_json, out_md = tmp_path / "out.json", tmp_path / "out.md"
     result = runner.invoke(cli.app, [
@@ -190,4 +193,17 @@ def test_eval_command_reports_malformed_line_writes_outputs_and_gates(assistant,
     assert data["cases"][1]["refused"] is True
     assert [g["passed"] for g in data["gates"]] == [True, True, False]
     assert data["summary"]["extractive"]["refusal_recall"] == 1.0
-    assert "| hit@1 | 1.000 |" in out_md.read_text(encoding="utf-8")
+    assert "| hit@1 | 1.000 | 1.000 | - |" in out_md.read_text(encoding="utf-8")  # all, tune, held
+    assert data["by_split"]["tune"]["extractive"]["cases"] == 1
+    assert data["by_split"]["held"]["extractive"]["refusal_recall"] == 1.0
+    assert data["config"]["split"] is None
+
+    # One half only; without --quiet and not on a terminal, progress is a count line, not a bar.
+    result = runner.invoke(cli.app, ["eval", str(suite), "--mode", "extractive", "--split", "held",
+                                     "--json", str(out_json), "--min", "refusal_recall=1"])
+    assert result.exit_code == 0, result.output
+    assert "extractive: 1/1 questions answered" in result.output
+    assert "split held only" in result.output
+    data = json.loads(out_json.read_text(encoding="utf-8"))
+    assert [c["id"] for c in data["cases"]] == ["france"] and data["config"]["split"] == "held"
+    assert data["suite"]["cases"] == 1
