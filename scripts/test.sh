@@ -18,12 +18,12 @@ echo "==> ruff"
 echo "==> pytest"
 .venv/bin/python -m pytest "$@"
 
-# The shipped suite, gated just below the numbers the project reaches (docs/evaluation.md), so that a
-# regression in retrieval or answering fails the build.
+# The shipped suite (both halves), gated just below the numbers the project reaches (docs/evaluation.md),
+# so that a regression in retrieval or answering fails the build.
 echo "==> khabar eval (gated)"
 mkdir -p artifacts
 .venv/bin/khabar eval data/suites/article.jsonl --mode extractive \
   --json artifacts/eval.json --report artifacts/eval.html \
-  --min hit@1=0.78 --min hit@5=0.95 --min mrr=0.85 --min must_include_accuracy=0.75 \
-  --min citation_precision=0.78 --min answer_contains_reference=0.72 --min refusal_precision=0.95 \
-  --min refusal_recall=0.7 --min language_match=0.98
+  --min hit@1=0.75 --min hit@5=0.96 --min mrr=0.83 --min must_include_accuracy=0.75 \
+  --min citation_precision=0.76 --min answer_contains_reference=0.68 --min refusal_precision=0.8 \
+  --min refusal_recall=0.28 --min language_match=0.98 --min topic_change_as_alone=0.3

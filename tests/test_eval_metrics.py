@@ -8,8 +8,24 @@ import pytest
 
 from assistant.evaluation import metrics as m
 from assistant.evaluation.command import Gate, gate_metrics
-from assistant.evaluation.report import markdown_summary, summary_table, to_html
-from assistant.evaluation.results import STABLE_KEYS, EvalReport, RunConfig, SuiteInfo, score_case, summarise
+from assistant.evaluation.report import (
+    kind_table,
+    language_table,
+    markdown_summary,
+    summary_table,
+    to_html,
+    to_markdown,
+)
+from assistant.evaluation.results import (
+    STABLE_KEYS,
+    EvalReport,
+    RunConfig,
+    SuiteInfo,
+    breakdowns,
+    link_alone,
+    score_case,
+    summarise,
+)
 from assistant.evaluation.suites import Case, load_suite, parse_jsonl, parse_squad
 from assistant.schemas import Answer, Citation, Passage, ScoredPassage, Span
 
@@ -217,14 +233,15 @@ def test_score_case_failures_have_reasons():
         "answered a question the article does not answer"]
 
 
-def _report(results, modes) -> EvalReport:
+def _report(results, modes, split=None) -> EvalReport:
+    link_alone(results)
     summary = {mode: summarise([r for r in results if r.mode == mode], wall_seconds=2.0) for mode in modes}
     return EvalReport(
         suite=SuiteInfo(name="s.jsonl", path="s.jsonl", format="jsonl", sha256="0" * 64, cases=2),
-        config=RunConfig(modes=modes, k=5, collection="c", corpus=[], not_found_threshold=0.32,
+        config=RunConfig(modes=modes, split=split, k=5, collection="c", corpus=[], not_found_threshold=0.32,
                          max_lexical_weight=0.7, embedding_model="e", llm_model="l"),
         started_at="now", setup_seconds=0.0, wall_seconds={mode: 2.0 for mode in modes}, summary=summary,
-        by_language={"ar": summary}, cases=results)
+        **breakdowns(results, modes), cases=results)
 
 
 def test_summary_keys_and_side_by_side_modes():
@@ -252,3 +269,107 @@ def test_summary_keys_and_side_by_side_modes():
     page = to_html(report)
     assert 'dir="rtl"' in page and "من هي الدول الضامنة؟" in page
     assert "Failing cases (2)" in page
+
+
+# --- halves, kinds and topic changes ----------------------------------------------------------------------
+
+WHY = "ويأتي اللقاء الذي لم يعلن عنه مسبقا لدواع أمنية على ما يبدو"
+SHIPS = "تخطط موسكو لبلوغ عدد هذه السفن الحربية نحو 102 سفينة لحماية سوريا"
+
+
+def test_case_kind_is_declared_or_derived():
+    history = [{"role": "user", "content": "أين التقى الأسد بوتين؟"},
+               {"role": "assistant", "content": "في سوتشي"}]
+    assert Case(id="a", question="q").case_kind == "answerable"
+    assert Case(id="b", question="q", answerable=False).case_kind == "unanswerable"
+    assert Case(id="c", question="q", history=history).case_kind == "follow-up"
+    assert Case(id="d", question="q", history=history, kind="topic-change").case_kind == "topic-change"
+    cases, problems = parse_jsonl('{"id": "x", "question": "q", "split": "middle"}\n')
+    assert cases == [] and "split" in problems[0].message
+
+
+def _topic_change(cited: ScoredPassage, *, refused: bool = False):
+    why, ships = _scored("p3", WHY, 0.6), _scored("p6", SHIPS, 0.5)
+    case = Case(id="tc", question="لماذا لم يعلن عن الزيارة مسبقا؟", kind="topic-change", alone="alone",
+                history=[{"role": "user", "content": "كم عدد السفن الحربية؟"},
+                         {"role": "assistant", "content": "نحو 102 سفينة."}],
+                must_include=[["أمنية"]], evidence=["لم يعلن عنه مسبقا لدواع أمنية"],
+                previous_evidence=["نحو 102 سفينة"], split="held")
+    if refused:
+        answer = _answer(case.question, "لا يجيب المقال عن هذا السؤال.", "not_found", [ships, why], [])
+    else:
+        answer = _answer(case.question, f"بحسب المقال [1]: «{cited.passage.text}»", "extractive",
+                         [ships, why], [cited])
+    return case, answer
+
+
+def test_topic_change_answered_with_the_old_topic_fails_as_alone():
+    case, stale = _topic_change(_scored("p6", SHIPS, 0.5))
+    r = score_case(case, stale, "extractive", k=5)
+    assert r.kind == "topic-change" and r.split == "held"
+    assert r.cites_previous_topic is True and r.as_alone is False and not r.passed
+    assert any("earlier topic" in reason for reason in r.reasons)
+    case, fresh = _topic_change(_scored("p3", WHY, 0.6))
+    r = score_case(case, fresh, "extractive", k=5)
+    assert r.cites_previous_topic is False and r.as_alone is True and r.passed, r.reasons
+    case, refusal = _topic_change(_scored("p3", WHY, 0.6), refused=True)
+    assert score_case(case, refusal, "extractive", k=5).as_alone is False
+    # Only topic changes are measured this way.
+    alone = Case(id="alone", question=case.question, must_include=[["أمنية"]], evidence=case.evidence)
+    assert score_case(alone, fresh, "extractive", k=5).as_alone is None
+
+
+def test_same_as_alone_compares_the_first_citation_of_the_alone_case_in_the_same_mode():
+    case, stale = _topic_change(_scored("p6", SHIPS, 0.5))
+    _, fresh = _topic_change(_scored("p3", WHY, 0.6))
+    alone = Case(id="alone", question=case.question, must_include=[["أمنية"]], evidence=case.evidence)
+    results = [score_case(case, stale, "extractive", 5), score_case(alone, fresh, "extractive", 5),
+               score_case(case, fresh, "generative", 5), score_case(alone, fresh, "generative", 5)]
+    link_alone(results)
+    assert [r.same_as_alone for r in results] == [False, None, True, None]
+    lonely = score_case(case, fresh, "extractive", 5)
+    link_alone([lonely])  # the alone case is not in this run (e.g. the other half)
+    assert lonely.same_as_alone is None
+
+
+def test_halves_and_kinds_are_reported_side_by_side():
+    evidence = _scored("p8", GUARANTORS, 0.6)
+    good = _answer("من هي الدول الضامنة؟", f"بحسب المقال [1]: «{GUARANTORS}»", "extractive", [evidence],
+                   [evidence])
+    refusal = _answer("ما هي عاصمة فرنسا؟", "لا يجيب المقال عن هذا السؤال.", "not_found", [evidence], [])
+    tune_ok = Case(id="t1", question="من هي الدول الضامنة؟", evidence=["الدول الضامنة"], split="tune",
+                   must_include=[["تركيا"]])
+    held_bad = Case(id="h1", question="ما الدول الضامنة لمحادثات أستانا؟", evidence=["الدول الضامنة"],
+                    split="held", must_include=[["تركيا"]])
+    held_na = Case(id="h2", question="ما هي عاصمة فرنسا؟", answerable=False, split="held")
+    case, stale = _topic_change(_scored("p6", SHIPS, 0.5))
+    results = [score_case(tune_ok, good, "extractive", 5), score_case(held_bad, refusal, "extractive", 5),
+               score_case(held_na, refusal, "extractive", 5), score_case(case, stale, "extractive", 5)]
+    report = _report(results, ["extractive"])
+    data = report.to_json()
+    assert data["summary"]["extractive"]["must_include_accuracy"] == 0.3333  # t1 yes; h1 refused; tc stale
+    assert data["by_split"]["tune"]["extractive"]["must_include_accuracy"] == 1.0
+    assert data["by_split"]["held"]["extractive"]["must_include_accuracy"] == 0.0
+    assert data["by_split"]["held"]["extractive"]["refusal_precision"] == 0.5
+    assert data["by_split"]["held"]["extractive"]["topic_change_as_alone"] == 0.0
+    assert data["by_split_language"]["held"]["ar"]["extractive"]["cases"] == 3
+    assert set(data["by_kind"]) == {"answerable", "unanswerable", "topic-change"}
+    assert data["by_kind"]["unanswerable"]["extractive"]["refusal_recall"] == 1.0
+    assert data["summary"]["extractive"]["topic_change_as_alone"] == 0.0
+    assert [c.header for c in summary_table(report).columns] == [
+        "metric", "extractive all", "extractive tune", "extractive held"]
+    assert [c.header for c in language_table(report).columns] == [
+        "metric", "ar extractive all", "ar extractive tune", "ar extractive held"]
+    assert [c.header for c in kind_table(report).columns] == [
+        "metric", "answerable", "unanswerable", "topic-change"]
+    assert "| metric | extractive all | extractive tune | extractive held |" in markdown_summary(report)
+    assert "## Per kind of case" in to_markdown(report)
+    page = to_html(report)
+    assert "<th>extractive held</th>" in page and "<th>topic-change</th>" in page
+    assert "topic_change_as_alone" in page
+
+    # One half only (--split held): no tune column, and the title says so.
+    held = [r for r in results if r.split == "held"]
+    only = _report(held, ["extractive"], split="held")
+    assert [c.header for c in summary_table(only).columns] == ["metric", "extractive held"]
+    assert "split held only" in str(summary_table(only).title)

@@ -29,10 +29,15 @@ def test_shipped_suite_has_the_promised_shape():
     assert suite.problems == []
     cases = suite.cases
     languages = Counter(c.expected_language for c in cases)
-    assert len(cases) >= 60
+    kinds = Counter(c.case_kind for c in cases)
+    assert len(cases) >= 160
     assert languages["ar"] == languages["en"]
-    assert sum(not c.answerable for c in cases) >= 10
-    assert sum(bool(c.history) for c in cases) >= 6
+    on_topic = [c for c in cases if not c.answerable and "on-topic" in c.extra_fields().get("tags", [])]
+    assert len(on_topic) >= 24
+    assert {c.expected_language for c in on_topic} == {"ar", "en"}
+    assert kinds["topic-change"] >= 12 and kinds["follow-up"] >= 12
+    assert all(c.history for c in cases if c.case_kind in ("topic-change", "follow-up"))
+    assert not any(c.history for c in cases if c.case_kind in ("answerable", "unanswerable"))
     questions = " ".join(c.question for c in cases)
     assert "أستانا" in questions and "استانا" in questions  # both spellings are asked
     assert "اين التقى الاسد" in questions  # and a question typed without hamza
@@ -42,7 +47,46 @@ def test_shipped_suite_has_the_promised_shape():
     from assistant.textnorm import fold_for_match
 
     article = fold_for_match((PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt").read_text())
-    assert all(fold_for_match(e) in article for c in cases for e in c.evidence)
+    assert all(fold_for_match(e) in article for c in cases for e in [*c.evidence, *c.previous_evidence])
+
+
+def test_shipped_suite_holds_the_issue_examples_and_topic_changes_point_at_the_question_alone():
+    cases = {c.id: c for c in load_suite(SHIPPED).cases}
+    questions = {c.question: c for c in cases.values() if not c.history}
+    for question in ("Why was Assad's visit to Sochi not announced beforehand?",
+                     "لماذا لم يعلن عن زيارة الأسد مسبقا؟",
+                     "How was the meeting between Putin and Assad described?",
+                     "Which round of the Astana talks had just ended before the meeting?"):
+        assert questions[question].answerable, question
+    for question in ("What did Erdogan say about the meeting?", "ما هو موقف الصين من زيارة الأسد؟",
+                     "How many hours did the meeting between Putin and Assad last?"):
+        assert not questions[question].answerable, question
+    changes = [c for c in cases.values() if c.case_kind == "topic-change"]
+    pairs = {(c.history[0].content, c.question) for c in changes}
+    assert ("How many warships does Moscow plan to have in the Mediterranean?",
+            "Who are the guarantor states of the Astana talks?") in pairs
+    assert ("أين التقى الأسد وبوتين؟", "لماذا لم يعلن عن الزيارة مسبقا؟") in pairs
+    for case in changes:
+        # The expectations of a topic change are those of the same question asked alone, which the suite
+        # also holds; and the earlier topic's passage is named so that citing it can be caught.
+        alone = cases[case.alone]
+        assert alone.question == case.question and not alone.history
+        assert (alone.answerable, alone.must_include, alone.evidence) == (
+            case.answerable, case.must_include, case.evidence)
+        assert case.previous_evidence and not set(case.previous_evidence) & set(case.evidence)
+
+
+def test_shipped_suite_splits_are_the_seeded_stratified_draw():
+    from assistant.evaluation.splits import SPLIT_SEED, assign_splits
+
+    cases = load_suite(SHIPPED).cases
+    assert [c.split for c in cases] == [assign_splits(cases, SPLIT_SEED)[c.id] for c in cases]
+    # Each half holds half of every (kind, language) stratum, within one case.
+    strata = Counter((c.case_kind, c.expected_language, c.split) for c in cases)
+    for kind, language, _ in strata:
+        assert abs(strata[(kind, language, "tune")] - strata[(kind, language, "held")]) <= 1
+    # A different seed draws differently: the split is a draw, not an order of the file.
+    assert assign_splits(cases, SPLIT_SEED + 1) != assign_splits(cases, SPLIT_SEED)
 
 
 @pytest.fixture
@@ -60,6 +104,8 @@ def test_unknown_mode_missing_files_and_bad_gates_are_clear_errors(no_model, tmp
         (["eval", str(SHIPPED), "--min", "speed=3"], "unknown metric 'speed'"),
         (["eval", str(SHIPPED), "--mode", "extractive", "--min", "generative:mrr=0.5"], "not run"),
         (["eval", str(SHIPPED), "--k", "0"], "--k must be at least 1"),
+        (["eval", str(SHIPPED), "--split", "middle"], "unknown split 'middle'"),
+        (["eval", str(SQUAD_SMALL), "--split", "held"], "no case in split 'held'"),
     ]
     for args, message in cases:
         result = runner.invoke(cli.app, args)
@@ -123,10 +169,11 @@ def test_eval_command_reports_malformed_line_writes_outputs_and_gates(assistant,
     suite.write_text("\n".join([
         json.dumps({"id": "where", "question": "أين التقى الأسد بوتين؟", "must_include": [["سوتشي"]],
                     "evidence": ["في مدينة سوتشي", "يلتقي بوتين في سوتشي"], "answers": ["سوتشي"],
-                    "owner": "desk"},
+                    "owner": "desk", "split": "tune"},
                    ensure_ascii=False),
         '{"id": "broken", "question": ',
-        json.dumps({"id": "france", "question": "What is the capital of France?", "answerable": False}),
+        json.dumps({"id": "france", "question": "What is the capital of France?", "answerable": False,
+                    "split": "held"}),
     ]) + "\n", encoding="utf-8")
     out_json, out_md = tmp_path / "out.json", tmp_path / "out.md"
     result = runner.invoke(cli.app, [
@@ -146,4 +193,17 @@ def test_eval_command_reports_malformed_line_writes_outputs_and_gates(assistant,
     assert data["cases"][1]["refused"] is True
     assert [g["passed"] for g in data["gates"]] == [True, True, False]
     assert data["summary"]["extractive"]["refusal_recall"] == 1.0
-    assert "| hit@1 | 1.000 |" in out_md.read_text(encoding="utf-8")
+    assert "| hit@1 | 1.000 | 1.000 | - |" in out_md.read_text(encoding="utf-8")  # all, tune, held
+    assert data["by_split"]["tune"]["extractive"]["cases"] == 1
+    assert data["by_split"]["held"]["extractive"]["refusal_recall"] == 1.0
+    assert data["config"]["split"] is None
+
+    # One half only; without --quiet and not on a terminal, progress is a count line, not a bar.
+    result = runner.invoke(cli.app, ["eval", str(suite), "--mode", "extractive", "--split", "held",
+                                     "--json", str(out_json), "--min", "refusal_recall=1"])
+    assert result.exit_code == 0, result.output
+    assert "extractive: 1/1 questions answered" in result.output
+    assert "split held only" in result.output
+    data = json.loads(out_json.read_text(encoding="utf-8"))
+    assert [c["id"] for c in data["cases"]] == ["france"] and data["config"]["split"] == "held"
+    assert data["suite"]["cases"] == 1

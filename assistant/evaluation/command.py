@@ -29,7 +29,11 @@ JsonOption = Annotated[Path | None, typer.Option(
     "--json", help="Write every metric and every case as JSON ('-' for standard output).")]
 MinOption = Annotated[list[str] | None, typer.Option(
     "--min", help="Gate as [MODE:]METRIC=VALUE, e.g. hit@1=0.8; exit 1 when a metric is below (or null).")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress (a bar on a terminal, a few count lines otherwise).")]
+SplitOption = Annotated[str | None, typer.Option(
+    "--split", help="Run only one half of the suite: tune or held (cases' `split` field).",
+    show_default=False)]
 
 
 class Gate:
@@ -100,9 +104,11 @@ def eval_command(
     json_out: JsonOption = None,
     minimum: MinOption = None,
     quiet: QuietOption = False,
+    split: SplitOption = None,
 ) -> None:
     """Score the assistant on a question-answer suite (JSONL or SQuAD) and gate on the metrics.
 
+    Every metric is reported for the whole suite and, side by side, for its tune and held halves.
     Generative mode runs the local LLM (minutes for the shipped suite on a 2-core CPU).
     """
     to_stdout = json_out is not None and str(json_out) == "-"
@@ -113,7 +119,7 @@ def eval_command(
         err.print(f"[red]error:[/red] {message}", highlight=False)
         raise typer.Exit(code)
 
-    from assistant.evaluation.runner import EvalUsageError, check_modes, evaluate
+    from assistant.evaluation.runner import EvalUsageError, check_modes, evaluate, select_split
     from assistant.evaluation.suites import load_suite
 
     try:
@@ -139,6 +145,10 @@ def eval_command(
                   highlight=False)
     if not loaded.cases:
         fail(f"{loaded.name}: no valid case to run", 2)
+    try:
+        select_split(loaded, split)  # checked before the model loads
+    except EvalUsageError as exc:
+        fail(str(exc), 2)
     if corpus and loaded.format == "squad":
         err.print("[yellow]warning:[/yellow] --corpus is ignored for a SQuAD file: its contexts are the "
                   "corpus")
@@ -147,18 +157,26 @@ def eval_command(
         settings = load_settings()
         embedder = load_embedder(settings)
         result = evaluate(loaded, settings, modes=modes or None, k=k, corpus=corpus or [], embedder=embedder,
-                          show_progress=not quiet, console=err)
+                          show_progress=not quiet, console=err, split=split)
     except EvalUsageError as exc:
         fail(str(exc), 2)
     except KhabarError as exc:
         fail(str(exc), 1)
 
-    from assistant.evaluation.report import language_table, summary_table, write_json, write_report
+    from assistant.evaluation.report import (
+        kind_table,
+        language_table,
+        summary_table,
+        write_json,
+        write_report,
+    )
 
     gate_results = check_gates(result, gates)
     out.print(summary_table(result))
-    if len(result.by_language) > 1:
+    if len(result.by_language) > 1 or result.by_split:
         out.print(language_table(result))
+    if len(result.by_kind) > 1:
+        out.print(kind_table(result))
     if report is not None:
         write_report(result, report)
         out.print(f"report: {report}")

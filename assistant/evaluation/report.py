@@ -1,6 +1,7 @@
 """Showing a report: a rich table in the terminal, the JSON file, and an HTML or Markdown page.
 
-Modes are columns side by side; the HTML page shows every failing case with its question, answer and
+Modes are columns side by side, and for a suite with halves each mode's whole-suite column is followed by
+its ``tune`` and ``held`` columns; the HTML page shows every failing case with its question, answer and
 retrieved passages, Arabic right-to-left.
 """
 
@@ -16,8 +17,12 @@ from assistant.evaluation.results import STABLE_KEYS, CaseResult, EvalReport, Su
 from assistant.textnorm import detect_language
 
 #: Rows of the summary tables: the stable keys, then a few of the extra ones.
-TABLE_KEYS = (*STABLE_KEYS, "citations_in_retrieved", "answer_length_chars", "pass_rate", "errors",
-              "throughput_qps")
+TABLE_KEYS = (*STABLE_KEYS, "topic_change_as_alone", "topic_change_same_as_alone", "citations_in_retrieved",
+              "answer_length_chars", "pass_rate", "errors", "throughput_qps")
+#: Rows of the per-language and per-kind tables (latency and throughput are whole-run figures).
+DETAIL_KEYS = tuple(k for k in TABLE_KEYS if not k.startswith(("latency", "throughput")))
+
+Column = tuple[str, Summary]
 
 
 def fmt(value: object) -> str:
@@ -42,30 +47,67 @@ def _row(summary: Summary, key: str) -> object:
     return summary.model_dump(by_alias=True).get(key)
 
 
-def summary_table(report: EvalReport) -> Table:
-    """Overall metrics, one column per mode."""
-    table = Table(title=f"{report.suite.name}: {report.suite.cases} cases, k={report.config.k}")
-    table.add_column("metric")
-    for mode in report.summary:
-        table.add_column(mode, justify="right")
-    for key in TABLE_KEYS:
-        table.add_row(key, *(fmt(_row(s, key)) for s in report.summary.values()))
-    table.add_row("answer modes", *(modes_text(s) for s in report.summary.values()))
+def summary_columns(report: EvalReport) -> list[Column]:
+    """``(header, summary)`` per mode: the whole run, then each half (``tune``, ``held``) if it has halves."""
+    columns: list[Column] = []
+    for mode, summary in report.summary.items():
+        label = report.config.split or "all"
+        columns.append((f"{mode} {label}" if report.by_split else mode, summary))
+        if report.config.split is None:
+            columns += [(f"{mode} {split}", by_mode[mode]) for split, by_mode in report.by_split.items()
+                        if mode in by_mode]
+    return columns
+
+
+def language_columns(report: EvalReport) -> list[Column]:
+    """Per language and mode: the whole run, then each half (``ar extractive all``, ``… held``)."""
+    columns: list[Column] = []
+    halves = report.by_split_language if report.config.split is None else {}
+    for lang, by_mode in report.by_language.items():
+        for mode, summary in by_mode.items():
+            columns.append((f"{lang} {mode}" + (" all" if halves else ""), summary))
+            columns += [(f"{lang} {mode} {split}", by_lang[lang][mode]) for split, by_lang in halves.items()
+                        if lang in by_lang and mode in by_lang[lang]]
+    return columns
+
+
+def kind_columns(report: EvalReport) -> list[Column]:
+    """Per case kind (answerable, unanswerable, topic-change, follow-up) and mode."""
+    return [(f"{kind} {mode}" if len(report.summary) > 1 else kind, summary)
+            for kind, by_mode in report.by_kind.items() for mode, summary in by_mode.items()]
+
+
+def _table(title: str, columns: list[Column], keys: tuple[str, ...], *, modes_row: bool = True) -> Table:
+    table = Table(title=title)
+    table.add_column("metric", no_wrap=True)
+    for header, _ in columns:
+        table.add_column(header, justify="right")
+    for key in keys:
+        values = [_row(s, key) for _, s in columns]
+        if key not in STABLE_KEYS and all(v is None for v in values):
+            continue  # e.g. topic-change rows of a suite without topic changes
+        table.add_row(key, *(fmt(v) for v in values))
+    if modes_row:
+        table.add_row("answer modes", *(modes_text(s) for _, s in columns))
     return table
+
+
+def summary_table(report: EvalReport) -> Table:
+    """Overall metrics, one column per mode (and per half of the suite, side by side)."""
+    title = f"{report.suite.name}: {report.suite.cases} cases, k={report.config.k}"
+    if report.config.split:
+        title += f", split {report.config.split} only"
+    return _table(title, summary_columns(report), TABLE_KEYS)
 
 
 def language_table(report: EvalReport) -> Table:
-    """Per-language metrics, one column per language and mode."""
-    table = Table(title="per language")
-    table.add_column("metric")
-    columns = [(lang, mode, s) for lang, modes in report.by_language.items() for mode, s in modes.items()]
-    for lang, mode, _ in columns:
-        table.add_column(f"{lang} {mode}", justify="right")
-    for key in STABLE_KEYS:
-        if key.startswith("latency"):
-            continue
-        table.add_row(key, *(fmt(_row(s, key)) for _, _, s in columns))
-    return table
+    """Per-language metrics, one column per language and mode (and half)."""
+    return _table("per language", language_columns(report), DETAIL_KEYS, modes_row=False)
+
+
+def kind_table(report: EvalReport) -> Table:
+    """Metrics per case kind: answerable, unanswerable, topic-change, follow-up."""
+    return _table("per kind of case", kind_columns(report), DETAIL_KEYS)
 
 
 def write_json(report: EvalReport, path: Path) -> None:
@@ -116,7 +158,10 @@ def _html_table(header: list[str], summaries: list[Summary], keys: tuple[str, ..
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = []
     for key in keys:
-        cells = "".join(f'<td class="num">{escape(fmt(_row(s, key)))}</td>' for s in summaries)
+        values = [_row(s, key) for s in summaries]
+        if key not in STABLE_KEYS and all(v is None for v in values):
+            continue
+        cells = "".join(f'<td class="num">{escape(fmt(v))}</td>' for v in values)
         body.append(f"<tr><th>{escape(key)}</th>{cells}</tr>")
     cells = "".join(f"<td>{escape(modes_text(s))}</td>" for s in summaries)
     body.append(f"<tr><th>answer modes</th>{cells}</tr>")
@@ -124,9 +169,9 @@ def _html_table(header: list[str], summaries: list[Summary], keys: tuple[str, ..
 
 
 def _html_case(r: CaseResult) -> str:
-    parts = [f'<div class="case"><div class="meta">{escape(r.id)} · {escape(r.mode)} · '
-             f"{'answerable' if r.answerable else 'unanswerable'} · answer: {escape(r.answer_mode or 'none')}"
-             f" · {fmt(r.latency_ms)} ms</div>"]
+    half = f" · {r.split}" if r.split else ""
+    parts = [f'<div class="case"><div class="meta">{escape(r.id)} · {escape(r.mode)} · {escape(r.kind)}'
+             f"{half} · answer: {escape(r.answer_mode or 'none')} · {fmt(r.latency_ms)} ms</div>"]
     for turn in r.history:
         parts.append(_text(f"{turn.role}: {turn.content}", cls="meta"))
     parts.append("<h4>Question</h4>" + _text(r.question))
@@ -144,24 +189,30 @@ def _html_case(r: CaseResult) -> str:
 
 
 def to_html(report: EvalReport) -> str:
-    """A self-contained HTML page: summary, per-language tables, problems, failing cases."""
+    """A self-contained HTML page: summary (halves side by side), per language and kind, failing cases."""
     modes = list(report.summary)
+    split = f", split {report.config.split} only" if report.config.split else ""
+    summary = summary_columns(report)
+    languages = language_columns(report)
+    kinds = kind_columns(report)
     parts = [
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
         f"<title>Khabar evaluation: {escape(report.suite.name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Khabar evaluation: {escape(report.suite.name)}</h1>",
         f'<p class="meta">{report.suite.cases} cases ({escape(report.suite.format)}), modes '
-        f"{escape(', '.join(modes))}, k={report.config.k}, not-found threshold "
+        f"{escape(', '.join(modes))}, ranking {escape(report.config.ranking or '-')}, k={report.config.k}, "
+        "not-found threshold "
         f"{report.config.not_found_threshold}, lexical weight {report.config.max_lexical_weight}, "
         f"collection {escape(report.config.collection)}, started {escape(report.started_at)}, setup "
-        f"{report.setup_seconds:.1f} s</p>",
+        f"{report.setup_seconds:.1f} s{escape(split)}</p>",
         "<h2>Summary</h2>",
-        _html_table(["metric", *modes], list(report.summary.values()), TABLE_KEYS),
+        _html_table(["metric", *(h for h, _ in summary)], [s for _, s in summary], TABLE_KEYS),
         "<h2>Per language</h2>",
+        _html_table(["metric", *(h for h, _ in languages)], [s for _, s in languages], DETAIL_KEYS),
     ]
-    for lang, by_mode in report.by_language.items():
-        parts.append(f"<h3>{escape(lang)}</h3>")
-        parts.append(_html_table(["metric", *by_mode], list(by_mode.values()), STABLE_KEYS))
+    if kinds:
+        parts += ["<h2>Per kind of case</h2>",
+                  _html_table(["metric", *(h for h, _ in kinds)], [s for _, s in kinds], DETAIL_KEYS)]
     if report.gates:
         parts.append("<h2>Gates</h2><table><tr><th>mode</th><th>metric</th><th>min</th><th>value</th>"
                      "<th>ok</th></tr>")
@@ -184,27 +235,33 @@ def to_html(report: EvalReport) -> str:
 # --- Markdown ------------------------------------------------------------------------------------------
 
 
-def markdown_summary(report: EvalReport) -> str:
-    """The summary as a Markdown table (modes as columns), e.g. for the README."""
-    modes = list(report.summary)
-    lines = ["| metric | " + " | ".join(modes) + " |", "|---|" + "---:|" * len(modes)]
-    for key in TABLE_KEYS:
-        lines.append(f"| {key} | " + " | ".join(fmt(_row(s, key)) for s in report.summary.values()) + " |")
-    lines.append("| answer modes | " + " | ".join(modes_text(s) for s in report.summary.values()) + " |")
+def markdown_table(columns: list[Column], keys: tuple[str, ...] = TABLE_KEYS, *,
+                   modes_row: bool = True) -> str:
+    """A Markdown table of metrics (rows) by column, e.g. for the README."""
+    lines = ["| metric | " + " | ".join(h for h, _ in columns) + " |", "|---|" + "---:|" * len(columns)]
+    for key in keys:
+        values = [_row(s, key) for _, s in columns]
+        if key not in STABLE_KEYS and all(v is None for v in values):
+            continue
+        lines.append(f"| {key} | " + " | ".join(fmt(v) for v in values) + " |")
+    if modes_row:
+        lines.append("| answer modes | " + " | ".join(modes_text(s) for _, s in columns) + " |")
     return "\n".join(lines)
 
 
+def markdown_summary(report: EvalReport) -> str:
+    """The summary as a Markdown table (modes, and halves, as columns), e.g. for the README."""
+    return markdown_table(summary_columns(report))
+
+
 def to_markdown(report: EvalReport) -> str:
-    """The report as Markdown: summary, per-language tables and the failing cases (questions quoted)."""
+    """The report as Markdown: summary, per-language and per-kind tables, the failing cases."""
     out = [f"# Khabar evaluation: {report.suite.name}", "",
            f"{report.suite.cases} cases, k={report.config.k}, started {report.started_at}", "",
-           markdown_summary(report), ""]
-    for lang, by_mode in report.by_language.items():
-        out += [f"## {lang}", "", "| metric | " + " | ".join(by_mode) + " |",
-                "|---|" + "---:|" * len(by_mode)]
-        out += [f"| {key} | " + " | ".join(fmt(_row(s, key)) for s in by_mode.values()) + " |"
-                for key in STABLE_KEYS]
-        out.append("")
+           markdown_summary(report), "", "## Per language", "",
+           markdown_table(language_columns(report), DETAIL_KEYS, modes_row=False), ""]
+    if report.by_kind:
+        out += ["## Per kind of case", "", markdown_table(kind_columns(report), DETAIL_KEYS), ""]
     failed = failing(report)
     out += [f"## Failing cases ({len(failed)})", ""]
     for r in failed:

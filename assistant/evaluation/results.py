@@ -6,13 +6,14 @@ docs/evaluation.md; keep them stable).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answer.citations import strip_markers
 from assistant.evaluation import metrics as m
-from assistant.evaluation.suites import Case, SuiteProblem
+from assistant.evaluation.suites import CASE_KINDS, SPLITS, Case, CaseKind, Split, SuiteProblem
 from assistant.schemas import Answer, AnswerKind, Language, Message
 
 #: Version of the JSON layout; bumped only when a key changes meaning or disappears.
@@ -52,6 +53,8 @@ class CaseResult(BaseModel):
     history: list[Message] = Field(default_factory=list)
     language: Language = Field(description="Expected answer language.")
     answerable: bool
+    kind: CaseKind = Field("answerable", description="answerable, unanswerable, topic-change, follow-up.")
+    split: Split | None = Field(None, description="The half of the suite (tune or held), if it has halves.")
     answer: str = ""
     answer_mode: AnswerKind | None = Field(None, description="What the assistant did (not_found = refused).")
     answer_language: Language | None = None
@@ -70,6 +73,12 @@ class CaseResult(BaseModel):
     language_match: bool | None = None
     citation_precision: float | None = None
     citations_in_retrieved: bool | None = None
+    cites_previous_topic: bool | None = Field(
+        None, description="Topic change: a citation is the earlier topic's passage (and not evidence).")
+    as_alone: bool | None = Field(
+        None, description="Topic change: answered as the question alone should be (docs/evaluation.md).")
+    same_as_alone: bool | None = Field(
+        None, description="Topic change: same first citation (or refusal) as the `alone` case in this run.")
     answer_chars: int | None = None
     latency_ms: float | None = None
     timings: dict[str, float] = Field(default_factory=dict)
@@ -81,12 +90,14 @@ class CaseResult(BaseModel):
     has_evidence: bool = Field(False, exclude=True)
     references: list[str] = Field(default_factory=list, exclude=True)
     must_include: list[list[str]] = Field(default_factory=list, exclude=True)
+    alone_id: str | None = Field(None, exclude=True)
 
 
 def _base(case: Case, mode: str) -> dict:
     return dict(id=case.id, mode=mode, line=case.line, question=case.question, history=case.history,
-                language=case.expected_language, answerable=case.answerable, extra=case.extra_fields(),
-                has_evidence=case.has_evidence, references=case.answers, must_include=case.must_include)
+                language=case.expected_language, answerable=case.answerable, kind=case.case_kind,
+                split=case.split, extra=case.extra_fields(), has_evidence=case.has_evidence,
+                references=case.answers, must_include=case.must_include, alone_id=case.alone)
 
 
 def error_result(case: Case, mode: str, message: str) -> CaseResult:
@@ -143,10 +154,29 @@ def score_case(case: Case, answer: Answer, mode: str, k: int) -> CaseResult:
             result.citation_precision = m.citation_precision([bool(c.evidence) for c in citations])
     if answered and citations:
         result.citations_in_retrieved = all(c.retrieved for c in citations)
+    if case.case_kind == "topic-change":
+        stale = [m.contains_snippet(c.text, case.previous_evidence)
+                 and not m.contains_snippet(c.text, case.evidence) for c in answer.citations]
+        result.cites_previous_topic = any(stale)
+        result.as_alone = _as_alone(case, result)
 
     result.reasons = _reasons(case, result, k)
     result.passed = not result.reasons
     return result
+
+
+def _as_alone(case: Case, r: CaseResult) -> bool:
+    """Whether a topic change got the answer its question gets alone, judged by the case's expectations.
+
+    Alone, an unanswerable question is refused; an answerable one is answered, its first citation is an
+    evidence passage and its must-include groups are present. On top of that the answer must cite no
+    passage of the earlier topic (``previous_evidence``) that is not also evidence.
+    """
+    if not case.answerable:
+        return r.refused
+    first_is_evidence = bool(r.citations) and r.citations[0].evidence is not False
+    return (not r.refused and first_is_evidence and r.must_include_ok is not False
+            and not r.cites_previous_topic)
 
 
 def _reasons(case: Case, r: CaseResult, k: int) -> list[str]:
@@ -168,6 +198,8 @@ def _reasons(case: Case, r: CaseResult, k: int) -> list[str]:
         reasons.append("cites a passage that was not retrieved")
     if not r.refused and r.language_match is False:
         reasons.append(f"answer is in {r.answer_language}, expected {r.language}")
+    if r.cites_previous_topic:
+        reasons.append("cites the earlier topic's passage (topic change answered with the old topic)")
     return reasons
 
 
@@ -203,6 +235,10 @@ class Summary(BaseModel):
     latency_by_stage_ms: dict[str, dict[str, float | None]] = Field(default_factory=dict)
     answer_modes: dict[str, int] = Field(
         default_factory=dict, description="Answers per kind: extractive, generative, fallback, not_found.")
+    topic_change_as_alone: float | None = Field(
+        None, description="Topic changes answered as the question alone should be (from expectations).")
+    topic_change_same_as_alone: float | None = Field(
+        None, description="Topic changes whose first citation (or refusal) equals the alone case's.")
 
 
 #: The stable metric keys, in display order (the `--min` gates accept any numeric summary key).
@@ -246,7 +282,46 @@ def summarise(results: list[CaseResult], wall_seconds: float | None = None) -> S
         throughput_qps=_round(len(results) / wall_seconds, 3) if wall_seconds else None,
         latency_by_stage_ms=by_stage,
         answer_modes=dict(sorted(Counter(r.answer_mode for r in ok if r.answer_mode).items())),
+        topic_change_as_alone=_round(m.mean(r.as_alone for r in ok)),
+        topic_change_same_as_alone=_round(m.mean(r.same_as_alone for r in ok)),
     )
+
+
+def breakdowns(results: list[CaseResult], modes: Sequence[str]) -> dict[str, dict]:
+    """The report's per-language, per-half (tune/held, and half × language) and per-kind summaries."""
+
+    def per_mode(selected: list[CaseResult]) -> dict[str, Summary]:
+        return {mode: summarise([r for r in selected if r.mode == mode]) for mode in modes}
+
+    languages = sorted({r.language for r in results})
+    splits = [s for s in SPLITS if any(r.split == s for r in results)]
+    kinds = [kind for kind in CASE_KINDS if any(r.kind == kind for r in results)]
+    return {
+        "by_language": {lang: per_mode([r for r in results if r.language == lang]) for lang in languages},
+        "by_split": {s: per_mode([r for r in results if r.split == s]) for s in splits},
+        "by_split_language": {s: {lang: per_mode([r for r in results if r.split == s and r.language == lang])
+                                  for lang in languages}
+                              for s in splits},
+        "by_kind": {kind: per_mode([r for r in results if r.kind == kind]) for kind in kinds},
+    }
+
+
+def link_alone(results: list[CaseResult]) -> None:
+    """Set ``same_as_alone`` on topic changes whose ``alone`` case ran in the same mode.
+
+    Same means: both refused, or both answered with the same first cited passage. The alone case may be
+    absent (e.g. in the other half under ``--split``); the value then stays None.
+    """
+    by_key = {(r.mode, r.id): r for r in results}
+    for r in results:
+        if r.kind != "topic-change" or not r.alone_id or r.error:
+            continue
+        alone = by_key.get((r.mode, r.alone_id))
+        if alone is None or alone.error:
+            continue
+        first = r.citations[0].passage_id if r.citations else None
+        alone_first = alone.citations[0].passage_id if alone.citations else None
+        r.same_as_alone = r.refused == alone.refused and (r.refused or first == alone_first)
 
 
 class SuiteInfo(BaseModel):
@@ -264,7 +339,9 @@ class RunConfig(BaseModel):
     """What the run was configured with, so two reports can be told apart."""
 
     modes: list[str]
+    split: Split | None = Field(None, description="The half run with --split (None: the whole suite).")
     k: int
+    ranking: str | None = Field(None, description="KHABAR_RANKING of the run (dense, hybrid, ...).")
     collection: str
     corpus: list[str]
     not_found_threshold: float
@@ -295,6 +372,12 @@ class EvalReport(BaseModel):
     wall_seconds: dict[str, float] = Field(description="Per mode: time to run every case.")
     summary: dict[str, Summary]
     by_language: dict[str, dict[str, Summary]] = Field(description="{language: {mode: summary}}.")
+    by_split: dict[str, dict[str, Summary]] = Field(
+        default_factory=dict, description="{split: {mode: summary}} (tune, held), for suites with halves.")
+    by_split_language: dict[str, dict[str, dict[str, Summary]]] = Field(
+        default_factory=dict, description="{split: {language: {mode: summary}}}.")
+    by_kind: dict[str, dict[str, Summary]] = Field(
+        default_factory=dict, description="{kind: {mode: summary}}: answerable, unanswerable, ...")
     cases: list[CaseResult]
     problems: list[SuiteProblem] = Field(default_factory=list,
                                          description="Suite entries that failed to load.")

@@ -16,27 +16,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from assistant.errors import KhabarError, LLMUnavailable
+from assistant.evaluation.progress import CaseProgress
 from assistant.evaluation.results import (
     CaseResult,
     EvalReport,
     RunConfig,
     SuiteInfo,
+    breakdowns,
     error_result,
+    link_alone,
     score_case,
     summarise,
 )
-from assistant.evaluation.suites import Case, Suite
+from assistant.evaluation.suites import SPLITS, Case, Split, Suite
 from assistant.facade import Assistant
 from assistant.retrieve.embeddings import Embedder
 from assistant.settings import ANSWER_MODES, Settings, get_settings
@@ -89,21 +83,30 @@ def assistant_settings(suite: Suite, settings: Settings, corpus: Sequence[Path] 
 
 
 def build_assistant(suite: Suite, settings: Settings | None = None, *, corpus: Sequence[Path] = (),
-                    embedder: Embedder | None = None) -> Assistant:
-    """An Assistant over the suite's corpus (SQuAD contexts, ``corpus`` files or the default article)."""
+                    embedder: Embedder | None = None, progress: bool = False) -> Assistant:
+    """An Assistant over the suite's corpus (SQuAD contexts, ``corpus`` files or the default article).
+
+    ``progress`` is passed to the Assistant, which shows the embedding of what it ingests.
+    """
     settings = assistant_settings(suite, settings or get_settings(), corpus)
     if suite.format == "squad":
-        assistant = Assistant(settings, embedder=embedder, ingest_corpus=False)
+        assistant = Assistant(settings, embedder=embedder, ingest_corpus=False, progress=progress)
         if suite.contexts:
             assistant.ingest_articles(suite.contexts)
         return assistant
-    return Assistant(settings, embedder=embedder)
+    return Assistant(settings, embedder=embedder, progress=progress)
 
 
-def _progress(console: Console | None, enabled: bool) -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                    TextColumn("{task.fields[case]}"), console=console, disable=not enabled, transient=False)
+def select_split(suite: Suite, split: Split | None) -> Suite:
+    """The suite with only the cases of one half (``tune`` or ``held``); the whole suite for None."""
+    if split is None:
+        return suite
+    if split not in SPLITS:
+        raise EvalUsageError(f"unknown split {split!r}: use {' or '.join(SPLITS)}")
+    cases = [c for c in suite.cases if c.split == split]
+    if not cases:
+        raise EvalUsageError(f"{suite.name} has no case in split {split!r} (cases need a `split` field)")
+    return suite.model_copy(update={"cases": cases})
 
 
 def run_case(assistant: Assistant, case: Case, mode: str, k: int) -> CaseResult:
@@ -119,17 +122,18 @@ def run_case(assistant: Assistant, case: Case, mode: str, k: int) -> CaseResult:
 
 
 def run_cases(assistant: Assistant, cases: Sequence[Case], modes: Sequence[str], k: int, *,
-              progress: Progress | None = None) -> tuple[list[CaseResult], dict[str, float]]:
+              progress: CaseProgress | None = None) -> tuple[list[CaseResult], dict[str, float]]:
     """Every case in every mode (mode after mode); the results and each mode's wall time in seconds."""
     results: list[CaseResult] = []
     wall: dict[str, float] = {}
     for mode in modes:
-        task = progress.add_task(mode, total=len(cases), case="") if progress else None
+        if progress is not None:
+            progress.start(mode, len(cases))
         start = time.perf_counter()
         llm_failures = 0
         for case in cases:
-            if progress is not None and task is not None:
-                progress.update(task, case=case.id)
+            if progress is not None:
+                progress.current(case.id)
             if llm_failures >= MAX_LLM_FAILURES:
                 results.append(error_result(case, mode, "skipped: the generative model is unavailable"))
             else:
@@ -139,59 +143,61 @@ def run_cases(assistant: Assistant, cases: Sequence[Case], modes: Sequence[str],
                                or result.fallback_reason == "llm_unavailable")
                 llm_failures = llm_failures + 1 if unavailable else 0
                 results.append(result)
-            if progress is not None and task is not None:
-                progress.advance(task)
+            if progress is not None:
+                progress.advance()
         wall[mode] = round(time.perf_counter() - start, 3)
     return results, wall
 
 
 def make_report(suite: Suite, assistant: Assistant, results: list[CaseResult], wall: dict[str, float], *,
-                modes: Sequence[str], k: int, setup_seconds: float, started_at: str) -> EvalReport:
-    """Summaries per mode and per language over the case results."""
+                modes: Sequence[str], k: int, setup_seconds: float, started_at: str,
+                split: Split | None = None) -> EvalReport:
+    """Summaries per mode, and per language, split (tune/held) and case kind, over the case results."""
+    link_alone(results)
     summary = {mode: summarise([r for r in results if r.mode == mode], wall.get(mode)) for mode in modes}
-    languages = sorted({r.language for r in results})
-    by_language = {lang: {mode: summarise([r for r in results if r.mode == mode and r.language == lang])
-                          for mode in modes}
-                   for lang in languages}
     settings = assistant.settings
     return EvalReport(
         suite=SuiteInfo(name=suite.name, path=suite.path, format=suite.format, sha256=suite.sha256,
                         cases=len(suite.cases), contexts=len(suite.contexts)),
-        config=RunConfig(modes=list(modes), k=k, collection=settings.collection,
+        config=RunConfig(modes=list(modes), split=split, k=k, ranking=settings.ranking,
+                         collection=settings.collection,
                          corpus=[str(p) for p in settings.corpus],
                          not_found_threshold=settings.not_found_threshold,
                          max_lexical_weight=assistant.retriever.max_lexical_weight,
                          embedding_model=settings.embedding_model, llm_model=settings.llm_model),
         started_at=started_at, setup_seconds=round(setup_seconds, 3), wall_seconds=wall, summary=summary,
-        by_language=by_language, cases=results, problems=suite.problems,
+        **breakdowns(results, modes), cases=results, problems=suite.problems,
     )
 
 
 def evaluate(suite: Suite, settings: Settings | None = None, *, modes: Sequence[str] | None = None,
              k: int = 5, corpus: Sequence[Path] = (), embedder: Embedder | None = None,
              assistant: Assistant | None = None, show_progress: bool = True,
-             console: Console | None = None) -> EvalReport:
-    """Run ``suite`` and return its report.
+             console: Console | None = None, split: Split | None = None) -> EvalReport:
+    """Run ``suite`` (or only its ``split`` half) and return its report.
 
     ``assistant`` reuses an existing Assistant (its corpus must be the suite's); otherwise one is built
     with ``embedder`` (pass one to share a loaded model between runs). Generative mode needs the local LLM
-    (or ``KHABAR_LLM_BASE_URL``).
+    (or ``KHABAR_LLM_BASE_URL``). ``show_progress`` shows ingest and questions answered (a bar on a
+    terminal, a few plain lines otherwise).
     """
     settings = settings or (assistant.settings if assistant else get_settings())
     modes = check_modes(modes or [settings.mode])
     if k < 1:
         raise EvalUsageError(f"k must be at least 1, not {k}")
+    suite = select_split(suite, split)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
     owned = assistant is None
     if assistant is None:
-        assistant = build_assistant(suite, settings, corpus=corpus, embedder=embedder)
+        assistant = build_assistant(suite, settings, corpus=corpus, embedder=embedder,
+                                    progress=show_progress)
     setup_seconds = time.perf_counter() - start
     try:
-        with _progress(console, show_progress) as progress:
+        with CaseProgress(console, enabled=show_progress) as progress:
             results, wall = run_cases(assistant, suite.cases, modes, k, progress=progress)
         return make_report(suite, assistant, results, wall, modes=modes, k=k, setup_seconds=setup_seconds,
-                           started_at=started_at)
+                           started_at=started_at, split=split)
     finally:
         if owned:
             assistant.close()

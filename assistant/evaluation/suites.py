@@ -20,6 +20,13 @@ from assistant.schemas import Article, Language, Message
 from assistant.textnorm import detect_language
 
 SuiteFormat = Literal["jsonl", "squad"]
+#: What a case tests: a self-contained question the article answers or does not, a question that changes
+#: the topic of a conversation (it must be answered as if asked alone), or a follow-up that needs it.
+CaseKind = Literal["answerable", "unanswerable", "topic-change", "follow-up"]
+CASE_KINDS: tuple[CaseKind, ...] = ("answerable", "unanswerable", "topic-change", "follow-up")
+#: The halves of a suite: parameters are chosen on ``tune``; ``held`` is only reported.
+Split = Literal["tune", "held"]
+SPLITS: tuple[Split, ...] = ("tune", "held")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 SQUAD_SUFFIXES = (".json",)
 
@@ -55,6 +62,13 @@ class Case(BaseModel):
         description="Ids of articles whose every passage counts as evidence (SQuAD: the question's context).",
     )
     language: Language | None = Field(None, description="Expected answer language; detected if absent.")
+    kind: CaseKind | None = Field(None, description="What the case tests; derived if absent (case_kind).")
+    split: Split | None = Field(None, description="The half of the suite the case belongs to.")
+    previous_evidence: list[str] = Field(
+        default_factory=list,
+        description="Topic change: snippets of the earlier topic's passage, which the answer must not cite.",
+    )
+    alone: str | None = Field(None, description="Topic change: id of the case asking the question alone.")
     line: int | None = Field(None, description="Line of the suite file (JSONL) the case came from.")
 
     @field_validator("must_include", mode="before")
@@ -65,7 +79,7 @@ class Case(BaseModel):
             return [[item] if isinstance(item, str) else item for item in value]
         return value
 
-    @field_validator("answers", "evidence", "evidence_articles", mode="before")
+    @field_validator("answers", "evidence", "evidence_articles", "previous_evidence", mode="before")
     @classmethod
     def _listify(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -74,6 +88,18 @@ class Case(BaseModel):
     def expected_language(self) -> Language:
         """The language the answer should be in: the declared one, else the question's."""
         return self.language or detect_language(self.question)
+
+    @property
+    def case_kind(self) -> CaseKind:
+        """The declared kind, else ``follow-up`` for a case with history, else by ``answerable``.
+
+        A topic change cannot be told from a follow-up by its shape, so it must be declared.
+        """
+        if self.kind:
+            return self.kind
+        if self.history:
+            return "follow-up"
+        return "answerable" if self.answerable else "unanswerable"
 
     @property
     def has_evidence(self) -> bool:
