@@ -17,6 +17,7 @@ from assistant.answer.verification.markers import (
     strip_chat_artefacts,
     without_markers,
 )
+from assistant.answer.verification.polarity import reversed_claim
 from assistant.schemas import Language, ScoredPassage
 from assistant.textnorm import detect_language, fold_for_match, tokenize
 
@@ -132,6 +133,9 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
 
     if not text:
         return Verification(ok=False, reason="the language model returned an empty answer")
+    if not re.search(r"\w", MARKER.sub(" ", text)):
+        return Verification(ok=False, dropped=dropped, reason="the generated answer says nothing beyond its "
+                                                              "citation markers")
     sentences = answer_sentences(text)
     declines = [s for s in sentences if is_decline(s)]
     if not cited:
@@ -162,7 +166,8 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         numbers = own or tuple(cited)
         label = marker_label(list(numbers))
         others = set().union(*(tokens[n - 1] for n in valid if n not in numbers))
-        reason = _check_sentence(sentence, evidence_for(numbers), language, question_tokens, others, label)
+        reason = (_check_sentence(sentence, evidence_for(numbers), language, question_tokens, others, label)
+                  or reversed_claim(sentence, [texts[n - 1] for n in numbers], language))
         if reason:
             return Verification(ok=False, dropped=dropped, text=text, reason=reason)
         for n in numbers:

@@ -104,7 +104,7 @@ def arabic_skeleton(word: str) -> str:
     return _collapse(_ARABIC_CLASS[c] for c in word if c in _ARABIC_CLASS)
 
 
-def _latin_variants(word: str) -> list[str]:
+def latin_variants(word: str) -> list[str]:
     """A Latin word and the forms without possessive, plural or demonym endings (Syrian -> Syria)."""
     word = re.sub(r"['’]s$", "", word)
     variants = [word]
@@ -214,7 +214,7 @@ class Evidence:
         """True when ``name`` (Latin script) occurs in the passages as a word or a transliteration."""
         if name.lower() in self.latin_words:
             return True
-        for variant in _latin_variants(name):
+        for variant in latin_variants(name):
             skeleton = latin_skeleton(variant)
             if len(skeleton) < 2:
                 return True  # too short to tell anything: not checkable, not rejected
