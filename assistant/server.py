@@ -42,8 +42,14 @@ def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAP
             raise HTTPException(status_code=405)
         raise HTTPException(status_code=404)
 
-    # Mounted last: the API's routes are matched first, the page takes every other path.
-    return gr.mount_gradio_app(app, build_page(assistant), path="/")
+    # Mounted last: the API's routes are matched first, the page takes every other path. The footer's
+    # "Use via API" would open Gradio's description of its own endpoints, not the /api/v1 API the README
+    # documents (at /docs): bot developers are better served without it.
+    return gr.mount_gradio_app(app, build_page(assistant), path="/", footer_links=PAGE_FOOTER_LINKS)
+
+
+#: Gradio's footer links, less "api" (see :func:`create_app`).
+PAGE_FOOTER_LINKS: list = ["gradio", "settings"]
 
 
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]

@@ -30,6 +30,7 @@ _DESCRIPTIONS = {
     403: "Unknown API key.",
     404: "No such resource.",
     413: "Request body larger than the limit (named in `error.limit`).",
+    415: "The body is not JSON: send `Content-Type: application/json`.",
     422: "Invalid request: `error.fields` names each invalid field; a question that is too long is "
          "`question_too_long` with `error.limit`.",
     429: "Too many requests for this key (or client); retry after `Retry-After` seconds.",
@@ -42,10 +43,12 @@ class ApiError(Exception):
     """An error answer decided by the API itself."""
 
     def __init__(self, status: int, code: str, message: str, *, limit: int | None = None,
-                 fields: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> None:
+                 fields: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+                 type: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.limit, self.fields, self.headers = limit, fields, headers
+        self.type, self.param = type, param
 
 
 def request_id(request: Request) -> str | None:
@@ -54,12 +57,12 @@ def request_id(request: Request) -> str | None:
 
 
 def error_response(request: Request, status: int, code: str, message: str, *, limit: int | None = None,
-                   fields: list[FieldError] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   fields: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+                   type: str | None = None, param: str | None = None) -> JSONResponse:
     """The JSON error answer, carrying the request id in the body and in `X-Request-ID`."""
     rid = request_id(request)
     body = ErrorResponse(error=ErrorBody(code=code, message=message, request_id=rid, limit=limit,
-                                         fields=fields))
+                                         fields=fields, type=type, param=param))
     all_headers = dict(headers or {})
     if rid:
         all_headers["X-Request-ID"] = rid
@@ -91,7 +94,7 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(request, exc.status, exc.code, exc.message, limit=exc.limit, fields=exc.fields,
-                              headers=exc.headers)
+                              headers=exc.headers, type=exc.type, param=exc.param)
 
     @app.exception_handler(KhabarError)
     async def _khabar_error(request: Request, exc: KhabarError) -> JSONResponse:

@@ -68,6 +68,28 @@ ConversationId = Annotated[str, Path(pattern=CONVERSATION_ID_PATTERN, descriptio
 #: Error answers every guarded route may give.
 GUARDED = (401, 403, 429, 500)
 
+
+def require_json(request: Request) -> None:
+    """FastAPI dependency of the routes that take a JSON body: any other declared media type is a 415.
+
+    Without it FastAPI hands a `text/plain` body to validation as bytes and answers a puzzling 422
+    ("Input should be a valid dictionary"). A request without `Content-Type` is read as JSON, as FastAPI
+    does, so that `curl --json`-less scripts keep working when they send JSON.
+    """
+    declared = request.headers.get("content-type")
+    if declared is None:
+        return
+    media_type = declared.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or (media_type.startswith("application/")
+                                             and media_type.endswith("+json")):
+        return
+    shown = media_type[:60] or "empty"
+    raise ApiError(415, "unsupported_media_type",
+                   f"the body must be JSON (Content-Type: application/json), not {shown!r}")
+
+
+JsonBody = [Depends(require_json)]
+
 router = APIRouter()
 
 
@@ -118,7 +140,8 @@ def _finish(ctx: ApiContext, turn: _Turn, answer: Answer, client: Client) -> Ask
 
 
 @router.post("/ask", response_model=AskResponse, tags=["ask"], summary="Ask a question",
-             responses=error_responses(400, 401, 403, 413, 422, 429, 500, 503, retry_after=True))
+             dependencies=JsonBody,
+             responses=error_responses(400, 401, 403, 413, 415, 422, 429, 500, 503, retry_after=True))
 def ask(body: AskRequest, ctx: Ctx, client: Caller) -> AskResponse:
     """Answer a question about the indexed articles, with numbered citations of the passages used.
 
@@ -141,10 +164,10 @@ Errors found before the stream starts (bad key, too long, …) are ordinary JSON
 
 
 @router.post("/ask/stream", tags=["ask"], summary="Ask a question, streaming the answer",
-             response_class=EventStream,
+             response_class=EventStream, dependencies=JsonBody,
              responses={200: {"description": _STREAM_DOC,
                               "content": {"text/event-stream": {"schema": ASK_STREAM_EVENT}}},
-                        **error_responses(400, 401, 403, 413, 422, 429, 500, 503, retry_after=True,
+                        **error_responses(400, 401, 403, 413, 415, 422, 429, 500, 503, retry_after=True,
                                           by_reference=True)})
 async def ask_stream(body: AskRequest, request: Request, ctx: Ctx, client: Caller) -> EventSourceResponse:
     """Like `POST /ask`, but the answer arrives as Server-Sent Events while it is produced."""
