@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 from assistant.api import openai_compat, routes
@@ -26,6 +27,8 @@ from assistant.facade import Assistant
 
 API_PREFIX = "/api/v1"
 OPENAI_PREFIX = "/v1"
+#: Where the documentation pages' scripts and styles are served from.
+DOCS_ASSETS = "/docs-assets"
 
 DESCRIPTION = """Questions about the indexed news articles, answered with numbered citations of the passages
 they rest on, in Arabic or English.
@@ -65,7 +68,10 @@ def create_api(assistant: Assistant, *, conversations: ConversationStore | None 
             if close_assistant:
                 assistant.close()
 
-    app = FastAPI(title="Khabar API", version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    # FastAPIOffline serves Swagger UI (/docs) and ReDoc (/redoc) from files shipped in its wheel instead
+    # of a CDN, so the documentation works on a machine without internet.
+    app = FastAPIOffline(title="Khabar API", version=VERSION, description=DESCRIPTION, lifespan=lifespan,
+                         static_url=DOCS_ASSETS)
     app.state.khabar = ApiContext(
         assistant=assistant, settings=settings,
         conversations=conversations or ConversationStore.from_settings(settings),
