@@ -417,7 +417,9 @@ class StandIn:
         raise self.fail or AssertionError("not used")
 
     def stream(self, question, history=None, **_):
-        """Streams without end, until closed."""
+        """Streams without end, until closed (or fails at once with ``fail``)."""
+        if self.fail:
+            raise self.fail
         try:
             while True:
                 self.produced += 1

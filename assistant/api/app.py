@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 from assistant.api import openai_compat, routes
+from assistant.api.admission import Admissions
 from assistant.api.conversations import ConversationStore
 from assistant.api.errors import install_error_handlers
 from assistant.api.routes import VERSION, ApiContext
@@ -75,7 +76,12 @@ def create_api(assistant: Assistant, *, conversations: ConversationStore | None 
     app.state.khabar = ApiContext(
         assistant=assistant, settings=settings,
         conversations=conversations or ConversationStore.from_settings(settings),
-        keys=KeyChecker(settings.api_keys), limiter=TokenBucketLimiter(settings.rate_limit_per_minute),
+        keys=KeyChecker(settings.api_keys, settings.generative_keys,
+                        allow_generative=settings.allow_generative),
+        # In SQLite under the runtime folder: every worker process of the server shares the allowance.
+        limiter=TokenBucketLimiter(settings.rate_limit_per_minute,
+                                   settings.runtime_dir / "ratelimit.sqlite3"),
+        admissions=Admissions(settings),
     )
     install_error_handlers(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(routes.router, prefix=API_PREFIX)

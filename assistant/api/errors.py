@@ -35,7 +35,8 @@ _DESCRIPTIONS = {
          "`question_too_long` with `error.limit`.",
     429: "Too many requests for this key (or client); retry after `Retry-After` seconds.",
     500: "Unexpected server error; quote `error.request_id`.",
-    503: "Not ready (models or index missing).",
+    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds) or not ready (a model "
+         "or the index is missing).",
 }
 
 
@@ -156,7 +157,7 @@ def error_responses(*statuses: int, retry_after: bool = False,
             entry["content"] = {"application/json": {"schema": reference}}
         else:
             entry["model"] = ErrorResponse
-        if status == 429 and retry_after:
+        if status in (429, 503) and retry_after:
             entry["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying.",
                                                 "schema": {"type": "integer", "minimum": 1}}}
         out[status] = entry

@@ -5,7 +5,6 @@ top-level ``citations`` field; Khabar's mode, language and timings in ``khabar``
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,12 +12,13 @@ from contextlib import aclosing
 from typing import Annotated, Literal
 
 import anyio
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
+from assistant.api.answering import HeldEventSourceResponse, answer_items, final_answer
 from assistant.api.errors import ApiError, error_body, error_responses
-from assistant.api.routes import ApiContext, Caller, Ctx, JsonBody, check_question, log, stream_answer
+from assistant.api.routes import CLIENT_CLOSED_REQUEST, ApiContext, Caller, Ctx, JsonBody, check_question, log
 from assistant.api.schemas import CHAT_STREAM_EVENT, FieldError
 from assistant.errors import KhabarError
 from assistant.schemas import Answer, AnswerKind, Citation, Language, Message
@@ -235,8 +235,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, ctx: C
     question, history = await anyio.to_thread.run_sync(_split, ctx, body)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
+    admission = await ctx.admissions.admit(mode, client.may_generate)
     if not body.stream:
-        answer = await anyio.to_thread.run_sync(lambda: ctx.assistant.ask(question, history, mode=mode))
+        answer = await final_answer(answer_items(request, ctx.assistant, admission, question, history, None))
+        if answer is None:  # the client left
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         usage = await anyio.to_thread.run_sync(usage_of, ctx, question, history, answer.answer)
         return ChatCompletionResponse(
             id=completion_id, created=created, model=body.model,
@@ -249,11 +252,10 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, ctx: C
             data = ChatCompletionChunk(id=completion_id, created=created, model=body.model, **values)
             return ServerSentEvent(data=data.model_dump_json(exclude_none=True))
 
-        cancel = threading.Event()
-        chunks = ctx.assistant.stream(question, history, mode=mode, cancel=cancel)
         try:
             yield chunk(choices=[ChunkChoice(delta=ChunkDelta(role="assistant", content=""))])
-            async with aclosing(stream_answer(request, chunks, cancel)) as items:
+            pieces = answer_items(request, ctx.assistant, admission, question, history, None)
+            async with aclosing(pieces) as items:
                 async for item in items:
                     if isinstance(item, Answer):
                         yield chunk(choices=[ChunkChoice(delta=ChunkDelta(), finish_reason="stop")],
@@ -273,4 +275,4 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, ctx: C
                 request, "internal_error", "internal server error; quote the request id when reporting it")))
         yield ServerSentEvent(data="[DONE]")
 
-    return EventSourceResponse(events(), ping=15)
+    return HeldEventSourceResponse(events(), ping=15, on_close=admission.release)

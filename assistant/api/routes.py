@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -15,8 +14,10 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
+from assistant.api.admission import Admission, Admissions
+from assistant.api.answering import HeldEventSourceResponse, answer_items, final_answer
 from assistant.api.conversations import ConversationStore
 from assistant.api.errors import ApiError, error_body, error_responses, khabar_status
 from assistant.api.schemas import (
@@ -54,6 +55,7 @@ class ApiContext:
     conversations: ConversationStore
     keys: KeyChecker
     limiter: TokenBucketLimiter
+    admissions: Admissions
 
 
 def context(request: Request) -> ApiContext:
@@ -142,14 +144,23 @@ def _finish(ctx: ApiContext, turn: _Turn, answer: Answer, client: Client) -> Ask
 @router.post("/ask", response_model=AskResponse, tags=["ask"], summary="Ask a question",
              dependencies=JsonBody,
              responses=error_responses(400, 401, 403, 413, 415, 422, 429, 500, 503, retry_after=True))
-def ask(body: AskRequest, ctx: Ctx, client: Caller) -> AskResponse:
+async def ask(body: AskRequest, request: Request, ctx: Ctx, client: Caller) -> AskResponse | Response:
     """Answer a question about the indexed articles, with numbered citations of the passages used.
 
     With `conversation_id` the server keeps the turns (send your chat's id); with `history` nothing is stored.
+    When the server is busy, `503` (`overloaded`, or `generative_busy`) with `Retry-After`.
     """
-    turn = _prepare(ctx, body, client)
-    answer = ctx.assistant.ask(turn.question, turn.history, mode=body.mode, language=body.language)
-    return _finish(ctx, turn, answer, client)
+    turn = await anyio.to_thread.run_sync(_prepare, ctx, body, client)
+    admission = await ctx.admissions.admit(body.mode, client.may_generate)
+    answer = await final_answer(answer_items(request, ctx.assistant, admission, turn.question, turn.history,
+                                             body.language))
+    if answer is None:  # the client left: nobody reads an answer, nothing is stored
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+    return await anyio.to_thread.run_sync(_finish, ctx, turn, answer, client)
+
+
+#: The status logged for a request whose client left before its answer (nginx's convention).
+CLIENT_CLOSED_REQUEST = 499
 
 
 _STREAM_DOC = """Server-Sent Events, in this order:
@@ -169,80 +180,23 @@ Errors found before the stream starts (bad key, too long, …) are ordinary JSON
                               "content": {"text/event-stream": {"schema": ASK_STREAM_EVENT}}},
                         **error_responses(400, 401, 403, 413, 415, 422, 429, 500, 503, retry_after=True,
                                           by_reference=True)})
-async def ask_stream(body: AskRequest, request: Request, ctx: Ctx, client: Caller) -> EventSourceResponse:
+async def ask_stream(body: AskRequest, request: Request, ctx: Ctx,
+                     client: Caller) -> HeldEventSourceResponse:
     """Like `POST /ask`, but the answer arrives as Server-Sent Events while it is produced."""
     turn = await anyio.to_thread.run_sync(_prepare, ctx, body, client)
-    return EventSourceResponse(_events(request, ctx, body, turn, client), ping=15)
+    admission = await ctx.admissions.admit(body.mode, client.may_generate)
+    return HeldEventSourceResponse(_events(request, ctx, body, turn, client, admission), ping=15,
+                                   on_close=admission.release)
 
 
-_END = object()
-#: How often a streaming request checks, while the model works, whether its client is still there.
-DISCONNECT_POLL_SECONDS = 0.5
-
-
-async def _next_chunk(request: Request, chunks: Iterator[str | Answer], cancel: threading.Event | None):
-    """The next item of ``chunks`` (computed in a worker thread); meanwhile, a client who leaves sets
-    ``cancel``, which stops a model that is still generating inside that ``next`` call."""
-    done = False
-
-    async def watch() -> None:
-        try:
-            while True:
-                await anyio.sleep(DISCONNECT_POLL_SECONDS)
-                if await request.is_disconnected():
-                    break
-        except anyio.get_cancelled_exc_class():
-            # sse-starlette notices the disconnect first and cancels this task; the worker thread cannot
-            # be cancelled, so it is told to stop through ``cancel`` (unless it has simply finished).
-            if not done and cancel is not None:
-                cancel.set()
-            raise
-        if cancel is not None:
-            cancel.set()
-
-    error: Exception | None = None
-    async with anyio.create_task_group() as group:
-        group.start_soon(watch)
-        try:
-            item = await anyio.to_thread.run_sync(next, chunks, _END)
-        except Exception as exc:  # re-raised below as it is, not wrapped in the task group's ExceptionGroup
-            error, item = exc, _END
-        done = True
-        group.cancel_scope.cancel()
-    if error is not None:
-        raise error
-    return item
-
-
-async def stream_answer(request: Request, chunks: Iterator[str | Answer],
-                        cancel: threading.Event | None = None) -> AsyncIterator[str | Answer]:
-    """Run a blocking answer stream in worker threads, one chunk at a time, until it ends or the client
-    leaves; then close it, which raises GeneratorExit inside the pipeline and so ends any model request.
-    Use it inside ``contextlib.aclosing`` so that the closing happens as soon as the consumer stops."""
-    try:
-        while True:
-            # Checked between chunks so that a client who left stops the (possibly slow) generation.
-            if await request.is_disconnected():
-                log.info("client disconnected; generation stopped")
-                return
-            item = await _next_chunk(request, chunks, cancel)
-            if item is _END or (cancel is not None and cancel.is_set()):
-                return
-            yield item
-    finally:
-        chunks.close()
-
-
-async def _events(request: Request, ctx: ApiContext, body: AskRequest, turn: _Turn,
-                  client: Client) -> AsyncIterator[ServerSentEvent]:
+async def _events(request: Request, ctx: ApiContext, body: AskRequest, turn: _Turn, client: Client,
+                  admission: Admission) -> AsyncIterator[ServerSentEvent]:
     """The event stream of one answer: deltas, the final object, done (or an error event, then done)."""
-    cancel = threading.Event()
-    chunks = ctx.assistant.stream(turn.question, turn.history, mode=body.mode, language=body.language,
-                                  cancel=cancel)
     final: Answer | None = None
     try:
-        async with aclosing(stream_answer(request, chunks, cancel)) as items:
-            async for item in items:
+        items = answer_items(request, ctx.assistant, admission, turn.question, turn.history, body.language)
+        async with aclosing(items) as pieces:
+            async for item in pieces:
                 if isinstance(item, Answer):
                     final = item
                 else:
