@@ -16,9 +16,12 @@ from contextlib import contextmanager
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
-from starlette.routing import Match
+from fastapi.responses import JSONResponse
+from gradio.route_utils import FnIndexInferError
+from starlette.routing import Match, Mount
 
 from assistant.api import create_api
+from assistant.api.errors import error_response
 from assistant.api.security import RequestIdFilter
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
@@ -45,7 +48,16 @@ def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAP
     # Mounted last: the API's routes are matched first, the page takes every other path. The footer's
     # "Use via API" would open Gradio's description of its own endpoints, not the /api/v1 API the README
     # documents (at /docs): bot developers are better served without it.
-    return gr.mount_gradio_app(app, build_page(assistant), path="/", footer_links=PAGE_FOOTER_LINKS)
+    app = gr.mount_gradio_app(app, build_page(assistant), path="/", footer_links=PAGE_FOOTER_LINKS)
+    page_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount) and r.path == "")
+
+    # Gradio answers a call to an endpoint it does not have (e.g. `ask`, which is not offered when API keys
+    # are set) with an unhandled error: a plain 500 and a dropped connection. It is a 404.
+    @page_app.exception_handler(FnIndexInferError)
+    async def _unknown_page_endpoint(request: Request, exc: FnIndexInferError) -> JSONResponse:
+        return error_response(request, 404, "not_found", "the page has no such API endpoint")
+
+    return app
 
 
 #: Gradio's footer links, less "api" (see :func:`create_app`).
