@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from gradio.route_utils import FnIndexInferError
-from starlette.routing import Match, Mount
+from starlette.routing import Match, Mount, Route
 
 from assistant.api import create_api
 from assistant.api.errors import error_response
@@ -36,14 +36,10 @@ def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAP
     app = create_api(assistant, close_assistant=close_assistant)
 
     # The page, mounted at "/", would answer any other path with its HTML 404, bots included; unknown API
-    # paths get the API's JSON errors instead (405 where the path exists with another method).
-    @app.api_route("/api/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
-    @app.api_route("/v1/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
-    async def unknown_api_path(request: Request, rest: str) -> None:
-        # A partial match is a route (or included router) with this path but another method.
-        if any(route.matches(request.scope)[0] is Match.PARTIAL for route in app.router.routes):
-            raise HTTPException(status_code=405)
-        raise HTTPException(status_code=404)
+    # paths get the API's JSON errors instead (405 where the path exists with another method), whatever
+    # the method (TRACE too).
+    for prefix in ("/api/", "/v1/"):
+        app.router.routes.append(Route(prefix + "{rest:path}", _UnknownApiPath(app), methods=None))
 
     # Mounted last: the API's routes are matched first, the page takes every other path. The footer's
     # "Use via API" would open Gradio's description of its own endpoints, not the /api/v1 API the README
@@ -64,7 +60,19 @@ def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAP
 PAGE_FOOTER_LINKS: list = ["gradio", "settings"]
 
 
-_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+class _UnknownApiPath:
+    """An ASGI endpoint for API paths no route serves: 405 if the path exists with another method, else
+    404, both as the API's JSON errors. (A class, not a function: Starlette gives a function endpoint
+    only GET and HEAD, and any other method would fall through to the page.)"""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        # A partial match is a route (or included router) with this path but another method.
+        if any(route.matches(scope)[0] is Match.PARTIAL for route in self.app.router.routes):
+            raise HTTPException(status_code=405)
+        raise HTTPException(status_code=404)
 
 
 def configure_logging(level: int = logging.INFO) -> None:

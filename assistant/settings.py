@@ -96,6 +96,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed by CORS; closed if empty."
     )
     max_body_bytes: int = Field(64_000, description="Largest accepted request body.")
+    body_timeout_seconds: float = Field(
+        30.0, description="Longest time an API request body may take to arrive; slower clients get 408."
+    )
     conversation_ttl_seconds: int = Field(24 * 3600, description="Idle time before a conversation expires.")
     max_answers_in_flight: int = Field(
         2, description="Answers the API computes at once (ask, stream, chat completions); 0 means no bound."

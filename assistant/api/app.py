@@ -93,6 +93,7 @@ def create_api(assistant: Assistant, *, conversations: ConversationStore | None 
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                            expose_headers=["X-Request-ID", "Retry-After"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds,
                        prefixes=(f"{API_PREFIX}/", f"{OPENAI_PREFIX}/"))
     app.add_middleware(RequestContextMiddleware)  # added last: outermost, so every answer carries the id
 

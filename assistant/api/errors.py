@@ -21,8 +21,8 @@ KHABAR_STATUS: dict[type[KhabarError], int] = {
 }
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large",
-               415: "unsupported_media_type", 429: "rate_limited"}
+               405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout",
+               413: "body_too_large", 415: "unsupported_media_type", 429: "rate_limited"}
 
 _DESCRIPTIONS = {
     400: "Malformed JSON body.",
@@ -129,6 +129,12 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
             return error_response(request, 413, "body_too_large",
                                   f"the request body is larger than the limit of {max_body_bytes} bytes",
                                   limit=max_body_bytes)
+        if status == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a JSON body that is not UTF-8 or is nested beyond the parser's depth.
+            invalid = FieldError(field="body", message="not parseable JSON", type="json_invalid")
+            return error_response(request, 400, "malformed_json",
+                                  "the request body could not be read as JSON (not UTF-8, or too deep)",
+                                  fields=[invalid])
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
         return error_response(request, status, _HTTP_CODES.get(status, f"http_{status}"), message.lower(),
                               headers=exc.headers)

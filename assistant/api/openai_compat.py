@@ -18,7 +18,16 @@ from sse_starlette import ServerSentEvent
 
 from assistant.api.answering import HeldEventSourceResponse, answer_items, final_answer
 from assistant.api.errors import ApiError, error_body, error_responses
-from assistant.api.routes import CLIENT_CLOSED_REQUEST, ApiContext, Caller, Ctx, JsonBody, check_question, log
+from assistant.api.routes import (
+    CLIENT_CLOSED_REQUEST,
+    ApiContext,
+    Caller,
+    Ctx,
+    JsonBody,
+    check_question,
+    check_text,
+    log,
+)
 from assistant.api.schemas import CHAT_STREAM_EVENT, FieldError
 from assistant.errors import KhabarError
 from assistant.schemas import Answer, AnswerKind, Citation, Language, Message
@@ -195,6 +204,8 @@ def _split(ctx: ApiContext, body: ChatCompletionRequest) -> tuple[str, list[Mess
                                           message="the last message must have the role 'user'",
                                           type="value_error")])
     question = check_question(ctx, last.text(), field=f"body.messages.{len(body.messages) - 1}.content")
+    for i, message in enumerate(body.messages[:-1]):
+        check_text(message.text(), f"body.messages.{i}.content")
     history = [Message(role=m.role, content=m.text()) for m in body.messages[:-1]
                if m.role in ("user", "assistant") and m.text()]
     return question, history

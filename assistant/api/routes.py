@@ -111,8 +111,28 @@ class _Turn:
     conversation_id: str | None
 
 
+def check_text(text: str, field: str) -> str:
+    """``text`` if it is valid Unicode, else a 422. JSON's `\ud800` escapes decode to lone surrogates,
+    which no tokenizer, database or JSON encoder downstream accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        message = "the text contains an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode"
+        raise ApiError(422, "invalid_text", message,
+                       fields=[FieldError(field=field, message=message, type="invalid_text")]) from None
+    return text
+
+
+def check_history(history: list[Message], field: str) -> list[Message]:
+    """The history turns, each checked with :func:`check_text`."""
+    for i, message in enumerate(history):
+        check_text(message.content, f"{field}.{i}.content")
+    return history
+
+
 def check_question(ctx: ApiContext, text: str, field: str = "body.question") -> str:
     """The cleaned question, or a 422 naming the length limit (or saying what else is wrong)."""
+    check_text(text, field)
     limit = ctx.settings.max_question_chars
     if len(text) > limit:
         message = f"the question is {len(text)} characters long; the limit is {limit}"
@@ -125,7 +145,7 @@ def _prepare(ctx: ApiContext, body: AskRequest, client: Client) -> _Turn:
     """Check the question and find the history to answer it with."""
     question = check_question(ctx, body.question)
     if body.history is not None:
-        return _Turn(question, list(body.history), None)
+        return _Turn(question, check_history(list(body.history), "body.history"), None)
     conversation_id = body.conversation_id or f"c_{uuid.uuid4().hex}"
     return _Turn(question, ctx.conversations.history(conversation_id, client.owner), conversation_id)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
@@ -89,14 +90,17 @@ class RequestContextMiddleware:
 
 class BodyLimitMiddleware:
     """Refuses API request bodies over ``max_bytes`` with a JSON 413 naming the limit, whether the size is
-    declared (Content-Length) or only found while reading (chunked). The body is read here, at most
-    ``max_bytes`` of it, and replayed to the app. (FastAPI's own ``max_body_size`` answers a declared
-    oversize body in plain text, which would break the API's error contract.)"""
+    declared (Content-Length) or only found while reading (chunked), and bodies that take longer than
+    ``timeout`` seconds to arrive with a JSON 408 (uvicorn has no such deadline: a client sending a byte now
+    and then would hold its connection for ever). The body is read here, at most ``max_bytes`` of it, and
+    replayed to the app. (FastAPI's own ``max_body_size`` answers a declared oversize body in plain text,
+    which would break the API's error contract.)"""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int,
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout: float = 30.0,
                  prefixes: tuple[str, ...] = ("/api/", "/v1/")) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
         self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -109,21 +113,33 @@ class BodyLimitMiddleware:
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client left before sending its body
-                await self.app(scope, _replay([message], receive), send)
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([body], receive), send)
+        outcome = "complete"
+        with anyio.move_on_after(self.timeout) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # the client left before sending its body
+                    outcome = "left"
+                    break
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_bytes:
+                    outcome = "too_large"
+                    break
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            response = error_response(Request(scope), 408, "request_timeout",
+                                      f"the request body did not arrive within {self.timeout:g} s",
+                                      limit=math.ceil(self.timeout), headers={"Connection": "close"})
+            await response(scope, receive, send)
+        elif outcome == "too_large":
+            await self._refuse(scope, receive, send)
+        elif outcome == "left":
+            await self.app(scope, _replay([message], receive), send)
+        else:
+            body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            await self.app(scope, _replay([body], receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(Request(scope), 413, "body_too_large",
