@@ -112,7 +112,7 @@ class _Turn:
 
 
 def check_text(text: str, field: str) -> str:
-    """``text`` if it is valid Unicode, else a 422. JSON's `\ud800` escapes decode to lone surrogates,
+    """``text`` if it is valid Unicode, else a 422. JSON's `\\ud800` escapes decode to lone surrogates,
     which no tokenizer, database or JSON encoder downstream accepts."""
     try:
         text.encode("utf-8")
