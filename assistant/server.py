@@ -16,9 +16,12 @@ from contextlib import contextmanager
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
-from starlette.routing import Match
+from fastapi.responses import JSONResponse
+from gradio.route_utils import FnIndexInferError
+from starlette.routing import Match, Mount, Route
 
 from assistant.api import create_api
+from assistant.api.errors import error_response
 from assistant.api.security import RequestIdFilter
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
@@ -33,20 +36,43 @@ def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAP
     app = create_api(assistant, close_assistant=close_assistant)
 
     # The page, mounted at "/", would answer any other path with its HTML 404, bots included; unknown API
-    # paths get the API's JSON errors instead (405 where the path exists with another method).
-    @app.api_route("/api/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
-    @app.api_route("/v1/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
-    async def unknown_api_path(request: Request, rest: str) -> None:
+    # paths get the API's JSON errors instead (405 where the path exists with another method), whatever
+    # the method (TRACE too).
+    for prefix in ("/api/", "/v1/"):
+        app.router.routes.append(Route(prefix + "{rest:path}", _UnknownApiPath(app), methods=None))
+
+    # Mounted last: the API's routes are matched first, the page takes every other path. The footer's
+    # "Use via API" would open Gradio's description of its own endpoints, not the /api/v1 API the README
+    # documents (at /docs): bot developers are better served without it.
+    app = gr.mount_gradio_app(app, build_page(assistant), path="/", footer_links=PAGE_FOOTER_LINKS)
+    page_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount) and r.path == "")
+
+    # Gradio answers a call to an endpoint it does not have (e.g. `ask`, which is not offered when API keys
+    # are set) with an unhandled error: a plain 500 and a dropped connection. It is a 404.
+    @page_app.exception_handler(FnIndexInferError)
+    async def _unknown_page_endpoint(request: Request, exc: FnIndexInferError) -> JSONResponse:
+        return error_response(request, 404, "not_found", "the page has no such API endpoint")
+
+    return app
+
+
+#: Gradio's footer links, less "api" (see :func:`create_app`).
+PAGE_FOOTER_LINKS: list = ["gradio", "settings"]
+
+
+class _UnknownApiPath:
+    """An ASGI endpoint for API paths no route serves: 405 if the path exists with another method, else
+    404, both as the API's JSON errors. (A class, not a function: Starlette gives a function endpoint
+    only GET and HEAD, and any other method would fall through to the page.)"""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
         # A partial match is a route (or included router) with this path but another method.
-        if any(route.matches(request.scope)[0] is Match.PARTIAL for route in app.router.routes):
+        if any(route.matches(scope)[0] is Match.PARTIAL for route in self.app.router.routes):
             raise HTTPException(status_code=405)
         raise HTTPException(status_code=404)
-
-    # Mounted last: the API's routes are matched first, the page takes every other path.
-    return gr.mount_gradio_app(app, build_page(assistant), path="/")
-
-
-_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -90,14 +90,42 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Comma-separated bearer keys; empty means no auth."
     )
-    rate_limit_per_minute: int = Field(60, description="Requests per minute per API key (or client).")
+    rate_limit_per_minute: int = Field(
+        60, description="Requests per minute per API key (or client), shared by all worker processes."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; closed if empty."
     )
     max_body_bytes: int = Field(64_000, description="Largest accepted request body.")
+    body_timeout_seconds: float = Field(
+        30.0, description="Longest time an API request body may take to arrive; slower clients get 408."
+    )
     conversation_ttl_seconds: int = Field(24 * 3600, description="Idle time before a conversation expires.")
+    max_answers_in_flight: int = Field(
+        2, description="Answers the API computes at once (ask, stream, chat completions); 0 means no bound."
+    )
+    max_answers_queued: int = Field(
+        8, description="API requests waiting for an answer slot; beyond it `503 overloaded` with Retry-After."
+    )
+    queue_timeout_seconds: float = Field(10.0, description="Longest wait for an answer slot before a 503.")
+    allow_generative: bool = Field(
+        True, description="API clients may ask for generative answers; if not, they get the extractive one "
+                          "with a note."
+    )
+    generative_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated API keys allowed generative answers (also valid API keys); empty: every "
+                    "client, if allowed.",
+    )
+    max_generative_in_flight: int = Field(1, description="Generative answers the API computes at once.")
+    max_generative_queued: int = Field(
+        2, description="API requests waiting for a generative slot; beyond it `503 generative_busy`."
+    )
+    generative_timeout_seconds: float = Field(
+        60.0, description="Longest generative answer through the API; then the extractive answer with a note."
+    )
 
-    @field_validator("corpus", "api_keys", "cors_origins", mode="before")
+    @field_validator("corpus", "api_keys", "generative_keys", "cors_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

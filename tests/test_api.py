@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import subprocess
 import sys
 import threading
@@ -19,9 +18,9 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from api_support import closed_port_url, error_of, sibling, sse_events
 from pydantic import SecretStr
 
-from assistant import Assistant
 from assistant.api import create_api
 from assistant.api.conversations import ConversationStore
 from assistant.errors import InvalidQuestion
@@ -37,48 +36,7 @@ KEY_A = "khabar-test-key-alpha-7f3a9c"
 KEY_B = "khabar-test-key-beta-51d0e2"
 
 
-# --- helpers and fixtures -----------------------------------------------------------------------------------
-def closed_port_url() -> str:
-    """A loopback URL on which nothing listens (the port was free a moment ago)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
-
-
-def sibling(assistant: Assistant, **updates) -> Assistant:
-    """An assistant with changed settings sharing the session's embedding model and index."""
-    settings = assistant.settings.model_copy(update=updates)
-    return Assistant(settings, embedder=assistant.embedder, store=assistant.store, ingest_corpus=False)
-
-
-def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
-    """(event, data) pairs of a Server-Sent Events stream, comments (pings) skipped."""
-    event, data = "message", []
-    for line in lines:
-        if line == "":
-            if data:
-                yield event, "\n".join(data)
-            event, data = "message", []
-        elif not line.startswith(":"):
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "event":
-                event = value
-            elif name == "data":
-                data.append(value)
-
-
-def error_of(response: httpx.Response) -> dict:
-    """The `error` object of a JSON error answer, checking the shape every error shares."""
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] and error["message"]
-    assert error["request_id"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text and "/work/" not in response.text and ".py" not in response.text
-    return error
-
-
+# --- fixtures ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def api(assistant) -> Iterator[httpx.Client]:
     """A client of the API-only app: open (no keys), no rate limit, the model server 'down'."""
@@ -356,7 +314,7 @@ def test_malformed_json_and_invalid_fields(api):
     assert blank.status_code == 422 and error_of(blank)["code"] == "invalid_question"
 
     not_json = api.post("/api/v1/ask", content="question", headers={"Content-Type": "text/plain"})
-    assert not_json.status_code in (400, 415, 422) and error_of(not_json)
+    assert not_json.status_code == 415 and error_of(not_json)["code"] == "unsupported_media_type"
 
     wrong_method = api.put("/api/v1/ask", json={"question": WHY_SECRET})
     assert wrong_method.status_code == 405 and error_of(wrong_method)["code"] == "method_not_allowed"
@@ -459,7 +417,9 @@ class StandIn:
         raise self.fail or AssertionError("not used")
 
     def stream(self, question, history=None, **_):
-        """Streams without end, until closed."""
+        """Streams without end, until closed (or fails at once with ``fail``)."""
+        if self.fail:
+            raise self.fail
         try:
             while True:
                 self.produced += 1

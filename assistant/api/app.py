@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 from assistant.api import openai_compat, routes
+from assistant.api.admission import Admissions
 from assistant.api.conversations import ConversationStore
 from assistant.api.errors import install_error_handlers
 from assistant.api.routes import VERSION, ApiContext
@@ -26,6 +28,8 @@ from assistant.facade import Assistant
 
 API_PREFIX = "/api/v1"
 OPENAI_PREFIX = "/v1"
+#: Where the documentation pages' scripts and styles are served from.
+DOCS_ASSETS = "/docs-assets"
 
 DESCRIPTION = """Questions about the indexed news articles, answered with numbered citations of the passages
 they rest on, in Arabic or English.
@@ -65,11 +69,19 @@ def create_api(assistant: Assistant, *, conversations: ConversationStore | None 
             if close_assistant:
                 assistant.close()
 
-    app = FastAPI(title="Khabar API", version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    # FastAPIOffline serves Swagger UI (/docs) and ReDoc (/redoc) from files shipped in its wheel instead
+    # of a CDN, so the documentation works on a machine without internet.
+    app = FastAPIOffline(title="Khabar API", version=VERSION, description=DESCRIPTION, lifespan=lifespan,
+                         static_url=DOCS_ASSETS)
     app.state.khabar = ApiContext(
         assistant=assistant, settings=settings,
         conversations=conversations or ConversationStore.from_settings(settings),
-        keys=KeyChecker(settings.api_keys), limiter=TokenBucketLimiter(settings.rate_limit_per_minute),
+        keys=KeyChecker(settings.api_keys, settings.generative_keys,
+                        allow_generative=settings.allow_generative),
+        # In SQLite under the runtime folder: every worker process of the server shares the allowance.
+        limiter=TokenBucketLimiter(settings.rate_limit_per_minute,
+                                   settings.runtime_dir / "ratelimit.sqlite3"),
+        admissions=Admissions(settings),
     )
     install_error_handlers(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(routes.router, prefix=API_PREFIX)
@@ -81,6 +93,7 @@ def create_api(assistant: Assistant, *, conversations: ConversationStore | None 
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                            expose_headers=["X-Request-ID", "Retry-After"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds,
                        prefixes=(f"{API_PREFIX}/", f"{OPENAI_PREFIX}/"))
     app.add_middleware(RequestContextMiddleware)  # added last: outermost, so every answer carries the id
 

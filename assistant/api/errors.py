@@ -21,8 +21,8 @@ KHABAR_STATUS: dict[type[KhabarError], int] = {
 }
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large",
-               415: "unsupported_media_type", 429: "rate_limited"}
+               405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout",
+               413: "body_too_large", 415: "unsupported_media_type", 429: "rate_limited"}
 
 _DESCRIPTIONS = {
     400: "Malformed JSON body.",
@@ -30,11 +30,13 @@ _DESCRIPTIONS = {
     403: "Unknown API key.",
     404: "No such resource.",
     413: "Request body larger than the limit (named in `error.limit`).",
+    415: "The body is not JSON: send `Content-Type: application/json`.",
     422: "Invalid request: `error.fields` names each invalid field; a question that is too long is "
          "`question_too_long` with `error.limit`.",
     429: "Too many requests for this key (or client); retry after `Retry-After` seconds.",
     500: "Unexpected server error; quote `error.request_id`.",
-    503: "Not ready (models or index missing).",
+    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds) or not ready (a model "
+         "or the index is missing).",
 }
 
 
@@ -42,10 +44,12 @@ class ApiError(Exception):
     """An error answer decided by the API itself."""
 
     def __init__(self, status: int, code: str, message: str, *, limit: int | None = None,
-                 fields: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> None:
+                 fields: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+                 type: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.limit, self.fields, self.headers = limit, fields, headers
+        self.type, self.param = type, param
 
 
 def request_id(request: Request) -> str | None:
@@ -54,12 +58,12 @@ def request_id(request: Request) -> str | None:
 
 
 def error_response(request: Request, status: int, code: str, message: str, *, limit: int | None = None,
-                   fields: list[FieldError] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   fields: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+                   type: str | None = None, param: str | None = None) -> JSONResponse:
     """The JSON error answer, carrying the request id in the body and in `X-Request-ID`."""
     rid = request_id(request)
     body = ErrorResponse(error=ErrorBody(code=code, message=message, request_id=rid, limit=limit,
-                                         fields=fields))
+                                         fields=fields, type=type, param=param))
     all_headers = dict(headers or {})
     if rid:
         all_headers["X-Request-ID"] = rid
@@ -91,7 +95,7 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(request, exc.status, exc.code, exc.message, limit=exc.limit, fields=exc.fields,
-                              headers=exc.headers)
+                              headers=exc.headers, type=exc.type, param=exc.param)
 
     @app.exception_handler(KhabarError)
     async def _khabar_error(request: Request, exc: KhabarError) -> JSONResponse:
@@ -125,6 +129,12 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
             return error_response(request, 413, "body_too_large",
                                   f"the request body is larger than the limit of {max_body_bytes} bytes",
                                   limit=max_body_bytes)
+        if status == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a JSON body that is not UTF-8 or is nested beyond the parser's depth.
+            invalid = FieldError(field="body", message="not parseable JSON", type="json_invalid")
+            return error_response(request, 400, "malformed_json",
+                                  "the request body could not be read as JSON (not UTF-8, or too deep)",
+                                  fields=[invalid])
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
         return error_response(request, status, _HTTP_CODES.get(status, f"http_{status}"), message.lower(),
                               headers=exc.headers)
@@ -153,7 +163,7 @@ def error_responses(*statuses: int, retry_after: bool = False,
             entry["content"] = {"application/json": {"schema": reference}}
         else:
             entry["model"] = ErrorResponse
-        if status == 429 and retry_after:
+        if status in (429, 503) and retry_after:
             entry["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying.",
                                                 "schema": {"type": "integer", "minimum": 1}}}
         out[status] = entry

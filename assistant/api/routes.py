@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -15,8 +14,10 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
+from assistant.api.admission import Admission, Admissions
+from assistant.api.answering import HeldEventSourceResponse, answer_items, final_answer
 from assistant.api.conversations import ConversationStore
 from assistant.api.errors import ApiError, error_body, error_responses, khabar_status
 from assistant.api.schemas import (
@@ -54,6 +55,7 @@ class ApiContext:
     conversations: ConversationStore
     keys: KeyChecker
     limiter: TokenBucketLimiter
+    admissions: Admissions
 
 
 def context(request: Request) -> ApiContext:
@@ -67,6 +69,28 @@ ConversationId = Annotated[str, Path(pattern=CONVERSATION_ID_PATTERN, descriptio
 
 #: Error answers every guarded route may give.
 GUARDED = (401, 403, 429, 500)
+
+
+def require_json(request: Request) -> None:
+    """FastAPI dependency of the routes that take a JSON body: any other declared media type is a 415.
+
+    Without it FastAPI hands a `text/plain` body to validation as bytes and answers a puzzling 422
+    ("Input should be a valid dictionary"). A request without `Content-Type` is read as JSON, as FastAPI
+    does, so that `curl --json`-less scripts keep working when they send JSON.
+    """
+    declared = request.headers.get("content-type")
+    if declared is None:
+        return
+    media_type = declared.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or (media_type.startswith("application/")
+                                             and media_type.endswith("+json")):
+        return
+    shown = media_type[:60] or "empty"
+    raise ApiError(415, "unsupported_media_type",
+                   f"the body must be JSON (Content-Type: application/json), not {shown!r}")
+
+
+JsonBody = [Depends(require_json)]
 
 router = APIRouter()
 
@@ -87,8 +111,28 @@ class _Turn:
     conversation_id: str | None
 
 
+def check_text(text: str, field: str) -> str:
+    """``text`` if it is valid Unicode, else a 422. JSON's `\\ud800` escapes decode to lone surrogates,
+    which no tokenizer, database or JSON encoder downstream accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        message = "the text contains an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode"
+        raise ApiError(422, "invalid_text", message,
+                       fields=[FieldError(field=field, message=message, type="invalid_text")]) from None
+    return text
+
+
+def check_history(history: list[Message], field: str) -> list[Message]:
+    """The history turns, each checked with :func:`check_text`."""
+    for i, message in enumerate(history):
+        check_text(message.content, f"{field}.{i}.content")
+    return history
+
+
 def check_question(ctx: ApiContext, text: str, field: str = "body.question") -> str:
     """The cleaned question, or a 422 naming the length limit (or saying what else is wrong)."""
+    check_text(text, field)
     limit = ctx.settings.max_question_chars
     if len(text) > limit:
         message = f"the question is {len(text)} characters long; the limit is {limit}"
@@ -101,7 +145,7 @@ def _prepare(ctx: ApiContext, body: AskRequest, client: Client) -> _Turn:
     """Check the question and find the history to answer it with."""
     question = check_question(ctx, body.question)
     if body.history is not None:
-        return _Turn(question, list(body.history), None)
+        return _Turn(question, check_history(list(body.history), "body.history"), None)
     conversation_id = body.conversation_id or f"c_{uuid.uuid4().hex}"
     return _Turn(question, ctx.conversations.history(conversation_id, client.owner), conversation_id)
 
@@ -118,15 +162,25 @@ def _finish(ctx: ApiContext, turn: _Turn, answer: Answer, client: Client) -> Ask
 
 
 @router.post("/ask", response_model=AskResponse, tags=["ask"], summary="Ask a question",
-             responses=error_responses(400, 401, 403, 413, 422, 429, 500, 503, retry_after=True))
-def ask(body: AskRequest, ctx: Ctx, client: Caller) -> AskResponse:
+             dependencies=JsonBody,
+             responses=error_responses(400, 401, 403, 413, 415, 422, 429, 500, 503, retry_after=True))
+async def ask(body: AskRequest, request: Request, ctx: Ctx, client: Caller) -> AskResponse | Response:
     """Answer a question about the indexed articles, with numbered citations of the passages used.
 
     With `conversation_id` the server keeps the turns (send your chat's id); with `history` nothing is stored.
+    When the server is busy, `503` (`overloaded`, or `generative_busy`) with `Retry-After`.
     """
-    turn = _prepare(ctx, body, client)
-    answer = ctx.assistant.ask(turn.question, turn.history, mode=body.mode, language=body.language)
-    return _finish(ctx, turn, answer, client)
+    turn = await anyio.to_thread.run_sync(_prepare, ctx, body, client)
+    admission = await ctx.admissions.admit(body.mode, client.may_generate)
+    answer = await final_answer(answer_items(request, ctx.assistant, admission, turn.question, turn.history,
+                                             body.language))
+    if answer is None:  # the client left: nobody reads an answer, nothing is stored
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+    return await anyio.to_thread.run_sync(_finish, ctx, turn, answer, client)
+
+
+#: The status logged for a request whose client left before its answer (nginx's convention).
+CLIENT_CLOSED_REQUEST = 499
 
 
 _STREAM_DOC = """Server-Sent Events, in this order:
@@ -141,85 +195,28 @@ Errors found before the stream starts (bad key, too long, …) are ordinary JSON
 
 
 @router.post("/ask/stream", tags=["ask"], summary="Ask a question, streaming the answer",
-             response_class=EventStream,
+             response_class=EventStream, dependencies=JsonBody,
              responses={200: {"description": _STREAM_DOC,
                               "content": {"text/event-stream": {"schema": ASK_STREAM_EVENT}}},
-                        **error_responses(400, 401, 403, 413, 422, 429, 500, 503, retry_after=True,
+                        **error_responses(400, 401, 403, 413, 415, 422, 429, 500, 503, retry_after=True,
                                           by_reference=True)})
-async def ask_stream(body: AskRequest, request: Request, ctx: Ctx, client: Caller) -> EventSourceResponse:
+async def ask_stream(body: AskRequest, request: Request, ctx: Ctx,
+                     client: Caller) -> HeldEventSourceResponse:
     """Like `POST /ask`, but the answer arrives as Server-Sent Events while it is produced."""
     turn = await anyio.to_thread.run_sync(_prepare, ctx, body, client)
-    return EventSourceResponse(_events(request, ctx, body, turn, client), ping=15)
+    admission = await ctx.admissions.admit(body.mode, client.may_generate)
+    return HeldEventSourceResponse(_events(request, ctx, body, turn, client, admission), ping=15,
+                                   on_close=admission.release)
 
 
-_END = object()
-#: How often a streaming request checks, while the model works, whether its client is still there.
-DISCONNECT_POLL_SECONDS = 0.5
-
-
-async def _next_chunk(request: Request, chunks: Iterator[str | Answer], cancel: threading.Event | None):
-    """The next item of ``chunks`` (computed in a worker thread); meanwhile, a client who leaves sets
-    ``cancel``, which stops a model that is still generating inside that ``next`` call."""
-    done = False
-
-    async def watch() -> None:
-        try:
-            while True:
-                await anyio.sleep(DISCONNECT_POLL_SECONDS)
-                if await request.is_disconnected():
-                    break
-        except anyio.get_cancelled_exc_class():
-            # sse-starlette notices the disconnect first and cancels this task; the worker thread cannot
-            # be cancelled, so it is told to stop through ``cancel`` (unless it has simply finished).
-            if not done and cancel is not None:
-                cancel.set()
-            raise
-        if cancel is not None:
-            cancel.set()
-
-    error: Exception | None = None
-    async with anyio.create_task_group() as group:
-        group.start_soon(watch)
-        try:
-            item = await anyio.to_thread.run_sync(next, chunks, _END)
-        except Exception as exc:  # re-raised below as it is, not wrapped in the task group's ExceptionGroup
-            error, item = exc, _END
-        done = True
-        group.cancel_scope.cancel()
-    if error is not None:
-        raise error
-    return item
-
-
-async def stream_answer(request: Request, chunks: Iterator[str | Answer],
-                        cancel: threading.Event | None = None) -> AsyncIterator[str | Answer]:
-    """Run a blocking answer stream in worker threads, one chunk at a time, until it ends or the client
-    leaves; then close it, which raises GeneratorExit inside the pipeline and so ends any model request.
-    Use it inside ``contextlib.aclosing`` so that the closing happens as soon as the consumer stops."""
-    try:
-        while True:
-            # Checked between chunks so that a client who left stops the (possibly slow) generation.
-            if await request.is_disconnected():
-                log.info("client disconnected; generation stopped")
-                return
-            item = await _next_chunk(request, chunks, cancel)
-            if item is _END or (cancel is not None and cancel.is_set()):
-                return
-            yield item
-    finally:
-        chunks.close()
-
-
-async def _events(request: Request, ctx: ApiContext, body: AskRequest, turn: _Turn,
-                  client: Client) -> AsyncIterator[ServerSentEvent]:
+async def _events(request: Request, ctx: ApiContext, body: AskRequest, turn: _Turn, client: Client,
+                  admission: Admission) -> AsyncIterator[ServerSentEvent]:
     """The event stream of one answer: deltas, the final object, done (or an error event, then done)."""
-    cancel = threading.Event()
-    chunks = ctx.assistant.stream(turn.question, turn.history, mode=body.mode, language=body.language,
-                                  cancel=cancel)
     final: Answer | None = None
     try:
-        async with aclosing(stream_answer(request, chunks, cancel)) as items:
-            async for item in items:
+        items = answer_items(request, ctx.assistant, admission, turn.question, turn.history, body.language)
+        async with aclosing(items) as pieces:
+            async for item in pieces:
                 if isinstance(item, Answer):
                     final = item
                 else:

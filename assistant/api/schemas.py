@@ -33,6 +33,10 @@ class ErrorBody(BaseModel):
                                                      "the X-Request-ID header.")
     limit: int | None = Field(None, description="The limit that was exceeded, when one was.")
     fields: list[FieldError] | None = Field(None, description="The invalid fields, for validation errors.")
+    type: str | None = Field(None, description="OpenAI's error class (e.g. `invalid_request_error`), on the "
+                                               "OpenAI-compatible routes' own errors.")
+    param: str | None = Field(None, description="The request parameter at fault, as OpenAI names it "
+                                                "(e.g. `model`).")
 
 
 class ErrorResponse(BaseModel):

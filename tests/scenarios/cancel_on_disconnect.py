@@ -27,7 +27,13 @@ class Slow(StandIn):
     cancelled = threading.Event()
 
     def stream(self, question, history=None, cancel=None, **_):
-        yield "start "
+        try:
+            yield "start "
+        except GeneratorExit:
+            # The server saw the client leave before it resumed the pipeline (a busy machine can order it
+            # so): closing the generator is how the generation stops then, and it never runs again.
+            self.cancelled.set()
+            raise
         for _ in range(1200):  # one minute at most
             if cancel is not None and cancel.is_set():
                 self.cancelled.set()

@@ -1,0 +1,172 @@
+"""Load: `make run`'s server (page and API, `python app.py`) under the Locust scenario of
+`bench/locustfile.py`, for 10, 25 and 50 concurrent users, 60 s each, headless.
+
+    .venv/bin/python bench/load.py                       # 10, 25, 50 users x 60 s; prints a Markdown table
+    .venv/bin/python bench/load.py --users 10 --seconds 20
+    .venv/bin/python bench/load.py --readme              # and writes the table into bench/README.md
+
+The server runs with its default answer bounds (`KHABAR_MAX_ANSWERS_IN_FLIGHT`, `KHABAR_MAX_ANSWERS_QUEUED`),
+the per-client rate limit lifted (as for many bots, each with its own key) and a temporary data and index
+folder. Its peak resident memory (with any child process) is sampled every 0.2 s. Needs the `bench` extra
+(`pip install -e .[bench]`: Locust).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+BEGIN, END = "<!-- load:begin -->", "<!-- load:end -->"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RssSampler:
+    """The peak resident memory of a process and its children since the last :meth:`reset`."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        self.process = psutil.Process(pid)
+        self.every = every
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                processes = [self.process, *self.process.children(recursive=True)]
+                rss = sum(p.memory_info().rss for p in processes)
+            except psutil.Error:
+                continue
+            self.peak = max(self.peak, rss)
+
+    def reset(self) -> None:
+        self.peak = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def start_server(workdir: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "KHABAR_HOST": "127.0.0.1", "KHABAR_PORT": str(port),
+           "KHABAR_RATE_LIMIT_PER_MINUTE": "0", "KHABAR_DATA_DIR": str(workdir / "data"),
+           "KHABAR_INDEX_DIR": str(workdir / "index"), "PYTHONPATH": str(ROOT)}
+    log = open(workdir / "server.log", "wb")  # noqa: SIM115 (kept open for the server's lifetime)
+    return subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, server: subprocess.Popen, timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the server exited while starting; see its log")
+        try:
+            if httpx.get(f"{url}/api/v1/ready", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(1)
+    raise SystemExit("the server did not become ready")
+
+
+def run_locust(url: str, users: int, seconds: int, out: Path) -> dict:
+    env = {**os.environ, "KHABAR_LOAD_OUT": str(out)}
+    command = [str(Path(sys.executable).parent / "locust"), "-f", str(LOCUSTFILE), "--headless",
+               "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "-H", url,
+               "--only-summary", "--stop-timeout", "30", "--loglevel", "WARNING"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 300)
+    if not out.exists():
+        raise SystemExit(f"locust wrote no summary:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| users | answered/s | requests/s | p50 / p95 / p99 (answered) | shed (503) | errors | "
+             "peak server RSS |", "| ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    for row in rows:
+        p50, p95, p99 = (row[f"{q}_ms"] / 1000 for q in ("p50", "p95", "p99"))
+        lines.append(f"| {row['users']} | {row['answered_per_s']} | {row['requests_per_s']} | "
+                     f"{p50:.2f} / {p95:.2f} / {p99:.2f} s | "
+                     f"{row['shed_503']} | {row['errors']} | {row['peak_rss_mb']} MB |")
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = ROOT / "bench" / "README.md"
+    current = readme.read_text(encoding="utf-8")
+    block = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in current:
+        current = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, current, flags=re.S)
+    else:
+        current = current.rstrip("\n") + "\n\n" + block + "\n"
+    readme.write_text(current, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--users", type=int, nargs="+", default=[10, 25, 50])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
+    parser.add_argument("--json", type=Path, help="write every run's summary here")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="khabar-load-"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_server(workdir, port)
+    rows: list[dict] = []
+    try:
+        wait_ready(url, server)
+        sampler = RssSampler(server.pid)
+        time.sleep(1.0)
+        idle_mb = round(sampler.peak / 2**20)
+        for users in args.users:
+            sampler.reset()
+            summary = run_locust(url, users, args.seconds, workdir / f"locust-{users}.json")
+            summary.update(users=users, peak_rss_mb=round(sampler.peak / 2**20))
+            rows.append(summary)
+            print(json.dumps(summary, ensure_ascii=False), flush=True)
+            time.sleep(5)  # let the queue drain between runs
+        sampler.stop()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    text = table(rows)
+    note = (f"\n\nServer idle after start-up: {idle_mb} MB. Command: `.venv/bin/python bench/load.py "
+            f"--users {' '.join(map(str, args.users))} --seconds {args.seconds}` "
+            f"({time.strftime('%Y-%m-%d')}).")
+    print(text + note)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+    if args.readme:
+        write_readme(text + note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
