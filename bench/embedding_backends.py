@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -164,6 +165,7 @@ def main() -> None:
     parser.add_argument("--no-arcd", action="store_true", help="skip ARCD")
     parser.add_argument("--no-threads", action="store_true", help="skip the threads study")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines show up when piped to a file
     names = [n.strip() for n in args.backends.split(",") if n.strip()]
     unknown = [n for n in names if n not in EMBEDDING_BACKENDS]
     if unknown:

@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100, help="questions per repetition")
     parser.add_argument("--no-server", action="store_true", help="embedded Chroma only")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines show up when piped to a file
     sizes = SIZES[:2] if args.quick else SIZES
 
     import chromadb
