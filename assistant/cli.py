@@ -130,12 +130,17 @@ def fetch_models(
     = False,
 ) -> None:
     """Download (or find) and verify the models, so that later runs work offline."""
+    from assistant.models.encoders import prepare_backend
     from assistant.models.files import resolve_embedding_model, resolve_llm_file
     from assistant.settings import get_settings
 
     settings = get_settings()
     try:
-        console.print(f"embedding model: {resolve_embedding_model(settings)}")
+        source = resolve_embedding_model(settings)
+        console.print(f"embedding model: {source}")
+        exported = prepare_backend(settings.embedding_backend, source, settings.models_dir)
+        if exported is not None:
+            console.print(f"embedding backend {settings.embedding_backend}: {exported}")
         if llm:
             console.print(f"generative model: {resolve_llm_file(settings)}")
     except KhabarError as exc:

