@@ -293,6 +293,20 @@ def test_two_browsers_keep_their_conversations_and_feedback_apart(browser, base_
             context.close()
 
 
+def test_a_refusal_shows_related_passages_not_support(page):
+    ask(page, "What did Erdogan say about the meeting?")
+    assert "does not answer" in answers(page).last.inner_text()
+    note = page.locator(".khabar-sources .khabar-related-note")
+    note.wait_for()
+    assert "not evidence" in note.inner_text()
+    assert page.locator(".khabar-sources .khabar-source").count() >= 1
+    assert page.locator(".khabar-sources mark").count() == 0  # nothing highlighted as support
+    ask(page, "ما هو موقف الصين من زيارة الأسد؟")
+    assert "لا يجيب المقال" in answers(page).last.inner_text()
+    assert direction(answers(page).last) == "rtl"
+    assert page.locator(".khabar-sources mark").count() == 0
+
+
 def test_page_language_switch_and_screenshots(page, base_url):
     ask(page, WHY_AR)
     open_cited_source(page, answers(page).last, SECURITY_REASONS)

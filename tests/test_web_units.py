@@ -202,3 +202,14 @@ def test_rating_and_comment_handlers(chat_page):
     _, row, status = chat_page.add_comment("good", conv, "en")
     assert status == t("en", "feedback_saved")
     assert chat_page.feedback.records()[-1].comment == "good"
+
+
+def test_related_passages_of_a_not_found_answer_are_not_shown_as_support():
+    related = citation(1).model_copy(update={"kind": "related"})
+    refused = Answer(question="What did Erdogan say?", answer="The article does not answer this question. "
+                     "The closest passages are [1].", language="en", mode="not_found", citations=[related])
+    html = render_sources(PanelData(turn=0, answer=refused, articles=[ARTICLE]), "en")
+    assert t("en", "related_note") in html and "khabar-source-list khabar-related" in html
+    assert "<mark" not in html  # nothing highlighted, neither in the passage nor in the article
+    supported = render_sources(PanelData(turn=0, answer=answer("[1]"), articles=[ARTICLE]), "en")
+    assert t("en", "related_note") not in supported and "<mark>" in supported

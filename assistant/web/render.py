@@ -226,7 +226,11 @@ def render_sources(data: PanelData, ui: str) -> str:
                      f"{esc(answer.question)}</bdi></p>")
         if not answer.citations:
             parts.append(f'<p class="khabar-sources-empty">{t(ui, "no_citations")}</p>')
-        parts.append('<ol class="khabar-source-list">')
+        related = bool(answer.citations) and all(c.kind == "related" for c in answer.citations)
+        if related:
+            # The article does not answer: these are the closest passages, not evidence of anything.
+            parts.append(f'<p class="khabar-related-note" role="note">{t(ui, "related_note")}</p>')
+        parts.append(f'<ol class="khabar-source-list{" khabar-related" if related else ""}">')
         for c in answer.citations:
             active = " khabar-active" if data.active == c.n else ""
             place = _place(c, answer, data.infos, ui)
@@ -241,8 +245,9 @@ def render_sources(data: PanelData, ui: str) -> str:
                 f'<a class="khabar-goto" href="#{article_mark_id(turn, c.n)}">{t(ui, "show_in_article")}</a>'
                 "</div>"
                 f'<blockquote class="khabar-passage" dir="{text_dir}" lang="{text_lang}">'
-                f"{_highlighted_passage(c)}</blockquote></li>")
-            marks.setdefault(c.article_id, []).append((c.span.start, c.span.end, c.n))
+                f"{esc(c.text) if c.kind == 'related' else _highlighted_passage(c)}</blockquote></li>")
+            if c.kind != "related":
+                marks.setdefault(c.article_id, []).append((c.span.start, c.span.end, c.n))
         parts.append("</ol>")
     articles = [a for a in data.articles if a.id in marks] or data.articles[:1]
     for article in articles:

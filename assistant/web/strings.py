@@ -38,6 +38,8 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "sources_empty": "ستظهر هنا المقاطع التي يستشهد بها الجواب، مع تظليل الكلمات الداعمة. "
                          "انقر على رقم مثل [1] في الجواب لفتح مصدره.",
         "sources_for": "مصادر الجواب عن:",
+        "related_note": "لا يجيب المقال عن هذا السؤال. هذه أقرب المقاطع إليه، للقراءة فقط: "
+                        "ليست دليلا على جواب.",
         "passage_place": "المقطع {index} من {total}",
         "passage_place_unknown": "المقطع {index}",
         "show_in_article": "أظهره في المقال",
@@ -84,6 +86,8 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "sources_empty": "The passages an answer cites will appear here, with the supporting words "
                          "highlighted. Click a marker such as [1] in an answer to open its source.",
         "sources_for": "Sources of the answer to:",
+        "related_note": "The article does not answer this question. These are the closest passages, for "
+                        "reading only: they are not evidence of an answer.",
         "passage_place": "Passage {index} of {total}",
         "passage_place_unknown": "Passage {index}",
         "show_in_article": "Show in the article",
