@@ -18,7 +18,7 @@ from assistant import Assistant, Settings
 from assistant.models import export
 from assistant.models.files import resolve_embedding_model
 from assistant.retrieve.embeddings import BACKENDS, SHARED_INDEX_MIN_COSINE, Embedder
-from assistant.retrieve.store import PassageStore
+from assistant.retrieve.store import ChromaIndex
 from assistant.settings import EMBEDDING_BACKENDS
 
 QUESTIONS = [
@@ -221,10 +221,10 @@ def test_store_reuses_the_index_within_tolerance_and_rebuilds_otherwise(make_set
     passages = built.store.count()
     assert passages > 0
     # fp32 ONNX agrees with torch within SHARED_INDEX_MIN_COSINE: the index is kept as it is.
-    assert PassageStore(settings, backend_embedders["onnx"]).count() == passages
-    assert PassageStore(settings, backend_embedders["openvino-bf16"]).count() == passages
+    assert ChromaIndex(settings, backend_embedders["onnx"]).count() == passages
+    assert ChromaIndex(settings, backend_embedders["openvino-bf16"]).count() == passages
     # int8 does not: the index is dropped, then rebuilt with int8 vectors by the assistant.
-    assert PassageStore(settings, backend_embedders["onnx-int8"]).count() == 0
+    assert ChromaIndex(settings, backend_embedders["onnx-int8"]).count() == 0
     rebuilt = Assistant(settings, embedder=backend_embedders["onnx-int8"])
     assert rebuilt.store.count() == passages
     answer = rebuilt.ask("من هي الدول الضامنة لمحادثات أستانا؟")
