@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -186,3 +187,47 @@ def test_unreachable_chroma_server_is_a_clear_error(make_settings, embedder):
 
     with pytest.raises(KhabarError, match="cannot reach the Chroma server"):
         Assistant(make_settings(chroma_url=f"http://127.0.0.1:{free_port()}"), embedder=embedder)
+
+
+def test_sigkill_during_ingest_leaves_the_old_or_the_new_article_whole(make_settings, tmp_path, article_path):
+    """The real `khabar ingest` process, killed with SIGKILL while it writes a large new version."""
+    import os
+    import signal
+
+    settings = make_settings()
+    env = {**os.environ, "KHABAR_INDEX_DIR": str(settings.index_dir),
+           "KHABAR_DATA_DIR": str(settings.data_dir)}
+    khabar = str(Path(sys.executable).with_name("khabar"))
+    big = tmp_path / "assad-putin-sochi.ar.txt"
+    body = article_path.read_text(encoding="utf-8")
+    extra = "".join(f"\n\nفقرة إضافية رقم {i} عن المحادثات في سوتشي وأستانا." for i in range(150))
+    big.write_text(body + extra, encoding="utf-8")
+    done = subprocess.run([khabar, "ingest", str(article_path)], env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    proc = subprocess.Popen([khabar, "-v", "ingest", str(big)], env=env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # killed as soon as it starts writing the new version
+        if "writing assad-putin-sochi" in line:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=900)
+
+    store = _reopen(settings)
+    assert len(store.all_passages()) == store.count()  # never half of an article
+    assert store.count() in (17, 17 + 150)
+    store.repair()
+    again = subprocess.run([khabar, "ingest", str(big)], env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr[-2000:]
+    reopened = _reopen(settings)
+    assert reopened.count() == 17 + 150 == len(reopened.all_passages())
+
+
+def _reopen(settings) -> ChromaIndex:
+    """The index as another process finds it (the index only needs the model's fingerprint to open)."""
+    import chromadb
+
+    client = chromadb.PersistentClient(path=str(settings.index_dir))
+    stamp = str(client.get_collection(settings.collection).metadata["embedding_model"])
+    return ChromaIndex(settings, SimpleNamespace(fingerprint=stamp), client=client)

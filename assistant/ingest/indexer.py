@@ -78,6 +78,7 @@ class Indexer:
                         passage_vectors=vectors[offset:offset + n_p], units=planned.units,
                         unit_vectors=vectors[offset + n_p:offset + n_p + n_u])
                     offset += n_p + n_u
+                    log.info("writing %s: %d passages, %d units", planned.article.id, n_p, n_u)
                     self.index.write(item)
                     if self.on_written is not None:
                         self.on_written(item)
