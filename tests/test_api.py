@@ -75,7 +75,8 @@ def test_ask_in_arabic_answers_with_citations_into_the_article(api):
 def test_ask_in_english_quotes_the_arabic_source(api):
     body = api.post("/api/v1/ask", json={"question": GUARANTORS_EN}).json()
     assert body["language"] == "en"
-    assert body["answer"].startswith("According to the article")
+    # A "who" question leads with the answering words, then the framed quote.
+    assert body["answer"].startswith("In the article's words: «") and "According to the article" in body["answer"]
     assert any("تركيا وروسيا وإيران" in c["quote"] for c in body["citations"])
 
 
