@@ -115,7 +115,10 @@ class Settings(BaseSettings):
     max_answers_queued: int = Field(
         8, description="API requests waiting for an answer slot; beyond it `503 overloaded` with Retry-After."
     )
-    queue_timeout_seconds: float = Field(10.0, description="Longest wait for an answer slot before a 503.")
+    queue_timeout_seconds: float = Field(
+        3.0, description="Longest wait for an answer slot before a 503 (also refused at once when recent "
+                         "answer times say the wait would be longer)."
+    )
     allow_generative: bool = Field(
         True, description="API clients may ask for generative answers; if not, they get the extractive one "
                           "with a note."

@@ -6,7 +6,7 @@ Every answer is checked: no 5xx, no stack trace or internal path, every JSON err
 schemathesis' conformance checks (status, media type, headers, body as documented). The bounded run is
 `tests/test_api_fuzz.py`; the full run is this command:
 
-    .venv/bin/python bench/fuzz.py                        # about 10,500 requests; starts its own server
+    .venv/bin/python bench/fuzz.py                        # over 10,000 requests; starts its own server
     .venv/bin/python bench/fuzz.py --examples 20 --rounds 2 --json artifacts/fuzz.json
 
 It starts the page and the API (``assistant.server.create_app``) over the real assistant on a temporary
@@ -303,6 +303,7 @@ def run_schema(report: Report, base_url: str, examples: int, seed: int | None = 
 def _fuzz_operation(report: Report, base_url: str, operation, mode, examples: int, seed: int | None,
                     checks: list) -> None:
     from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as with_seed
 
     label = f"{operation.label} [{mode.value}]"
 
@@ -325,13 +326,22 @@ def _fuzz_operation(report: Report, base_url: str, operation, mode, examples: in
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             report.problem(f"nonconforming: {label}: {first}")
 
+    if seed is not None:
+        send = with_seed(seed)(send)
     send()
 
 
-def run(base_url: str, *, examples: int, rounds: int, body_timeout: float, slowloris: bool = True) -> Report:
-    """The whole fuzz run against ``base_url``."""
+def run(base_url: str, *, examples: int, rounds: int, body_timeout: float, slowloris: bool = True,
+        min_requests: int = 0) -> Report:
+    """The whole fuzz run against ``base_url``: one deterministic schemathesis pass, then passes with other
+    seeds until ``min_requests`` generated requests were sent (small operations run out of distinct cases
+    long before large ones), then the oddities."""
     report = Report()
     run_schema(report, base_url, examples)
+    seed = 1
+    while report.requests < min_requests:
+        run_schema(report, base_url, examples, seed=seed)
+        seed += 1
     run_oddities(report, base_url, body_timeout, rounds)
     if slowloris:
         run_slowloris(report, base_url)
@@ -364,7 +374,10 @@ def _serve(body_timeout: float):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--url", help="fuzz this server instead of starting one")
-    parser.add_argument("--examples", type=int, default=370, help="schemathesis cases per operation and mode")
+    parser.add_argument("--examples", type=int, default=200,
+                        help="schemathesis cases per operation and mode, per pass")
+    parser.add_argument("--requests", type=int, default=10_000,
+                        help="schemathesis passes (new seeds) continue until this many requests were sent")
     parser.add_argument("--rounds", type=int, default=3, help="times each hand-made oddity is sent")
     parser.add_argument("--body-timeout", type=float, default=3.0,
                         help="KHABAR_BODY_TIMEOUT_SECONDS of the started server (and what --url has)")
@@ -373,12 +386,13 @@ def main() -> int:
     start = time.monotonic()
     if args.url:
         report = run(args.url.rstrip("/"), examples=args.examples, rounds=args.rounds,
-                     body_timeout=args.body_timeout)
+                     body_timeout=args.body_timeout, min_requests=args.requests)
     else:
         with _serve(args.body_timeout) as url:
-            report = run(url, examples=args.examples, rounds=args.rounds, body_timeout=args.body_timeout)
+            report = run(url, examples=args.examples, rounds=args.rounds, body_timeout=args.body_timeout,
+                         min_requests=args.requests)
     summary = {**report.summary(), "seconds": round(time.monotonic() - start, 1),
-               "examples_per_operation_and_mode": args.examples, "oddity_rounds": args.rounds}
+               "examples_per_operation_mode_and_pass": args.examples, "oddity_rounds": args.rounds}
     text = json.dumps(summary, indent=2, ensure_ascii=False)
     print(text)
     if args.json:

@@ -153,6 +153,31 @@ def test_waiting_longer_than_the_queue_timeout_is_503(held):
     assert first_out[0].status_code == 200
 
 
+def test_a_request_that_would_wait_past_the_timeout_is_refused_at_once(held):
+    assistant, url, pools = held(max_answers_in_flight=1, max_answers_queued=4, queue_timeout_seconds=2)
+    # One answer that takes about 1.5 s teaches the pool how long answers take.
+    timer = threading.Timer(1.5, assistant.let_go.set)
+    timer.start()
+    assert httpx.post(f"{url}/api/v1/ask", json=ASK, timeout=60).status_code == 200
+    assistant.let_go.clear()
+    first, first_out = in_background(lambda: httpx.post(f"{url}/api/v1/ask", json=ASK, timeout=60))
+    while assistant.started.acquire(timeout=0):  # drain the count of the answer above
+        pass
+    wait_until(lambda: pools.answers.running == 1)
+    second, second_out = in_background(lambda: httpx.post(f"{url}/api/v1/ask", json=ASK, timeout=60))
+    wait_until(lambda: pools.answers.waiting == 1)  # about 1.5 s expected: it waits
+    start = time.monotonic()
+    refused = httpx.post(f"{url}/api/v1/ask", json=ASK, timeout=60)  # about 3 s expected: past 2 s
+    busy(refused)
+    assert "would be about" in refused.json()["error"]["message"]
+    assert int(refused.headers["retry-after"]) >= 3
+    assert time.monotonic() - start < 1.5  # at once, not after the 2 s timeout
+    assistant.let_go.set()
+    first.join(30)
+    second.join(30)
+    assert first_out[0].status_code == 200 and second_out[0].status_code == 200
+
+
 def test_a_client_leaving_a_stream_gives_its_slot_back(held):
     assistant, url, pools = held(max_answers_in_flight=1, max_answers_queued=0, queue_timeout_seconds=60)
     with httpx.stream("POST", f"{url}/api/v1/ask/stream", json=ASK, timeout=60) as r:

@@ -33,8 +33,9 @@ def timed_out_note(seconds: float) -> str:
 
 
 class Pool:
-    """At most ``in_flight`` holders at once and at most ``queued`` waiting; a request beyond that, or one
-    that waited ``wait_timeout`` seconds, is refused with a 503 carrying ``code`` and `Retry-After`.
+    """At most ``in_flight`` holders at once and at most ``queued`` waiting; a request beyond that, one that
+    waited ``wait_timeout`` seconds, or one that by recent answer times would wait longer than that, is
+    refused with a 503 carrying ``code`` and `Retry-After`.
 
     Used from one event loop (the server's); the semaphore is made there on first use. ``in_flight <= 0``
     means no bound.
@@ -46,12 +47,18 @@ class Pool:
         self.waiting = 0
         self.running = 0
         self._semaphore: anyio.Semaphore | None = None
-        # A running mean of how long a slot is held, to tell refused clients when to come back.
-        self._mean_hold = 1.0
+        # A running mean of how long a slot is held (None until one was given back): it tells refused
+        # clients when to come back, and refuses at once a request that would wait past the timeout.
+        self._mean_hold: float | None = None
+
+    def expected_wait(self) -> float:
+        """Seconds a request arriving now would wait for a slot, from recent answer times."""
+        if self.running < self.in_flight or self._mean_hold is None:
+            return 0.0
+        return self._mean_hold * (self.waiting + 1) / self.in_flight
 
     def _retry_after(self) -> int:
-        ahead = self.waiting + 1
-        return max(1, math.ceil(self._mean_hold * ahead / max(1, self.in_flight)))
+        return max(1, math.ceil(self.expected_wait()))
 
     def _refuse(self, why: str) -> ApiError:
         retry_after = self._retry_after()
@@ -69,6 +76,8 @@ class Pool:
             self._semaphore = anyio.Semaphore(self.in_flight)
         if self.running >= self.in_flight and self.waiting >= self.queued:
             raise self._refuse(f"{self.running} {self.name} in progress and {self.waiting} waiting")
+        if self.expected_wait() > self.wait_timeout:  # it would time out in the queue: say so now
+            raise self._refuse(f"the wait would be about {self.expected_wait():.0f} s")
         self.waiting += 1
         try:
             with anyio.fail_after(self.wait_timeout):
@@ -87,7 +96,8 @@ class Pool:
                 return
             released = True
             self.running -= 1
-            self._mean_hold = 0.8 * self._mean_hold + 0.2 * (time.monotonic() - start)
+            held = time.monotonic() - start
+            self._mean_hold = held if self._mean_hold is None else 0.8 * self._mean_hold + 0.2 * held
             self._semaphore.release()
 
         return release
@@ -115,7 +125,10 @@ class Admissions:
         self.generative = Pool("generative answers", "generative_busy",
                                in_flight=settings.max_generative_in_flight,
                                queued=settings.max_generative_queued,
-                               wait_timeout=settings.queue_timeout_seconds)
+                               # a generative answer takes far longer than the general queue's wait:
+                               # waiting for one is bounded by the time one may take
+                               wait_timeout=max(settings.queue_timeout_seconds,
+                                                settings.generative_timeout_seconds))
 
     async def admit(self, requested: AnswerMode | None, may_generate: bool) -> Admission:
         """Decide the mode (the server's default if none is asked) and take a slot of its pool, or raise
