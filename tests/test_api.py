@@ -76,7 +76,8 @@ def test_ask_in_english_quotes_the_arabic_source(api):
     body = api.post("/api/v1/ask", json={"question": GUARANTORS_EN}).json()
     assert body["language"] == "en"
     # A "who" question leads with the answering words, then the framed quote.
-    assert body["answer"].startswith("In the article's words: «") and "According to the article" in body["answer"]
+    assert body["answer"].startswith("In the article's words: «")
+    assert "According to the article" in body["answer"]
     assert any("تركيا وروسيا وإيران" in c["quote"] for c in body["citations"])
 
 
