@@ -10,6 +10,10 @@ The checks a generated answer must pass (cited passages, numbers, names, support
 :mod:`assistant.answer.verification`; this module gives them the passages and, for the cross-language support
 check, the embedding model's similarities. The answerer returns :class:`Generated` or :class:`Rejected`; what
 the user gets instead of a rejected answer is the facade's decision.
+
+Over 300 lines on purpose: the model's life cycle (lazy start, local server, close), condensing, the
+chain and the verified result belong to one object that owns one chat model; split, they would share its
+lock and state through each other's internals.
 """
 
 from __future__ import annotations

