@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         "auto", description="Where models come from: auto tries local folder, hub, then PyPI mirror."
     )
     embedding_backend: EmbeddingBackend = Field(
-        "onnx-int8", description="How the embedding model runs: torch, onnx, onnx-int8, openvino or "
+        "openvino-bf16", description="How the embedding model runs: torch, onnx, onnx-int8, openvino or "
         "openvino-bf16 (exported once from the verified weights into the models folder)."
     )
     max_passage_tokens: int = Field(200, description="Upper bound of a passage in embedding tokens.")

@@ -51,6 +51,8 @@ BACKENDS: dict[EmbeddingBackend, BackendSpec] = {
 #: query is fastest with both cores, and under concurrent requests one thread per request with no lock
 #: matches that throughput without letting a long batch block questions; see THREADS_NOTE there.
 INTRA_OP_THREADS = 2
+#: Whether ONNX Runtime's idle threads spin waiting for work (its default) or sleep.
+SPIN = True
 
 
 class Encoder(Protocol):
@@ -117,7 +119,8 @@ class GraphEncoder:
 
     def __init__(self, model_file: Path, text: ModelText, dimension: int, *,
                  runtime: Literal["onnxruntime", "openvino"] = "onnxruntime",
-                 precision: Literal["f32", "bf16"] = "f32", threads: int = INTRA_OP_THREADS) -> None:
+                 precision: Literal["f32", "bf16"] = "f32", threads: int = INTRA_OP_THREADS,
+                 spin: bool = SPIN) -> None:
         from tokenizers import Tokenizer
 
         self.dimension = dimension
@@ -126,7 +129,7 @@ class GraphEncoder:
         self.tokenizer.enable_truncation(max_length=text.max_seq_length)
         # The pad id is irrelevant to the result (masked out); 0 is Gemma's <pad>.
         self.tokenizer.enable_padding(pad_id=0)
-        self._run = (_onnxruntime(model_file, threads) if runtime == "onnxruntime"
+        self._run = (_onnxruntime(model_file, threads, spin) if runtime == "onnxruntime"
                      else _openvino(model_file, precision, threads))
 
     def encode(self, texts: list[str], prompt: PromptName, batch_size: int) -> np.ndarray:
@@ -151,12 +154,14 @@ class GraphEncoder:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
 
-def _onnxruntime(model_file: Path, threads: int):
+def _onnxruntime(model_file: Path, threads: int, spin: bool):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # warnings about unused initialisers are noise here
     session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
 
