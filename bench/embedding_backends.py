@@ -118,17 +118,19 @@ def arcd_suite(contexts: int | None) -> Suite | None:
     return suite
 
 
-def threads_study(backend: str, questions: list[str], reps: int) -> list[tuple[int, float, float]]:
-    """Intra-op threads 1 and 2: p50 of one question alone (ms), and questions/s with 4 callers at once."""
+def threads_study(backend: str, questions: list[str], reps: int) -> list[tuple[str, float, float]]:
+    """Intra-op threads 1 and 2 (spinning or not): p50 of one question alone (ms), questions/s with 4
+    callers at once."""
     settings = Settings(embedding_backend=backend, _env_file=None)
     source = resolve_embedding_model(settings, progress=False)
     spec = BACKENDS[backend]
     assert spec.export is not None, "the threads study is for exported backends"
     exported = ensure_export(source, settings.models_dir, spec.export)
     rows = []
-    for threads in (1, 2):
+    variants = ((1, True), (2, True), (2, False)) if spec.runtime == "onnxruntime" else ((1, True), (2, True))
+    for threads, spin in variants:
         encoder = GraphEncoder(exported.model_file, ModelText.read(source), exported.dimension,
-                               runtime=spec.runtime, precision=spec.precision, threads=threads)
+                               runtime=spec.runtime, precision=spec.precision, threads=threads, spin=spin)
         for q in questions[:4]:
             encoder.encode([q], "query", 1)
         alone = []
@@ -151,7 +153,8 @@ def threads_study(backend: str, questions: list[str], reps: int) -> list[tuple[i
             for c in callers:
                 c.join()
             rates.append(len(questions) / (time.perf_counter() - start))
-        rows.append((threads, percentile(alone, 50), statistics.median(rates)))
+        label = f"{threads}" + ("" if spin else ", no spinning")
+        rows.append((label, percentile(alone, 50), statistics.median(rates)))
     return rows
 
 
@@ -218,8 +221,9 @@ def main() -> None:
     print(f"\nfastest query embedding: {fastest} ({latency[fastest][0]:.0f} ms p50)")
 
     if not args.no_threads:
-        study = next((n for n in ("onnx-int8", "onnx") if n in names), None)
-        if study:
+        default = Settings(_env_file=None).embedding_backend
+        study = default if BACKENDS[default].export else "onnx"
+        if study in names:
             print(f"\nthreads ({study}): one question alone, and 4 callers at once")
             print("\n| intra-op threads | p50 alone ms | questions/s, 4 callers |")
             print("| ---: | ---: | ---: |")
