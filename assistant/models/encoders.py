@@ -47,10 +47,11 @@ BACKENDS: dict[EmbeddingBackend, BackendSpec] = {
 }
 
 
-#: Intra-op threads of ONNX Runtime / OpenVINO. Measured on the 2-core machine (bench/README.md): one
-#: query is fastest with both cores, and under concurrent requests one thread per request with no lock
-#: matches that throughput without letting a long batch block questions; see THREADS_NOTE there.
-INTRA_OP_THREADS = 2
+#: Intra-op threads of ONNX Runtime / OpenVINO per call. Measured (bench/README.md, openvino-bf16 on the
+#: shared 2-core machine): 1 thread gave 68 ms per question alone and 16.6 questions/s with 4 callers at
+#: once, 2 threads 104 ms and 10.6/s. The server answers several requests at once and the machine is
+#: shared, so each call takes one core and concurrent calls run side by side (no lock).
+INTRA_OP_THREADS = 1
 #: Whether ONNX Runtime's idle threads spin waiting for work (its default) or sleep.
 SPIN = True
 
