@@ -177,10 +177,10 @@ class HybridRetriever(BaseRetriever):
             score = cosine + unit_bonus(query, hit)
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
-        by_unit = sorted(best_unit, key=lambda pid: -best_unit[pid])
+        unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
         for entry in fused:
             if entry.passage.id in best_unit:
-                entry.score += self.unit_weight / (RRF_K + by_unit.index(entry.passage.id) + 1)
+                entry.score += self.unit_weight / (RRF_K + unit_rank[entry.passage.id])
         ranked = sorted(fused, key=lambda s: (-s.score, s.dense_rank or 10**6))[:k]
         top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
         for sentence, vec in self.store.units_of(top):
