@@ -31,3 +31,16 @@ class ArticleError(KhabarError):
     """An article file could not be read or holds no text."""
 
     code = "article_error"
+
+
+class StoreUnavailable(KhabarError):
+    """The passage index cannot be read or written now: the Chroma server is down or another process holds
+    the embedded index. Retrying later may succeed."""
+
+    code = "store_unavailable"
+
+
+class StorageError(KhabarError):
+    """The data folder cannot take a write (read-only or full): what was asked was not saved."""
+
+    code = "storage_unavailable"

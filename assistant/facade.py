@@ -18,7 +18,7 @@ from assistant.answer.extractive import compose, select_quotes
 from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render
 from assistant.answer.streaming import chunks
-from assistant.errors import ArticleError, InvalidQuestion
+from assistant.errors import ArticleError, InvalidQuestion, StoreUnavailable
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
 from assistant.questions import asks_for_words, looks_like_followup
@@ -102,8 +102,11 @@ class Assistant:
         return article
 
     def ready(self) -> bool:
-        """True when the embedding model is loaded and the index holds passages."""
-        return self.store.count() > 0
+        """True when the embedding model is loaded and the index holds passages and answers."""
+        try:
+            return self.store.count() > 0
+        except StoreUnavailable:
+            return False
 
     # -- questions ------------------------------------------------------------------------------------
     def validate(self, question: str) -> str:

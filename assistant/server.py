@@ -103,11 +103,11 @@ def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
     settings = settings or get_settings()
     try:
         assistant = Assistant(settings, progress=True)
-    except KhabarError as exc:  # models missing offline, Chroma server down: a message, not a traceback
+        app = create_api(assistant) if api_only else create_app(assistant)
+    except KhabarError as exc:  # models missing offline, Chroma server down, data folder read-only or full
         logging.getLogger(__name__).error("cannot start: %s", exc)
         raise SystemExit(1) from None
     try:
-        app = create_api(assistant) if api_only else create_app(assistant)
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
     finally:
         assistant.close()

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     )
 
     # --- embedding model -----------------------------------------------------------------------
+    chroma_timeout_seconds: float = Field(
+        10.0, description="Longest wait for one Chroma server request; then the question gets a 503."
+    )
     embedding_model: str = Field("google/embeddinggemma-300m", description="Hugging Face id.")
     embedding_model_path: Path | None = Field(
         None, description="A local folder holding the sentence-transformers model; tried first."

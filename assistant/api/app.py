@@ -24,6 +24,7 @@ from assistant.api.security import (
     RequestContextMiddleware,
     TokenBucketLimiter,
 )
+from assistant.datafolder import ensure_writable
 from assistant.facade import Assistant
 
 API_PREFIX = "/api/v1"
@@ -60,6 +61,9 @@ def create_api(assistant: Assistant, *, conversations: ConversationStore | None 
     only for an assistant the app owns.
     """
     settings = assistant.settings
+    # Conversations, ratings and rate limits are written under the runtime folder: a read-only or full disk
+    # stops the start with a message rather than losing the first of them.
+    ensure_writable(settings.runtime_dir)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from assistant.datafolder import is_storage_failure, saving
 from assistant.schemas import Message
 from assistant.settings import Settings
 
@@ -80,9 +81,10 @@ class ConversationStore:
         # SQLite serialises writers itself; the lock only keeps this process's read-modify-write sequences
         # (append then trim) from interleaving between threads of the server's pool.
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        with saving("conversation store"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.executescript(_SCHEMA)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConversationStore:
@@ -103,9 +105,16 @@ class ConversationStore:
     def _purge(self, db: sqlite3.Connection) -> int:
         cutoff = self.clock() - self.ttl_seconds
         gone = db.execute("SELECT owner, id FROM conversations WHERE updated < ?", (cutoff,)).fetchall()
-        for owner, cid in gone:
-            db.execute("DELETE FROM messages WHERE owner = ? AND conversation_id = ?", (owner, cid))
-        db.execute("DELETE FROM conversations WHERE updated < ?", (cutoff,))
+        try:
+            for owner, cid in gone:
+                db.execute("DELETE FROM messages WHERE owner = ? AND conversation_id = ?", (owner, cid))
+            db.execute("DELETE FROM conversations WHERE updated < ?", (cutoff,))
+        except sqlite3.OperationalError as exc:
+            # On a full or read-only disk, expiry waits: reading a conversation must not fail for it.
+            if not is_storage_failure(exc):
+                raise
+            db.rollback()
+            return 0
         return len(gone)
 
     def get(self, conversation_id: str, owner: str = "") -> Conversation | None:
@@ -134,7 +143,7 @@ class ConversationStore:
     def append(self, conversation_id: str, messages: list[Message], owner: str = "") -> None:
         """Add turns, creating the conversation if needed, and keep only the most recent ``max_turns``."""
         now = self.clock()
-        with self._lock, self._connect() as db:
+        with saving("conversation"), self._lock, self._connect() as db:
             self._purge(db)
             db.execute(
                 "INSERT INTO conversations (owner, id, created, updated) VALUES (?, ?, ?, ?) "
@@ -151,7 +160,7 @@ class ConversationStore:
 
     def delete(self, conversation_id: str, owner: str = "") -> bool:
         """Forget the conversation; ``False`` if there was none."""
-        with self._lock, self._connect() as db:
+        with saving("deletion of the conversation"), self._lock, self._connect() as db:
             self._purge(db)
             deleted = db.execute("DELETE FROM conversations WHERE owner = ? AND id = ?",
                                  (owner, conversation_id)).rowcount

@@ -11,14 +11,26 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.schemas import ErrorBody, ErrorResponse, FieldError
-from assistant.errors import ArticleError, InvalidQuestion, KhabarError, LLMUnavailable, ModelUnavailable
+from assistant.errors import (
+    ArticleError,
+    InvalidQuestion,
+    KhabarError,
+    LLMUnavailable,
+    ModelUnavailable,
+    StorageError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("assistant.api")
 
 #: HTTP status of each KhabarError subclass; other KhabarErrors are server-side problems (500).
 KHABAR_STATUS: dict[type[KhabarError], int] = {
     InvalidQuestion: 422, ArticleError: 404, ModelUnavailable: 503, LLMUnavailable: 503,
+    StoreUnavailable: 503, StorageError: 503,
 }
+
+#: Seconds a client should wait before retrying after a passing outage (a restarting Chroma server).
+STORE_RETRY_AFTER = 5
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout",
@@ -35,8 +47,9 @@ _DESCRIPTIONS = {
          "`question_too_long` with `error.limit`.",
     429: "Too many requests for this key (or client); retry after `Retry-After` seconds.",
     500: "Unexpected server error; quote `error.request_id`.",
-    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds) or not ready (a model "
-         "or the index is missing).",
+    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds), the passage index "
+         "unreachable (`store_unavailable`, with `Retry-After`), the data folder unable to save "
+         "(`storage_unavailable`: nothing was saved), or not ready (a model or the index is missing).",
 }
 
 
@@ -104,7 +117,8 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
         fields = None
         if isinstance(exc, InvalidQuestion):
             fields = [FieldError(field="body.question", message=str(exc), type=exc.code)]
-        return error_response(request, status, exc.code, str(exc), fields=fields)
+        headers = {"Retry-After": str(STORE_RETRY_AFTER)} if isinstance(exc, StoreUnavailable) else None
+        return error_response(request, status, exc.code, str(exc), fields=fields, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

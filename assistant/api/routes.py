@@ -36,7 +36,7 @@ from assistant.api.schemas import (
     ReadyResponse,
 )
 from assistant.api.security import Client, KeyChecker, TokenBucketLimiter, rate_limited
-from assistant.errors import ArticleError, KhabarError
+from assistant.errors import ArticleError, KhabarError, StoreUnavailable
 from assistant.facade import Assistant
 from assistant.schemas import Answer, Message
 from assistant.settings import Settings
@@ -274,13 +274,20 @@ def health() -> HealthResponse:
 
 
 @router.get("/ready", response_model=ReadyResponse, tags=["status"], summary="Readiness",
-            responses={503: {"model": ReadyResponse, "description": "Not ready: nothing is indexed."},
+            responses={503: {"model": ReadyResponse,
+                             "description": "Not ready: nothing is indexed, or the index is unreachable."},
                        **error_responses(500)})
 def ready(ctx: Ctx) -> JSONResponse:
-    """200 when the embedding model is loaded and passages are indexed, else 503 (no key needed)."""
+    """200 when the embedding model is loaded and passages are indexed, else 503 with the `reason`
+    (`store_unavailable`, `no_passages`); no key needed."""
+    try:
+        indexed = ctx.assistant.articles()
+    except StoreUnavailable:
+        status = ReadyResponse(ready=False, articles=0, passages=0, reason="store_unavailable")
+        return JSONResponse(status.model_dump(), status_code=503)
     is_ready = ctx.assistant.ready()
-    indexed = ctx.assistant.articles()
-    status = ReadyResponse(ready=is_ready, articles=len(indexed), passages=sum(a.passages for a in indexed))
+    status = ReadyResponse(ready=is_ready, articles=len(indexed), passages=sum(a.passages for a in indexed),
+                           reason=None if is_ready else "no_passages")
     return JSONResponse(status.model_dump(), status_code=200 if is_ready else 503)
 
 

@@ -127,6 +127,8 @@ class ReadyResponse(BaseModel):
     ready: bool
     articles: int
     passages: int
+    reason: str | None = Field(None, description="Why not ready: `store_unavailable` (the Chroma server is "
+                               "down) or `no_passages`.")
 
 
 class ArticlesResponse(BaseModel):

@@ -29,6 +29,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api.errors import ApiError, error_response
+from assistant.datafolder import is_storage_failure
 
 log = logging.getLogger("assistant.api")
 
@@ -303,6 +304,17 @@ class TokenBucketLimiter:
             return 0.0
         if self.path is None:
             return self._hit_in_memory(key)
+        try:
+            return self._hit_shared(key)
+        except sqlite3.OperationalError as exc:
+            # A full or read-only data folder must not stop every request: this process's own buckets
+            # carry on (per process, so N workers allow up to N times the limit until the disk recovers).
+            if not is_storage_failure(exc):
+                raise
+            log.warning("rate limit store unwritable (%s); limiting in memory", exc)
+            return self._hit_in_memory(key)
+
+    def _hit_shared(self, key: str) -> float:
         now = self.clock()
         db = self._connection()
         # BEGIN IMMEDIATE takes the write lock first, so no other process reads the bucket in between.
@@ -318,7 +330,8 @@ class TokenBucketLimiter:
                 db.execute("DELETE FROM buckets WHERE updated < ?", (now - 2 * 60.0,))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite may already have rolled back (a full disk does)
+                db.execute("ROLLBACK")
             raise
         return wait
 

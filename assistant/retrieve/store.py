@@ -15,16 +15,21 @@ either the old or the new article, never half of one, and the leftovers are remo
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
 
-from assistant.errors import KhabarError
+from assistant.errors import KhabarError, StorageError, StoreUnavailable
 from assistant.retrieve.base import IndexedArticle, TextEmbedder
 from assistant.schemas import Article, ArticleInfo, Passage, Sentence, Span
 from assistant.settings import Settings
@@ -41,12 +46,64 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         try:
-            return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
-                                       ssl=url.scheme == "https", settings=chroma_settings)
+            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                         ssl=url.scheme == "https", settings=chroma_settings)
         except Exception as exc:  # the client raises ValueError/ConnectError alike when the server is down
             raise KhabarError(f"cannot reach the Chroma server at {settings.chroma_url}") from exc
+        # Chroma's HTTP client waits forever (timeout=None): a hung server would hold every question and
+        # its admission slot. Its httpx session is private, so reach it defensively.
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.timeout = httpx.Timeout(settings.chroma_timeout_seconds)
+        return client
     settings.index_dir.mkdir(parents=True, exist_ok=True)
+    _hold_index_lock(settings.index_dir)
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+#: Locks on embedded index folders this process holds, by folder: taken once, kept until the process ends.
+_HELD_INDEX_LOCKS: dict[Path, FileLock] = {}
+
+
+def _hold_index_lock(index_dir: Path) -> None:
+    """Claim the embedded index folder for this process, or :class:`StoreUnavailable` ("busy").
+
+    Embedded Chroma is single-process: each process keeps its own in-memory copy of the vector index and
+    flushes it to disk, so a second process (``khabar ingest`` while the app runs) would not be seen by the
+    first and could overwrite its files. An OS file lock (released by the kernel even on SIGKILL, so never
+    stale) makes the second process stop with a clear message; several processes share a Chroma server.
+    """
+    folder = Path(index_dir).resolve()
+    if folder in _HELD_INDEX_LOCKS:
+        return
+    lock = FileLock(folder / ".khabar.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreUnavailable(
+            "the index is busy: another Khabar process (the app, or `khabar ingest`) is using this index "
+            "folder (KHABAR_INDEX_DIR); stop it first, or run a Chroma server (KHABAR_CHROMA_URL) that "
+            "several processes can share"
+        ) from None
+    except OSError as exc:
+        raise StorageError(f"the index folder (KHABAR_INDEX_DIR) is not writable: "
+                           f"{os.strerror(exc.errno or 0) or exc}") from exc
+    _HELD_INDEX_LOCKS[folder] = lock
+
+
+def _reaching_the_store(method: Callable) -> Callable:
+    """Turn a lost connection to the Chroma server into :class:`StoreUnavailable` (a 503 the caller can retry)
+    rather than an internal error; the client reconnects by itself once the server is back."""
+
+    @functools.wraps(method)
+    def wrapper(self: ChromaIndex, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (httpx.TransportError, ConnectionError) as exc:
+            log.warning("the Chroma server at %s is unreachable: %s", self.settings.chroma_url, exc)
+            raise StoreUnavailable("the passage index is unreachable; try again shortly") from exc
+
+    return wrapper
 
 
 class ChromaIndex:
@@ -108,11 +165,13 @@ class ChromaIndex:
                 self.client.delete_collection(self.name + suffix)
 
     # -- writing ------------------------------------------------------------------------------------
+    @_reaching_the_store
     def article_digest(self, article_id: str) -> str | None:
         """The sha256 of the stored (committed) version of an article, or None."""
         got = self.articles_col.get(ids=[article_id], include=["metadatas"])
         return str(got["metadatas"][0]["sha256"]) if got["ids"] else None
 
+    @_reaching_the_store
     def write(self, item: IndexedArticle) -> None:
         """Store one article's passages and units, then commit it (see the module docstring)."""
         article = item.article
@@ -153,6 +212,7 @@ class ChromaIndex:
         for collection in (self.passages, self.sentences):
             collection.delete(where=where)
 
+    @_reaching_the_store
     def repair(self) -> int:
         """Delete records left by an interrupted write (versions that were never committed); how many."""
         removed = 0
@@ -167,6 +227,7 @@ class ChromaIndex:
         return removed
 
 # -- reading ------------------------------------------------------------------------------------
+    @_reaching_the_store
     def all_passages(self) -> list[Passage]:
         """Every stored passage of the current article versions, in article and reading order."""
         got = self.passages.get(include=["documents", "metadatas"])
@@ -174,6 +235,7 @@ class ChromaIndex:
                     if self._current(m)]
         return sorted(passages, key=lambda p: (p.article_id, p.index))
 
+    @_reaching_the_store
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[Passage, float]]:
         """The ``k`` passages nearest to ``vector``, with cosine similarity (1 - cosine distance)."""
         count = self.passages.count()
@@ -185,6 +247,7 @@ class ChromaIndex:
         self._notice_versions(m for _, m, _ in rows)
         return [(_passage(d, m), 1.0 - float(dist)) for d, m, dist in rows if self._current(m)]
 
+    @_reaching_the_store
     def units_of(self, passage_ids: Sequence[str]) -> list[tuple[Sentence, np.ndarray]]:
         """The quotable units of the given passages with their stored vectors."""
         if not passage_ids:
@@ -196,6 +259,7 @@ class ChromaIndex:
                 for d, m, e in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)
                 if self._current(m)]
 
+    @_reaching_the_store
     def unit_search(self, vector: np.ndarray, k: int) -> list[tuple[Sentence, np.ndarray, float]]:
         """The ``k`` quotable units nearest to ``vector``, with their vectors and cosine similarity."""
         count = self.sentences.count()
@@ -209,6 +273,7 @@ class ChromaIndex:
         return [(_unit(d, m), np.asarray(e, dtype=np.float32), 1.0 - float(dist))
                 for d, m, e, dist in rows if self._current(m)]
 
+    @_reaching_the_store
     def list_articles(self) -> list[ArticleInfo]:
         """The indexed articles."""
         got = self.articles_col.get(include=["metadatas"])
@@ -218,6 +283,7 @@ class ChromaIndex:
             key=lambda a: a.id,
         )
 
+    @_reaching_the_store
     def get_article(self, article_id: str) -> Article | None:
         """One indexed article with its full text, or None."""
         got = self.articles_col.get(ids=[article_id], include=["documents", "metadatas"])
@@ -227,6 +293,7 @@ class ChromaIndex:
         return Article(id=article_id, title=m["title"], language=m["language"], text=got["documents"][0],
                        source=m["source"], sha256=m["sha256"])
 
+    @_reaching_the_store
     def count(self) -> int:
         """Number of stored passages (of committed article versions)."""
         return sum(int(n) for n in self._passage_counts().values())

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.datafolder import saving
 from assistant.schemas import Answer, Citation
 
 Rating = Literal["up", "down"]
@@ -88,7 +89,7 @@ class FeedbackStore:
         """Record (or replace) the rating of ``answer``; returns the row id that a comment attaches to."""
         now = _now()
         citations = json.dumps([c.model_dump(mode="json") for c in answer.citations], ensure_ascii=False)
-        with self._lock, closing(self._connect()) as conn, conn:
+        with saving("rating"), self._lock, closing(self._connect()) as conn, conn:
             conn.execute(
                 """INSERT INTO feedback (conversation_id, turn, rating, comment, question, answer, mode,
                                          language, citations, created_at, updated_at)
@@ -110,7 +111,7 @@ class FeedbackStore:
         text = text.strip()[:MAX_COMMENT_CHARS]
         if not text:
             return False
-        with self._lock, closing(self._connect()) as conn, conn:
+        with saving("comment"), self._lock, closing(self._connect()) as conn, conn:
             cur = conn.execute("UPDATE feedback SET comment = ?, updated_at = ? WHERE id = ?",
                                (text, _now(), record_id))
         return cur.rowcount == 1
