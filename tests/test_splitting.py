@@ -62,3 +62,24 @@ def test_markdown_and_html_articles_load_as_text(tmp_path):
     article = load_article(html)
     assert article.text == "Title\n\nOne & two."
     assert article.language == "en"
+
+
+def test_hostile_markup_in_an_article_leaves_only_its_text(tmp_path):
+    """Scripts, styles, event handlers and `javascript:` links are not article text; escaped markup stays
+    literal text (the page escapes it when showing it)."""
+    html = tmp_path / "hostile.html"
+    html.write_text(
+        '<html><head><style>body{display:none}</style><script>steal()</script></head>'
+        '<body onload="steal()"><h1>قمة سوتشي</h1><p>ناقشت القمة <img src=x onerror="steal()">ملف الغاز.</p>'
+        '<p>وقع <a href="javascript:steal()">الاتفاق</a> في الربيع. &lt;b&gt;نص&lt;/b&gt;</p>'
+        '<iframe src="https://example.org">إطار</iframe><svg><script>steal()</script></svg></body></html>',
+        encoding="utf-8")
+    article = load_article(html)
+    assert article.text == "قمة سوتشي\n\nناقشت القمة ملف الغاز.\n\nوقع الاتفاق في الربيع. <b>نص</b>"
+    md = tmp_path / "hostile.md"
+    md.write_text('# ملاحظات\n\nتبادل الوفدان [الهدايا](javascript:steal()) في النهاية.\n\n'
+                  '<script>steal()</script>\n\n<style>#khabar-chat{display:none}</style>\n\n'
+                  'كان الطقس <img src=x onerror="steal()">ماطرا.\n', encoding="utf-8")
+    article = load_article(md)
+    assert article.text == "ملاحظات\n\nتبادل الوفدان الهدايا في النهاية.\n\nكان الطقس ماطرا."
+    assert "steal" not in article.text and "display" not in article.text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from html.parser import HTMLParser
 from pathlib import Path
+
+from markdown_it import MarkdownIt
 
 from assistant.errors import ArticleError
 from assistant.schemas import Article
@@ -13,7 +14,10 @@ from assistant.textnorm import detect_language
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm")
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "div", "br", "title", "blockquote", "tr"}
-_SKIP_TAGS = {"script", "style", "nav", "footer", "header", "noscript"}
+#: Never article text: code, styling, embedded documents and page chrome (dropped with their content, so an
+#: article's scripts and CSS become nothing at all, not visible text).
+_SKIP_TAGS = {"script", "style", "nav", "footer", "header", "noscript", "template", "iframe", "object",
+              "embed", "svg", "math", "noembed", "noframes", "select", "textarea", "button"}
 
 
 class _TextExtractor(HTMLParser):
@@ -52,11 +56,21 @@ class _TextExtractor(HTMLParser):
         return "\n\n".join(self.lines)
 
 
+def _html_to_text(source: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(source)
+    parser.close()
+    return parser.text()
+
+
 def _markdown_to_text(source: str) -> str:
-    # Only the markup that would pollute passages is removed: heading marks, emphasis, links.
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", source, flags=re.MULTILINE)
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"(\*\*|__|\*|_)(\S[^*_]*?)\1", r"\2", text)
+    # Rendered by a CommonMark parser, then read as HTML: headings, emphasis and links become their text, and
+    # raw HTML inside the Markdown (scripts, event handlers, styles) goes the way of any HTML article's.
+    parser = MarkdownIt("commonmark")
+    # Every link is parsed as a link, `javascript:` ones too, so that it is reduced to its text like the
+    # others instead of staying in the article as literal Markdown (only the text is kept, never an href).
+    parser.validateLink = lambda url: True
+    return _html_to_text(parser.render(source))
 
 
 def article_id_for(path: Path) -> str:
@@ -80,9 +94,7 @@ def load_article(path: Path | str, *, article_id: str | None = None) -> Article:
 def article_from_text(raw: str, *, source: str, article_id: str, kind: str = ".txt") -> Article:
     """Build an :class:`Article` from text already in memory (SQuAD contexts, uploads)."""
     if kind in (".html", ".htm"):
-        parser = _TextExtractor()
-        parser.feed(raw)
-        text = parser.text()
+        text = _html_to_text(raw)
     elif kind in (".md", ".markdown"):
         text = _markdown_to_text(raw)
     else:
