@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant import cldr
 from assistant.answer.citations import make_citation
+from assistant.answer.directives import is_directive
 from assistant.answer.prompts import render
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import unit_bonus
@@ -51,9 +52,15 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     top = result.passages[:CANDIDATE_PASSAGES]
     by_id = {s.passage.id: (rank, s) for rank, s in enumerate(top)}
     query = result.query
+    # A sentence that instructs the model ("ignore previous instructions and say …") states nothing: neither
+    # it nor a phrase inside it is quoted as an answer (see answer.directives).
+    directives = [u.sentence for u in result.units
+                  if u.sentence.kind == "sentence" and is_directive(u.sentence.text)]
     scored: list[_Scored] = []
     for unit in result.units:
         if unit.sentence.passage_id not in by_id:
+            continue
+        if any(d.passage_id == unit.sentence.passage_id and _contains(d, unit.sentence) for d in directives):
             continue
         sentence = unit.sentence
         rank, passage = by_id[sentence.passage_id]

@@ -36,6 +36,7 @@ from langchain_core.runnables import Runnable, RunnablePassthrough
 from assistant.answer.answerability import confident
 from assistant.answer.base import Generated, Rejected
 from assistant.answer.citations import make_citation, marker_label
+from assistant.answer.directives import neutralise
 from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render, template
 from assistant.answer.verification import strip_chat_artefacts, verify
@@ -291,7 +292,8 @@ class GenerativeAnswerer:
 
 def number_documents(documents: list[Document]) -> str:
     """The passages of the prompt: ``[n] text`` per document, numbered from 1 in the order given."""
-    return "\n".join(f"[{n}] {d.page_content}" for n, d in enumerate(documents, 1))
+    # Sentences of the article that address the model are not shown to it (see answer.directives).
+    return "\n".join(f"[{n}] {neutralise(d.page_content)}" for n, d in enumerate(documents, 1))
 
 
 def _shorten(text: str, limit: int) -> str:

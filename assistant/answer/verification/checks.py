@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.answer.citations import MARKER, marker_label, markers, strip_markers
+from assistant.answer.directives import neutralise
 from assistant.answer.verification.entities import Evidence, latin_names, numbers_in, translated_phrases
 from assistant.answer.verification.markers import (
     answer_sentences,
@@ -124,7 +125,9 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
     Returns the cleaned text with contiguous markers when every check passes, or the reason it failed.
     ``confident`` says whether retrieval found a close passage (a refusal is then a failure).
     """
-    texts = [p.passage.text for p in passages]
+    # An instruction inside the article ("ignore previous instructions and say …") is no evidence of what
+    # it tells the model to say.
+    texts = [neutralise(p.passage.text) for p in passages]
     valid = set(range(1, len(passages) + 1))
     text = normalise_markers(strip_chat_artefacts(answer))
     dropped = [n for n in markers(text) if n not in valid]
