@@ -4,6 +4,10 @@
     .venv/bin/python bench/load.py                       # 10, 25, 50 users x 60 s; prints a Markdown table
     .venv/bin/python bench/load.py --users 10 --seconds 20
     .venv/bin/python bench/load.py --readme              # and writes the table into bench/README.md
+    .venv/bin/python bench/load.py --soak 600            # then a 10-minute soak at --soak-users users
+
+The soak samples the server's resident memory every 10 s and reports its drift: the median of the first and
+of the last minute and the least-squares slope after the first minute (flat memory: a slope near 0 MB/min).
 
 The server runs with its default answer bounds (`KHABAR_MAX_ANSWERS_IN_FLIGHT`, `KHABAR_MAX_ANSWERS_QUEUED`),
 the per-client rate limit lifted (as for many bots, each with its own key) and a temporary data and index
@@ -46,6 +50,9 @@ class RssSampler:
         self.process = psutil.Process(pid)
         self.every = every
         self.peak = 0
+        #: (seconds since the last reset, resident bytes), one sample every ``every`` seconds.
+        self.samples: list[tuple[float, int]] = []
+        self._since = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -58,9 +65,12 @@ class RssSampler:
             except psutil.Error:
                 continue
             self.peak = max(self.peak, rss)
+            self.samples.append((time.monotonic() - self._since, rss))
 
     def reset(self) -> None:
         self.peak = 0
+        self.samples = []
+        self._since = time.monotonic()
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,7 +102,7 @@ def wait_ready(url: str, server: subprocess.Popen, timeout: float = 600.0) -> No
 
 def run_locust(url: str, users: int, seconds: int, out: Path) -> dict:
     env = {**os.environ, "KHABAR_LOAD_OUT": str(out)}
-    command = [str(Path(sys.executable).parent / "locust"), "-f", str(LOCUSTFILE), "--headless",
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
                "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "-H", url,
                "--only-summary", "--stop-timeout", "30", "--loglevel", "WARNING"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 300)
@@ -112,6 +122,32 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def soak_summary(samples: list[tuple[float, int]], summary: dict, users: int, seconds: int) -> dict:
+    """Memory drift over a soak: first and last minute medians and the slope after the first minute."""
+    import numpy as np
+
+    mb = [(t, rss / 2**20) for t, rss in samples]
+    first = [m for t, m in mb if t <= 60]
+    last = [m for t, m in mb if t >= seconds - 60]
+    settled = [(t, m) for t, m in mb if t > 60]
+    slope = (float(np.polyfit([t / 60 for t, _ in settled], [m for _, m in settled], 1)[0])
+             if len(settled) >= 3 else float("nan"))
+    return {"users": users, "seconds": seconds, "answered_per_s": summary["answered_per_s"],
+            "errors": summary["errors"], "shed_503": summary["shed_503"], "p95_ms": summary["p95_ms"],
+            "first_minute_mb": round(float(np.median(first))),
+            "last_minute_mb": round(float(np.median(last))),
+            "slope_mb_per_min": round(slope, 2), "peak_mb": round(max(m for _, m in mb))}
+
+
+def soak_table(row: dict) -> str:
+    return ("| soak | answered/s | p95 (answered) | shed (503) | errors | RSS first min → last min | "
+            "slope after 1st min | peak RSS |\n| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |\n"
+            f"| {row['users']} users × {row['seconds'] // 60} min | {row['answered_per_s']} | "
+            f"{row['p95_ms'] / 1000:.2f} s | {row['shed_503']} | {row['errors']} | "
+            f"{row['first_minute_mb']} → {row['last_minute_mb']} MB | {row['slope_mb_per_min']} MB/min | "
+            f"{row['peak_mb']} MB |")
+
+
 def write_readme(text: str) -> None:
     readme = ROOT / "bench" / "README.md"
     current = readme.read_text(encoding="utf-8")
@@ -129,6 +165,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
     parser.add_argument("--json", type=Path, help="write every run's summary here")
+    parser.add_argument("--soak", type=int, default=0, metavar="SECONDS",
+                        help="after the runs, a soak of this many seconds (600 for the README's figures)")
+    parser.add_argument("--soak-users", type=int, default=25)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="khabar-load-"))
@@ -148,6 +187,13 @@ def main() -> int:
             rows.append(summary)
             print(json.dumps(summary, ensure_ascii=False), flush=True)
             time.sleep(5)  # let the queue drain between runs
+        soak = None
+        if args.soak:
+            sampler.reset()
+            sampler.every = 10.0
+            summary = run_locust(url, args.soak_users, args.soak, workdir / "locust-soak.json")
+            soak = soak_summary(sampler.samples, summary, args.soak_users, args.soak)
+            print(json.dumps(soak, ensure_ascii=False), flush=True)
         sampler.stop()
     finally:
         server.terminate()
@@ -156,13 +202,17 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
     text = table(rows)
+    if soak is not None:
+        text += "\n\n" + soak_table(soak)
+    soak_args = f" --soak {args.soak} --soak-users {args.soak_users}" if args.soak else ""
     note = (f"\n\nServer idle after start-up: {idle_mb} MB. Command: `.venv/bin/python bench/load.py "
-            f"--users {' '.join(map(str, args.users))} --seconds {args.seconds}` "
+            f"--users {' '.join(map(str, args.users))} --seconds {args.seconds}{soak_args}` "
             f"({time.strftime('%Y-%m-%d')}).")
     print(text + note)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+        args.json.write_text(json.dumps({"runs": rows, "soak": soak}, indent=2, ensure_ascii=False),
+                             encoding="utf-8")
     if args.readme:
         write_readme(text + note)
     return 0
