@@ -173,6 +173,33 @@ def test_the_same_words_stated_rightly_pass(answer, language):
     assert checked.ok, checked.reason
 
 
+ABSENT_AR = "أي دولة غابت عن الجولة التاسعة من محادثات أستانا؟"
+ABSENT_EN = "Which country was not represented at the ninth round of the Astana talks?"
+
+
+@pytest.mark.parametrize(("answer", "language", "question"), [
+    ("Iran was not represented at the ninth round of the Astana talks [1].", "en", "q"),
+    ("لم تشارك إيران في الجولة التاسعة من محادثات أستانا [1].", "ar", "q"),
+    ("[1] تركيا", "ar", ABSENT_AR),  # a short answer takes its sense from the question: Turkey was absent
+    ("Turkey [1].", "en", ABSENT_EN),
+])
+def test_denying_what_the_cited_words_affirm_is_rejected(answer, language, question):
+    checked = verify(answer, ASTANA, language, question=question)
+    assert not checked.ok
+    assert "without any negation" in checked.reason
+
+
+@pytest.mark.parametrize(("answer", "language", "question"), [
+    ("The United States was not represented at the Astana talks [1].", "en", "q"),
+    ("الولايات المتحدة [1]", "ar", ABSENT_AR),
+    ("The United States [1].", "en", ABSENT_EN),
+    ("The visit was not announced in advance, for security reasons [1].", "en", "q"),
+])
+def test_denying_what_the_cited_words_deny_passes(answer, language, question):
+    checked = verify(answer, ASTANA, language, question=question)
+    assert checked.ok, checked.reason
+
+
 @pytest.mark.parametrize("answer", ["[1]", "[1] [2].", " [2] ", "[1]، [2]"])
 def test_an_answer_that_is_only_markers_is_rejected(answer):
     checked = verify(answer, ASTANA, "en", question="q")

@@ -170,7 +170,7 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         label = marker_label(list(numbers))
         others = set().union(*(tokens[n - 1] for n in valid if n not in numbers))
         reason = (_check_sentence(sentence, evidence_for(numbers), language, question_tokens, others, label)
-                  or reversed_claim(sentence, [texts[n - 1] for n in numbers], language))
+                  or reversed_claim(sentence, [texts[n - 1] for n in numbers], language, question))
         if reason:
             return Verification(ok=False, dropped=dropped, text=text, reason=reason)
         for n in numbers:

@@ -167,14 +167,15 @@ _GENERIC_WORDS = """i a an the this that these those it its according article pa
 GENERIC_CAPITALISED = frozenset(_GENERIC_WORDS.split())
 
 
-def latin_names(sentence: str, language: Language) -> list[str]:
-    """Latin words to check as names: capitalised ones after the first word in English, all in Arabic."""
+def latin_names(sentence: str, language: Language, *, include_first: bool = False) -> list[str]:
+    """Latin words to check as names: capitalised ones after the first word in English (the first too with
+    ``include_first``, for an answer of a word or two), all in Arabic."""
     words = [w.strip(".'’-") for w in LATIN_WORD.findall(MARKER.sub(" ", sentence))]
     names = []
     for index, word in enumerate(words):
         if not word:
             continue
-        if language == "en" and (index == 0 or not word[0].isupper()):
+        if language == "en" and ((index == 0 and not include_first) or not word[0].isupper()):
             continue
         for part in word.split("-"):
             if part and part.lower() not in GENERIC_CAPITALISED and (language == "ar" or part[0].isupper()):

@@ -37,7 +37,10 @@ _AFTER = re.compile(r"^(?:مقاطع\w*|قاطع\w*|رفض\w*|نفي|نفت|ير
 # The answer's own negation or reversal: then it does not state the thing as a fact.
 _ANSWER_NEGATION = re.compile(
     r"\b(?:not|no|never|without|absent|absence|boycott\w*|refus\w*|reject\w*|den(?:y|ied)|except|n't)\b"
-    r"|(?:^|\s)(?:لم|لن|ليس|ليست|غياب|دون|بدون|عدم|مقاطع\w*|رفض\w*|قاطع\w*)(?:\s|$)")
+    r"|(?:^|\s)(?:لم|لن|ليس|ليست|غياب|غاب\w*|دون|بدون|عدم|مقاطع\w*|رفض\w*|قاطع\w*)(?:\s|$)")
+#: An answer this short (in words, markers aside) takes its sense from the question: "[1] تركيا" answers
+#: "which country was absent?" by saying Turkey was absent.
+SHORT_ANSWER_WORDS = 4
 
 
 def _words(text: str) -> list[tuple[str, list[str]]]:
@@ -56,8 +59,8 @@ def _cue_near(words: list[tuple[str, list[str]]], start: int, end: int) -> str |
     return None
 
 
-def _occurrences(words: list[tuple[str, list[str]]], sentence: str, language: Language
-                 ) -> list[tuple[str, int, int]]:
+def _occurrences(words: list[tuple[str, list[str]]], sentence: str, language: Language,
+                 short: bool = False) -> list[tuple[str, int, int]]:
     """(what the answer names, start, end) for each place the cited words name it."""
     found: list[tuple[str, int, int]] = []
     folded_words = [forms for _, forms in words]
@@ -67,7 +70,7 @@ def _occurrences(words: list[tuple[str, list[str]]], sentence: str, language: La
             for i in range(len(words) - len(parts) + 1):
                 if all(any(f.startswith(p) for f in folded_words[i + j]) for j, p in enumerate(parts)):
                     found.append((name, i, i + len(parts)))
-    for name in latin_names(sentence, language):
+    for name in latin_names(sentence, language, include_first=short):
         skeletons = {latin_skeleton(v) for v in latin_variants(name)} - {""}
         skeletons = {s for s in skeletons if len(s) >= 2}
         for i, forms in enumerate(folded_words):
@@ -82,12 +85,18 @@ def _occurrences(words: list[tuple[str, list[str]]], sentence: str, language: La
     return found
 
 
-def reversed_claim(sentence: str, cited: list[str], language: Language) -> str | None:
-    """The reason ``sentence`` misstates its cited words (a thing named as absent, boycotted, refused…),
-    or None."""
+def _negative(text: str) -> bool:
+    return bool(_ANSWER_NEGATION.search(text.lower()) or _ANSWER_NEGATION.search(fold_for_match(text)))
+
+
+def reversed_claim(sentence: str, cited: list[str], language: Language, question: str = "") -> str | None:
+    """The reason ``sentence`` misstates its cited words (a thing named as absent, boycotted, refused…, or
+    one denied by the answer, or by the question a short answer completes, that the cited words name
+    without any such cue), or None."""
     plain = MARKER.sub(" ", sentence)
-    if _ANSWER_NEGATION.search(plain.lower()) or _ANSWER_NEGATION.search(fold_for_match(plain)):
-        return None
+    short = len(re.findall(r"\w+", plain)) <= SHORT_ANSWER_WORDS
+    if _negative(plain) or (short and question and _negative(question)):
+        return _denied_without_cue(plain, cited, language, short)
     for text in cited:
         words = _words(text)
         for name, start, end in _occurrences(words, plain, language):
@@ -97,3 +106,20 @@ def reversed_claim(sentence: str, cited: list[str], language: Language) -> str |
                 return (f"the cited passage says {name!r} with «{cue}» («{context}»), which the answer "
                         "leaves out")
     return None
+
+
+def _denied_without_cue(plain: str, cited: list[str], language: Language, short: bool) -> str | None:
+    """An answer that denies something ("Iran was not represented") must find a cue in the cited words
+    governing at least one thing it names; naming them only where the cited words affirm them («تركيا وروسيا
+    وإيران وغياب ممثلين عن الولايات المتحدة»: Iran present, the United States absent) denies what they say."""
+    named: list[str] = []
+    for text in cited:
+        words = _words(text)
+        occurrences = _occurrences(words, plain, language, short)
+        if any(_cue_near(words, start, end) for _, start, end in occurrences):
+            return None
+        named.extend(name for name, _, _ in occurrences)
+    if not named:
+        return None  # nothing named to check the denial against ("the visit was not announced")
+    return (f"the answer denies something about {named[0]!r}, but the cited passage names it without any "
+            "negation")
