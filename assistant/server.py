@@ -28,7 +28,8 @@ from assistant.facade import Assistant
 from assistant.settings import Settings, get_settings
 from assistant.web.page import build_page
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# The process id tells the workers of `uvicorn --workers N` apart (docs/deployment.md).
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [pid %(process)d] [%(request_id)s] %(message)s"
 
 
 def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAPI:

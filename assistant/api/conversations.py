@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from assistant.schemas import Message
 from assistant.settings import Settings
+from assistant.shared_sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -93,7 +94,7 @@ class ConversationStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One short-lived connection per operation: sqlite3 connections must not be shared across threads.
-        db = sqlite3.connect(self.path, timeout=10)
+        db = connect(self.path)
         try:
             with db:  # commits on success, rolls back on error
                 yield db

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.schemas import Answer, Citation
+from assistant.shared_sqlite import connect
 
 Rating = Literal["up", "down"]
 
@@ -77,7 +78,7 @@ class FeedbackStore:
         # A connection per call: the page's handlers run on several worker threads.
         if not self._ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
+        conn = connect(self.path)
         conn.row_factory = sqlite3.Row
         if not self._ready:
             conn.execute(_SCHEMA)
