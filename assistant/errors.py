@@ -31,3 +31,15 @@ class ArticleError(KhabarError):
     """An article file could not be read or holds no text."""
 
     code = "article_error"
+
+
+class Starting(KhabarError):
+    """The models and the index are still loading (the server answers HTTP before they are ready)."""
+
+    code = "starting"
+
+    def __init__(self, message: str = "Khabar is starting: the models and the index are still loading; "
+                                      "retry shortly", *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        #: Seconds a client should wait before asking again (sent as `Retry-After`).
+        self.retry_after = retry_after

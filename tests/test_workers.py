@@ -83,7 +83,18 @@ def deployment(chroma_server, tmp_path_factory):  # noqa: F811  (the imported fi
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("the workers did not start:\n" + log.read_text(errors="replace")[-3000:])
             time.sleep(0.5)
-        yield Deployment(f"http://127.0.0.1:{port}", log, root / "data")
+        deployment = Deployment(f"http://127.0.0.1:{port}", log, root / "data")
+        # Each worker loads the model in the background (`starting` meanwhile): wait until both say ready.
+        ready_workers: set[int] = set()
+        while len(ready_workers) < 2:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            response, worker = deployment.request("GET", "/api/v1/ready", KEY_CHAT)
+            if response.status_code == 200:
+                ready_workers.add(worker)
+            else:
+                assert response.json().get("starting") is True, response.text
+                time.sleep(0.5)
+        yield deployment
     finally:
         server.terminate()  # uvicorn's supervisor stops its workers on SIGTERM
         try:

@@ -11,13 +11,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.schemas import ErrorBody, ErrorResponse, FieldError
-from assistant.errors import ArticleError, InvalidQuestion, KhabarError, LLMUnavailable, ModelUnavailable
+from assistant.errors import (
+    ArticleError,
+    InvalidQuestion,
+    KhabarError,
+    LLMUnavailable,
+    ModelUnavailable,
+    Starting,
+)
 
 log = logging.getLogger("assistant.api")
 
 #: HTTP status of each KhabarError subclass; other KhabarErrors are server-side problems (500).
 KHABAR_STATUS: dict[type[KhabarError], int] = {
-    InvalidQuestion: 422, ArticleError: 404, ModelUnavailable: 503, LLMUnavailable: 503,
+    InvalidQuestion: 422, ArticleError: 404, ModelUnavailable: 503, LLMUnavailable: 503, Starting: 503,
 }
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -35,8 +42,8 @@ _DESCRIPTIONS = {
          "`question_too_long` with `error.limit`.",
     429: "Too many requests for this key (or client); retry after `Retry-After` seconds.",
     500: "Unexpected server error; quote `error.request_id`.",
-    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds) or not ready (a model "
-         "or the index is missing).",
+    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds), still loading "
+         "(`starting`, with `Retry-After`) or not ready (a model or the index is missing).",
 }
 
 
@@ -104,7 +111,8 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
         fields = None
         if isinstance(exc, InvalidQuestion):
             fields = [FieldError(field="body.question", message=str(exc), type=exc.code)]
-        return error_response(request, status, exc.code, str(exc), fields=fields)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Starting) else None
+        return error_response(request, status, exc.code, str(exc), fields=fields, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

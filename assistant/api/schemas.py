@@ -127,6 +127,7 @@ class ReadyResponse(BaseModel):
     ready: bool
     articles: int
     passages: int
+    starting: bool = Field(False, description="True while the models and the index are still loading.")
 
 
 class ArticlesResponse(BaseModel):
