@@ -48,7 +48,7 @@ def create_app(assistant: Assistant | BackgroundAssistant, *, close_assistant: b
     for prefix in ("/api/", "/v1/"):
         app.router.routes.append(Route(prefix + "{rest:path}", _UnknownApiPath(app), methods=None))
 
-    if isinstance(assistant, BackgroundAssistant) and assistant.loading:
+    if isinstance(assistant, BackgroundAssistant) and assistant.wait(0) is None:  # loading, or failed
         _mount_page_when_loaded(app, assistant)
     else:
         _mount_page(app, assistant)
@@ -83,6 +83,12 @@ STARTING_PAGE = """<!doctype html><html lang="ar" dir="rtl"><head><meta charset=
 <p>خبر يستعد: يجري تحميل النماذج والفهرس. ستتحدث الصفحة تلقائيا.</p>
 <p dir="ltr">Khabar is starting: the models and the index are loading. This page reloads itself.</p>
 </body></html>"""
+FAILED_PAGE = """<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>Khabar</title></head>
+<body style="font-family:sans-serif;text-align:center;margin-top:20vh">
+<p>تعذر تشغيل خبر. سجل الخادم يذكر السبب.</p>
+<p dir="ltr">Khabar could not start; the server log says why.</p>
+</body></html>"""
 
 
 def _mount_page_when_loaded(app: FastAPI, assistant: BackgroundAssistant) -> None:
@@ -91,6 +97,8 @@ def _mount_page_when_loaded(app: FastAPI, assistant: BackgroundAssistant) -> Non
     seconds = assistant.retry_after
 
     async def starting(_: Request) -> HTMLResponse:
+        if not assistant.loading:  # the load failed: say so instead of reloading forever
+            return HTMLResponse(FAILED_PAGE, status_code=503)
         return HTMLResponse(STARTING_PAGE.format(seconds=seconds), status_code=503,
                             headers={"Retry-After": str(seconds)})
 
@@ -99,7 +107,8 @@ def _mount_page_when_loaded(app: FastAPI, assistant: BackgroundAssistant) -> Non
     outer = app.router.lifespan_context
 
     async def mount_when_loaded(stop: anyio.Event) -> None:
-        loaded = await anyio.to_thread.run_sync(assistant.wait)
+        # Abandoned on shutdown: a server stopped while loading must not wait for the load to finish.
+        loaded = await anyio.to_thread.run_sync(assistant.wait, abandon_on_cancel=True)
         if loaded is None:
             return  # the build failed: the log says why, the API answers with the error
         # Importing Gradio takes seconds: off the event loop, so the API keeps answering meanwhile.
@@ -154,15 +163,23 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
-def _assistant(settings: Settings, on_failure=None) -> Assistant | BackgroundAssistant:
+def _assistant(settings: Settings, on_failure=None, *, page: bool = False) -> Assistant | BackgroundAssistant:
     """The configured assistant: loading in the background (``KHABAR_LOAD_IN_BACKGROUND``) or loaded now.
 
-    Gradio is imported only after the assistant is loaded, not beside it: two threads importing packages
-    that share dependencies can hit Python's import-deadlock detection (an ImportError at random). So the
-    API is ready first and the page follows a few seconds later (bench/README.md)."""
+    ``page``: the loading thread also imports Gradio (about 3 s), after the assistant, so that the page is
+    mounted within a second of ``/api/v1/ready``. Not in a thread of its own beside the model loading: two
+    threads importing packages that share dependencies can hit Python's import-deadlock detection (an
+    ImportError at random). Measured in bench/README.md."""
+
+    def load() -> Assistant:
+        loaded = load_assistant(settings)
+        if page:
+            importlib.import_module("assistant.web.page")
+        return loaded
+
     if settings.load_in_background:
-        return BackgroundAssistant(lambda: load_assistant(settings), settings, on_failure=on_failure)
-    return load_assistant(settings)
+        return BackgroundAssistant(load, settings, on_failure=on_failure)
+    return load()
 
 
 def api_only_app() -> FastAPI:
@@ -174,7 +191,7 @@ def api_only_app() -> FastAPI:
 def full_app() -> FastAPI:
     """Factory for ``uvicorn --factory``: page and API, over an assistant built from the settings."""
     configure_logging()
-    return create_app(_assistant(get_settings()), close_assistant=True)
+    return create_app(_assistant(get_settings(), page=True), close_assistant=True)
 
 
 def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
@@ -192,7 +209,7 @@ def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
             server.should_exit = True
 
     try:
-        assistant = _assistant(settings, on_failure=stop)
+        assistant = _assistant(settings, on_failure=stop, page=not api_only)
     except KhabarError as exc:
         logging.getLogger(__name__).error("cannot start: %s", exc)
         raise SystemExit(1) from None

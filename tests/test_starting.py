@@ -100,6 +100,34 @@ def test_server_answers_at_once_starting_then_ready(make_settings):
         assert c.get("/config").status_code == 200
 
 
+def test_a_failed_load_is_a_clear_503_and_the_page_says_so(make_settings):
+    def build() -> Assistant:
+        raise ModelUnavailable("the embedding model is not in models/ and there is no network")
+
+    loading = BackgroundAssistant(build, make_settings())
+    assert loading.wait(10) is None
+    with serve_in_thread(create_app(loading)) as url, httpx.Client(base_url=url, timeout=60) as c:
+        for response in (c.get("/api/v1/ready"), c.post("/api/v1/ask", json={"question": QUESTION})):
+            assert response.status_code == 503
+            assert response.json()["error"]["code"] == "model_unavailable"
+            assert "no network" in response.json()["error"]["message"]
+        page = c.get("/")
+        assert page.status_code == 503 and "could not start" in page.text and "تعذر تشغيل خبر" in page.text
+
+
+@pytest.mark.model
+def test_app_py_exits_with_a_message_when_loading_fails(tmp_path):
+    """`make run` with the Chroma server down: the load fails in the background and the server stops."""
+    env = {**os.environ, "KHABAR_PORT": str(free_port()), "KHABAR_INDEX_DIR": str(tmp_path / "index"),
+           "KHABAR_DATA_DIR": str(tmp_path / "data"), "KHABAR_CHROMA_URL": f"http://127.0.0.1:{free_port()}"}
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "app.py")], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1
+    assert "cannot start: cannot reach the Chroma server" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.model
 def test_app_py_serves_before_the_model_is_loaded(tmp_path):
     """The real `app.py` (page and API, real model): HTTP first, `starting`, then ready and answering."""
     port = free_port()

@@ -34,6 +34,8 @@ KEY_BURST = "khabar-workers-burst-94c2a7"
 LIMIT = 30  # requests a minute per key
 START_TIMEOUT = 600  # two workers load the model at once on two shared cores
 
+pytestmark = pytest.mark.model  # the workers load the real embedding model
+
 
 class Deployment:
     """The running server: its URL and log, and which worker answered which request."""
