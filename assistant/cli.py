@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assistant.errors import KhabarError
 from assistant.evaluation.command import eval_command
@@ -110,18 +111,41 @@ def chat(mode: ModeOption = None) -> None:
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="Article files: .txt, .md or .html (UTF-8).")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Article files or folders (searched recursively): .txt, .md, .html, .jsonl (one article a "
+             "line) or SQuAD .json (one article a paragraph). UTF-8.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Add articles to the index; unchanged ones are skipped, changed ones replaced."""
-    missing = [str(f) for f in files if not f.is_file()]
+    """Add articles to the index: new ones are added, unchanged ones skipped, changed ones replaced.
+
+    Each article is committed as soon as it is embedded, so an interrupted run, run again, does the rest.
+    """
+    from assistant.ingest.sources import collect
+
+    missing = [str(f) for f in paths if not f.exists()]
     if missing:
-        _fail(FileNotFoundError(f"no such file: {', '.join(missing)}"), 2)
+        _fail(FileNotFoundError(f"no such file or folder: {', '.join(missing)}"), 2)
+    found = collect(paths)
     try:
-        # Only the files given are indexed: the configured corpus is not re-checked first.
-        report = _assistant(ingest_corpus=False).ingest(files)
+        # Only the paths given are indexed: the configured corpus is not re-checked first.
+        report = _assistant(progress=not as_json, ingest_corpus=False).ingest_articles(found.articles)
     except KhabarError as exc:
         _fail(exc)
-    console.print_json(report.model_dump_json())
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted:[/yellow] the articles written so far are kept; run the same command "
+                  "again to ingest the rest")
+        raise typer.Exit(130) from None
+    if as_json:
+        skipped = [s.model_dump() for s in found.skipped]
+        sys.stdout.write(json.dumps({**report.model_dump(), "skipped": skipped}, ensure_ascii=False, indent=2)
+                         + "\n")
+        return
+    for skipped in found.skipped:
+        console.print(f"[yellow]skipped[/yellow] {escape(skipped.source)}: {escape(skipped.reason)}",
+                      highlight=False, soft_wrap=True)
+    console.print(f"added {len(report.added)}, unchanged {len(report.unchanged)}, replaced "
+                  f"{len(report.replaced)}, skipped {len(found.skipped)} "
+                  f"({report.passages} passages written)")
 
 
 @app.command("fetch-models")

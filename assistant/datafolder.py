@@ -63,3 +63,17 @@ def saving(what: str) -> Iterator[None]:
         log.error("could not save the %s: %s", what, exc)
         raise StorageError(f"the {what} could not be saved: the server's data folder is full or read-only; "
                            "nothing was saved, try again later") from exc
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Turn a refused read inside the block into :class:`StorageError`: SQLite in WAL mode needs to write
+    its shared-memory index even to read, so a full disk can stop reads too (the data stays on disk)."""
+    try:
+        yield
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not is_storage_failure(exc):
+            raise
+        log.error("could not read the %s: %s", what, exc)
+        raise StorageError(f"the {what} could not be read: the server's data folder is full or read-only; "
+                           "it is kept, try again later") from exc

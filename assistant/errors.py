@@ -44,3 +44,15 @@ class StorageError(KhabarError):
     """The data folder cannot take a write (read-only or full): what was asked was not saved."""
 
     code = "storage_unavailable"
+
+
+class Starting(KhabarError):
+    """The models and the index are still loading (the server answers HTTP before they are ready)."""
+
+    code = "starting"
+
+    def __init__(self, message: str = "Khabar is starting: the models and the index are still loading; "
+                                      "retry shortly", *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        #: Seconds a client should wait before asking again (sent as `Retry-After`).
+        self.retry_after = retry_after

@@ -7,32 +7,40 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING
 
-import gradio as gr
+import anyio
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
-from gradio.route_utils import FnIndexInferError
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Match, Mount, Route
 
 from assistant.api import create_api
 from assistant.api.errors import error_response
 from assistant.api.security import RequestIdFilter
+from assistant.datafolder import ensure_writable
 from assistant.errors import KhabarError
-from assistant.facade import Assistant
 from assistant.settings import Settings, get_settings
-from assistant.web.page import build_page
+from assistant.starting import BackgroundAssistant, load_assistant
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+if TYPE_CHECKING:  # the facade and Gradio take seconds to import; they load in the background instead
+    from assistant.facade import Assistant
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [pid %(process)d] [%(request_id)s] %(message)s"
 
 
-def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAPI:
-    """The ASGI app: the HTTP API (``/api/v1``, ``/v1``, ``/docs``) and the chat page at ``/``."""
+def create_app(assistant: Assistant | BackgroundAssistant, *, close_assistant: bool = False) -> FastAPI:
+    """The ASGI app: the HTTP API (``/api/v1``, ``/v1``, ``/docs``) and the chat page at ``/``.
+
+    With a :class:`BackgroundAssistant` still loading, the API answers at once (``starting``) and ``/`` shows
+    a page that reloads itself until the chat page, built once the assistant is loaded, takes its place.
+    """
     app = create_api(assistant, close_assistant=close_assistant)
 
     # The page, mounted at "/", would answer any other path with its HTML 404, bots included; unknown API
@@ -41,10 +49,24 @@ def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAP
     for prefix in ("/api/", "/v1/"):
         app.router.routes.append(Route(prefix + "{rest:path}", _UnknownApiPath(app), methods=None))
 
+    if isinstance(assistant, BackgroundAssistant) and assistant.wait(0) is None:  # loading, or failed
+        _mount_page_when_loaded(app, assistant)
+    else:
+        _mount_page(app, assistant)
+    return app
+
+
+def _mount_page(app: FastAPI, assistant: Assistant | BackgroundAssistant) -> FastAPI:
+    """Mount the chat page at "/"; returns the page's own app."""
+    import gradio as gr
+    from gradio.route_utils import FnIndexInferError
+
+    from assistant.web.page import build_page
+
     # Mounted last: the API's routes are matched first, the page takes every other path. The footer's
     # "Use via API" would open Gradio's description of its own endpoints, not the /api/v1 API the README
     # documents (at /docs): bot developers are better served without it.
-    app = gr.mount_gradio_app(app, build_page(assistant), path="/", footer_links=PAGE_FOOTER_LINKS)
+    gr.mount_gradio_app(app, build_page(assistant), path="/", footer_links=PAGE_FOOTER_LINKS)
     page_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount) and r.path == "")
 
     # Gradio answers a call to an endpoint it does not have (e.g. `ask`, which is not offered when API keys
@@ -53,7 +75,64 @@ def create_app(assistant: Assistant, *, close_assistant: bool = False) -> FastAP
     async def _unknown_page_endpoint(request: Request, exc: FnIndexInferError) -> JSONResponse:
         return error_response(request, 404, "not_found", "the page has no such API endpoint")
 
-    return app
+    return page_app
+
+
+STARTING_PAGE = """<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="{seconds}"><title>Khabar</title></head>
+<body style="font-family:sans-serif;text-align:center;margin-top:20vh">
+<p>خبر يستعد: يجري تحميل النماذج والفهرس. ستتحدث الصفحة تلقائيا.</p>
+<p dir="ltr">Khabar is starting: the models and the index are loading. This page reloads itself.</p>
+</body></html>"""
+FAILED_PAGE = """<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>Khabar</title></head>
+<body style="font-family:sans-serif;text-align:center;margin-top:20vh">
+<p>تعذر تشغيل خبر. سجل الخادم يذكر السبب.</p>
+<p dir="ltr">Khabar could not start; the server log says why.</p>
+</body></html>"""
+
+
+def _mount_page_when_loaded(app: FastAPI, assistant: BackgroundAssistant) -> None:
+    """Serve a self-reloading "starting" page at "/" until the assistant is loaded, then mount the chat page
+    (whose layout reads the indexed articles) and run Gradio's start-up, as its own mount would have."""
+    seconds = assistant.retry_after
+
+    async def starting(_: Request) -> HTMLResponse:
+        if not assistant.loading:  # the load failed: say so instead of reloading forever
+            return HTMLResponse(FAILED_PAGE, status_code=503)
+        return HTMLResponse(STARTING_PAGE.format(seconds=seconds), status_code=503,
+                            headers={"Retry-After": str(seconds)})
+
+    placeholder = Route("/", starting, methods=["GET", "HEAD"])
+    app.router.routes.append(placeholder)
+    outer = app.router.lifespan_context
+
+    async def mount_when_loaded(stop: anyio.Event) -> None:
+        # Abandoned on shutdown: a server stopped while loading must not wait for the load to finish.
+        loaded = await anyio.to_thread.run_sync(assistant.wait, abandon_on_cancel=True)
+        if loaded is None:
+            return  # the build failed: the log says why, the API answers with the error
+        # Importing Gradio takes seconds: off the event loop, so the API keeps answering meanwhile.
+        await anyio.to_thread.run_sync(importlib.import_module, "assistant.web.page")
+        page_app = _mount_page(app, loaded)
+        app.router.routes.remove(placeholder)
+        async with page_app.router.lifespan_context(page_app):
+            page_app.get_blocks().run_startup_events()
+            await page_app.get_blocks().run_extra_startup_events()
+            await stop.wait()
+
+    @asynccontextmanager
+    async def lifespan(this: FastAPI) -> AsyncIterator[None]:
+        async with outer(this) as state, anyio.create_task_group() as tasks:
+            stop = anyio.Event()
+            tasks.start_soon(mount_when_loaded, stop)
+            try:
+                yield state
+            finally:
+                stop.set()
+                tasks.cancel_scope.cancel()
+
+    app.router.lifespan_context = lifespan
 
 
 #: Gradio's footer links, less "api" (see :func:`create_app`).
@@ -85,32 +164,71 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
+def _assistant(settings: Settings, on_failure=None, *, page: bool = False) -> Assistant | BackgroundAssistant:
+    """The configured assistant: loading in the background (``KHABAR_LOAD_IN_BACKGROUND``) or loaded now.
+
+    ``page``: the loading thread also imports Gradio (about 3 s), after the assistant, so that the page is
+    mounted within a second of ``/api/v1/ready``. Not in a thread of its own beside the model loading: two
+    threads importing packages that share dependencies can hit Python's import-deadlock detection (an
+    ImportError at random). Measured in bench/README.md."""
+
+    def load() -> Assistant:
+        loaded = load_assistant(settings)
+        if page:
+            importlib.import_module("assistant.web.page")
+        return loaded
+
+    if settings.load_in_background:
+        return BackgroundAssistant(load, settings, on_failure=on_failure)
+    return load()
+
+
 def api_only_app() -> FastAPI:
     """Factory for ``uvicorn --factory``: the API alone, over an assistant built from the settings."""
     configure_logging()
-    return create_api(Assistant(get_settings(), progress=True), close_assistant=True)
+    return create_api(_assistant(get_settings()), close_assistant=True)
 
 
 def full_app() -> FastAPI:
     """Factory for ``uvicorn --factory``: page and API, over an assistant built from the settings."""
     configure_logging()
-    return create_app(Assistant(get_settings(), progress=True), close_assistant=True)
+    return create_app(_assistant(get_settings(), page=True), close_assistant=True)
 
 
 def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
-    """Build the assistant (fetching models and indexing on first run) and serve until interrupted."""
+    """Serve until interrupted; the models load in the background (or first, if so configured), fetched and
+    indexed on the first run. A failed load (models missing offline, Chroma server down) stops the server
+    with a message, not a traceback."""
     configure_logging()
     settings = settings or get_settings()
+    server: uvicorn.Server | None = None
+    failed = threading.Event()
+
+    def stop(_: BaseException) -> None:
+        failed.set()
+        if server is not None:
+            server.should_exit = True
+
     try:
-        assistant = Assistant(settings, progress=True)
-        app = create_api(assistant) if api_only else create_app(assistant)
+        # The data folder is checked before anything loads: read-only or full stops the start at once.
+        ensure_writable(settings.runtime_dir)
+        assistant = _assistant(settings, on_failure=stop, page=not api_only)
     except KhabarError as exc:  # models missing offline, Chroma server down, data folder read-only or full
         logging.getLogger(__name__).error("cannot start: %s", exc)
         raise SystemExit(1) from None
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+        try:
+            app = create_api(assistant) if api_only else create_app(assistant)
+        except KhabarError as exc:
+            logging.getLogger(__name__).error("cannot start: %s", exc)
+            raise SystemExit(1) from None
+        server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None))
+        if not failed.is_set():
+            server.run()
     finally:
         assistant.close()
+    if failed.is_set():
+        raise SystemExit(1)
 
 
 @contextmanager

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     llm_context: int = Field(4096, description="Context window of the local llama.cpp server.")
 
     # --- HTTP API ------------------------------------------------------------------------------
+    load_in_background: bool = Field(
+        True, description="The server answers HTTP at once and loads the models and the index in the "
+                          "background; meanwhile `/api/v1/ready` is 503 and questions get `503 starting`."
+    )
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Comma-separated bearer keys; empty means no auth."
     )

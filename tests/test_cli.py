@@ -70,10 +70,10 @@ def test_ingest_and_articles(make_settings, fake_embedder, use_assistant, tmp_pa
     use_assistant(Assistant(make_settings(), embedder=fake_embedder))
     extra = tmp_path / "note.en.txt"
     extra.write_text("Harbour closed\n\nA storm closed the harbour of Oslo on Monday.\n", encoding="utf-8")
-    result = runner.invoke(cli.app, ["ingest", str(extra)])
+    result = runner.invoke(cli.app, ["ingest", "--json", str(extra)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["added"] == ["note"]
-    again = runner.invoke(cli.app, ["ingest", str(extra)])
+    again = runner.invoke(cli.app, ["ingest", "--json", str(extra)])
     assert json.loads(again.stdout)["unchanged"] == ["note"]
     listing = runner.invoke(cli.app, ["articles"])
     assert [a["id"] for a in json.loads(listing.stdout)] == ["assad-putin-sochi", "note"]
@@ -82,7 +82,7 @@ def test_ingest_and_articles(make_settings, fake_embedder, use_assistant, tmp_pa
 def test_ingest_missing_file_is_exit_2(tmp_path):
     result = runner.invoke(cli.app, ["ingest", str(tmp_path / "nope.txt")])
     assert result.exit_code == 2
-    assert "no such file" in result.output
+    assert "no such file or folder" in result.output
 
 
 def test_every_command_has_help():

@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
 import anyio
 from fastapi import Request
@@ -15,8 +16,10 @@ from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
 from assistant.api.admission import Admission, timed_out_note
-from assistant.facade import Assistant
 from assistant.schemas import Answer, Language, Message
+
+if TYPE_CHECKING:  # the facade imports the model runtime; the API starts without it
+    from assistant.facade import Assistant
 
 log = logging.getLogger("assistant.api")
 

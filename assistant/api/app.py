@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,7 +25,10 @@ from assistant.api.security import (
     TokenBucketLimiter,
 )
 from assistant.datafolder import ensure_writable
-from assistant.facade import Assistant
+
+if TYPE_CHECKING:  # the facade imports the model runtime; the API starts without it
+    from assistant.facade import Assistant
+    from assistant.starting import BackgroundAssistant
 
 API_PREFIX = "/api/v1"
 OPENAI_PREFIX = "/v1"
@@ -53,12 +56,13 @@ def _add_component(components: dict[str, Any], model: type[BaseModel]) -> None:
     components.setdefault(model.__name__, schema)
 
 
-def create_api(assistant: Assistant, *, conversations: ConversationStore | None = None,
+def create_api(assistant: Assistant | BackgroundAssistant, *, conversations: ConversationStore | None = None,
                close_assistant: bool = False) -> FastAPI:
     """The HTTP API over ``assistant`` (routes under ``/api/v1`` and ``/v1``), configured by its settings.
 
     ``close_assistant``: stop what the assistant started (a local model server) when the app shuts down;
-    only for an assistant the app owns.
+    only for an assistant the app owns. A :class:`~assistant.starting.BackgroundAssistant` still loading is
+    served at once: `/api/v1/ready` says `starting` and questions get `503 starting` until it is loaded.
     """
     settings = assistant.settings
     # Conversations, ratings and rate limits are written under the runtime folder: a read-only or full disk

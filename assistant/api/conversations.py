@@ -16,9 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from assistant.datafolder import is_storage_failure, saving
+from assistant.datafolder import is_storage_failure, reading, saving
 from assistant.schemas import Message
 from assistant.settings import Settings
+from assistant.shared_sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -95,7 +96,7 @@ class ConversationStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One short-lived connection per operation: sqlite3 connections must not be shared across threads.
-        db = sqlite3.connect(self.path, timeout=10)
+        db = connect(self.path)
         try:
             with db:  # commits on success, rolls back on error
                 yield db
@@ -119,7 +120,7 @@ class ConversationStore:
 
     def get(self, conversation_id: str, owner: str = "") -> Conversation | None:
         """The conversation, or ``None`` if it never existed, was deleted or has expired."""
-        with self._lock, self._connect() as db:
+        with reading("conversation"), self._lock, self._connect() as db:
             self._purge(db)
             row = db.execute("SELECT created, updated FROM conversations WHERE owner = ? AND id = ?",
                              (owner, conversation_id)).fetchone()

@@ -17,6 +17,7 @@ from assistant.errors import (
     KhabarError,
     LLMUnavailable,
     ModelUnavailable,
+    Starting,
     StorageError,
     StoreUnavailable,
 )
@@ -25,7 +26,7 @@ log = logging.getLogger("assistant.api")
 
 #: HTTP status of each KhabarError subclass; other KhabarErrors are server-side problems (500).
 KHABAR_STATUS: dict[type[KhabarError], int] = {
-    InvalidQuestion: 422, ArticleError: 404, ModelUnavailable: 503, LLMUnavailable: 503,
+    InvalidQuestion: 422, ArticleError: 404, ModelUnavailable: 503, LLMUnavailable: 503, Starting: 503,
     StoreUnavailable: 503, StorageError: 503,
 }
 
@@ -47,9 +48,10 @@ _DESCRIPTIONS = {
          "`question_too_long` with `error.limit`.",
     429: "Too many requests for this key (or client); retry after `Retry-After` seconds.",
     500: "Unexpected server error; quote `error.request_id`.",
-    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds), the passage index "
-         "unreachable (`store_unavailable`, with `Retry-After`), the data folder unable to save "
-         "(`storage_unavailable`: nothing was saved), or not ready (a model or the index is missing).",
+    503: "Busy (`overloaded`, `generative_busy`: retry after `Retry-After` seconds), still loading "
+         "(`starting`, with `Retry-After`), the passage index unreachable (`store_unavailable`, with "
+         "`Retry-After`), the data folder unable to save (`storage_unavailable`: nothing was saved), or not "
+         "ready (a model or the index is missing).",
 }
 
 
@@ -117,7 +119,11 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
         fields = None
         if isinstance(exc, InvalidQuestion):
             fields = [FieldError(field="body.question", message=str(exc), type=exc.code)]
-        headers = {"Retry-After": str(STORE_RETRY_AFTER)} if isinstance(exc, StoreUnavailable) else None
+        headers = None
+        if isinstance(exc, Starting):
+            headers = {"Retry-After": str(exc.retry_after)}
+        elif isinstance(exc, StoreUnavailable):
+            headers = {"Retry-After": str(STORE_RETRY_AFTER)}
         return error_response(request, status, exc.code, str(exc), fields=fields, headers=headers)
 
     @app.exception_handler(RequestValidationError)

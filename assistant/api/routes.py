@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -37,9 +37,11 @@ from assistant.api.schemas import (
 )
 from assistant.api.security import Client, KeyChecker, TokenBucketLimiter, rate_limited
 from assistant.errors import ArticleError, KhabarError, StoreUnavailable
-from assistant.facade import Assistant
 from assistant.schemas import Answer, Message
 from assistant.settings import Settings
+
+if TYPE_CHECKING:  # the facade imports the model runtime: the API starts without it (assistant.starting)
+    from assistant.facade import Assistant
 
 log = logging.getLogger("assistant.api")
 
@@ -275,11 +277,18 @@ def health() -> HealthResponse:
 
 @router.get("/ready", response_model=ReadyResponse, tags=["status"], summary="Readiness",
             responses={503: {"model": ReadyResponse,
-                             "description": "Not ready: nothing is indexed, or the index is unreachable."},
+                             "description": "Not ready: still loading (`starting`), nothing indexed, or "
+                                            "the index unreachable (`reason`)."},
                        **error_responses(500)})
 def ready(ctx: Ctx) -> JSONResponse:
     """200 when the embedding model is loaded and passages are indexed, else 503 with the `reason`
-    (`store_unavailable`, `no_passages`); no key needed."""
+    (`starting`, `store_unavailable`, `no_passages`); no key needed.
+
+    While the server is still loading them (`KHABAR_LOAD_IN_BACKGROUND`): 503 with `starting` true."""
+    if getattr(ctx.assistant, "loading", False):
+        status = ReadyResponse(ready=False, articles=0, passages=0, starting=True, reason="starting")
+        return JSONResponse(status.model_dump(), status_code=503,
+                            headers={"Retry-After": str(ctx.assistant.retry_after)})
     try:
         indexed = ctx.assistant.articles()
     except StoreUnavailable:

@@ -127,8 +127,9 @@ class ReadyResponse(BaseModel):
     ready: bool
     articles: int
     passages: int
-    reason: str | None = Field(None, description="Why not ready: `store_unavailable` (the Chroma server is "
-                               "down) or `no_passages`.")
+    starting: bool = Field(False, description="True while the models and the index are still loading.")
+    reason: str | None = Field(None, description="Why not ready: `starting`, `store_unavailable` (the Chroma "
+                               "server is down) or `no_passages`.")
 
 
 class ArticlesResponse(BaseModel):

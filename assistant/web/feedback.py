@@ -18,8 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.datafolder import saving
+from assistant.datafolder import reading, saving
 from assistant.schemas import Answer, Citation
+from assistant.shared_sqlite import connect
 
 Rating = Literal["up", "down"]
 
@@ -78,7 +79,7 @@ class FeedbackStore:
         # A connection per call: the page's handlers run on several worker threads.
         if not self._ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
+        conn = connect(self.path)
         conn.row_factory = sqlite3.Row
         if not self._ready:
             conn.execute(_SCHEMA)
@@ -120,7 +121,7 @@ class FeedbackStore:
         """Every stored rating, oldest first."""
         if not self.path.exists():
             return []
-        with self._lock, closing(self._connect()) as conn:
+        with reading("feedback"), self._lock, closing(self._connect()) as conn:
             rows = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
         return [FeedbackRecord(**{**dict(row), "citations": json.loads(row["citations"])}) for row in rows]
 
