@@ -339,3 +339,66 @@ def test_messages_are_labelled_for_screen_readers_with_their_text(page):
                                        "els => els.map(e => e.getAttribute('aria-label'))")
     assert any(WHY_AR in label for label in labels)
     assert not any("<div" in label or "khabar-" in label for label in labels)
+
+
+def history_titles(page) -> list[str]:
+    """The titles in the side list of conversations, top to bottom."""
+    return page.locator("#khabar-history .khabar-conv-open").all_inner_texts()
+
+
+def test_conversations_last_across_reloads_and_each_browser_lists_only_its_own(browser, base_url):
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+                for locale in ("en-US", "ar")]
+    try:
+        a, b = (context.new_page() for context in contexts)
+        for page, lang in ((a, None), (b, "ar")):
+            page.set_default_timeout(60_000)
+            open_page(page, base_url, lang=lang)
+        assert a.locator("#khabar-history .khabar-conv-empty").is_visible()
+        ask(a, GUARANTORS_EN)
+        ask(b, WHY_AR)
+        a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
+        assert history_titles(a) == [GUARANTORS_EN]
+        assert direction(a.locator("#khabar-history .khabar-conv-open").first) == "ltr"
+        b.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
+        assert history_titles(b) == [WHY_AR]
+        assert direction(b.locator("#khabar-history .khabar-conv-open").first) == "rtl"
+        assert b.locator("#khabar-history h2").inner_text() == "المحادثات السابقة"
+
+        # A reload brings back the conversation, its answer and the answer's sources.
+        open_page(b, base_url, lang="ar")
+        answers(b).first.wait_for()
+        assert b.locator("#khabar-chat .khabar-user").all_inner_texts() == [WHY_AR]
+        assert SECURITY_REASONS in answers(b).first.inner_text()
+        assert b.locator(".khabar-sources .khabar-source").count() >= 1
+        assert history_titles(b) == [WHY_AR]
+
+        # A second conversation goes on top; the first one reopens from the list and stays after a reload.
+        a.click("#khabar-new")
+        a.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
+        ask(a, WHY_EN)
+        a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 2")
+        assert history_titles(a) == [WHY_EN, GUARANTORS_EN]
+        a.locator("#khabar-history .khabar-conv-open", has_text=GUARANTORS_EN).click()
+        a.wait_for_function("t => document.querySelector('#khabar-chat .khabar-user')?.innerText === t",
+                            arg=GUARANTORS_EN)
+        open_page(a, base_url)
+        answers(a).first.wait_for()
+        assert a.locator("#khabar-chat .khabar-user").all_inner_texts() == [GUARANTORS_EN]
+        assert "تركيا وروسيا وإيران" in answers(a).first.inner_text()
+
+        # Delete: another conversation leaves the chat as it is; the one shown empties it.
+        delete = ".khabar-conv-delete"
+        a.locator("#khabar-history .khabar-conv", has_text=WHY_EN).locator(delete).click()
+        a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
+        assert a.locator("#khabar-chat .khabar-user").all_inner_texts() == [GUARANTORS_EN]
+        a.locator("#khabar-history .khabar-conv", has_text=GUARANTORS_EN).locator(delete).click()
+        a.locator("#khabar-history .khabar-conv-empty").wait_for()
+        a.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
+        # The other browser's conversation is untouched.
+        open_page(b, base_url, lang="ar")
+        answers(b).first.wait_for()
+        assert history_titles(b) == [WHY_AR]
+    finally:
+        for context in contexts:
+            context.close()

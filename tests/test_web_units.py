@@ -12,11 +12,13 @@ import pytest
 from assistant.schemas import Answer, Article, Citation, Span
 from assistant.web.feedback import FeedbackStore
 from assistant.web.handlers import ChatPage
+from assistant.web.history import PageHistory, new_id, valid_id
 from assistant.web.render import (
     PanelData,
     esc,
     render_answer,
     render_error,
+    render_history,
     render_partial,
     render_sources,
     render_user,
@@ -163,7 +165,7 @@ def test_an_empty_question_changes_nothing(chat_page):
 def test_a_too_long_question_is_refused_in_the_chat(chat_page):
     limit = chat_page.assistant.settings.max_question_chars
     conv = ChatSession()
-    *_, (_, chat, _, conv) = chat_page.respond("س" * (limit + 5), conv, "ar")
+    *_, (_, chat, _, conv, *_) = chat_page.respond("س" * (limit + 5), conv, "ar")
     assert conv.turns[0].error and str(limit) in conv.turns[0].error
     assert "khabar-error" in chat[-1]["content"] and len(chat) == 2
 
@@ -173,12 +175,12 @@ def test_answers_stream_and_follow_ups_carry_the_history(chat_page):
     updates = list(chat_page.respond("لماذا لم يعلن عن الزيارة مسبقا؟", conv, "ar"))
     assert len(updates) >= 3  # the question shown, streamed pieces, the final answer
     assert updates[0][0] == ""  # the question box is emptied once the question is in the chat
-    _, chat, panel, conv = updates[-1]
+    _, chat, panel, conv, *_ = updates[-1]
     first = conv.turns[0].answer
     assert first.mode == "extractive" and first.citations[0].quote in first.answer
     assert "khabar-source" in panel and first.citations[0].quote[:20] in panel
     assert conv.history()[0].content == "لماذا لم يعلن عن الزيارة مسبقا؟"
-    *_, (_, chat, _, conv) = chat_page.respond("ومن كان الوسيط؟", conv, "ar")
+    *_, (_, chat, _, conv, *_) = chat_page.respond("ومن كان الوسيط؟", conv, "ar")
     assert conv.turns[1].answer.search_query.startswith("لماذا لم يعلن")
     assert len(chat) == 4 and chat_messages(conv, "en")[3]["content"].count("khabar-cite") >= 1
 
@@ -189,9 +191,37 @@ def test_a_failing_assistant_gives_a_short_message_not_a_trace(chat_page, monkey
         yield  # pragma: no cover
 
     monkeypatch.setattr(chat_page.assistant, "stream", broken)
-    *_, (_, chat, _, conv) = chat_page.respond("Why?", ChatSession(), "en")
+    *_, (_, chat, _, conv, *_) = chat_page.respond("Why?", ChatSession(), "en")
     assert conv.turns[0].error == t("en", "error_generic")
     assert "secret" not in chat[-1]["content"]
+
+
+def test_page_history_is_kept_per_browser_with_whole_answers(tmp_path):
+    store = PageHistory(tmp_path / "h.sqlite3", max_conversations=2)
+    mine, theirs = new_id(), new_id()
+    conv = ChatSession(turns=[Turn(question="  لماذا\nلم يعلن؟ ", answer=answer("بحسب المقال [1]")),
+                              Turn(question="still coming")])
+    store.save(mine, conv)
+    assert [(s.id, s.title) for s in store.list(mine)] == [(conv.id, "لماذا لم يعلن؟")]
+    assert store.list(theirs) == [] and store.load(theirs, conv.id) is None
+    loaded = store.load(mine, conv.id)
+    # The unfinished turn is not kept.
+    assert loaded is not None and len(loaded.turns) == 1 and loaded.shown == 0
+    assert loaded.turns[0].answer == conv.turns[0].answer  # citations and spans survive the round trip
+    assert not store.delete(theirs, conv.id) and store.load(mine, conv.id) is not None
+    for question in ("second", "third"):  # beyond max_conversations the least recent is dropped
+        store.save(mine, ChatSession(turns=[Turn(question=question, error="x")]))
+    assert [s.title for s in store.list(mine)] == ["third", "second"]
+    assert store.delete(mine, store.list(mine)[0].id) and len(store.list(mine)) == 1
+    assert valid_id(mine) and not valid_id("../../etc") and not valid_id(None)
+
+
+def test_history_list_lays_out_each_title_in_its_own_direction_and_escapes_it():
+    html = render_history([("a" * 32, "لماذا لم يعلن؟"), ("b" * 32, "<b>Why?</b>")], "a" * 32, "en")
+    assert 'class="khabar-conv khabar-conv-current" data-id="' + "a" * 32 in html
+    assert 'dir="rtl" lang="ar" aria-current="true">لماذا لم يعلن؟' in html
+    assert "<b>Why" not in html and "&lt;b&gt;Why?&lt;/b&gt;" in html
+    assert t("ar", "no_conversations") in render_history([], None, "ar")
 
 
 def test_rating_and_comment_handlers(chat_page):

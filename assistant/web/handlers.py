@@ -16,7 +16,8 @@ from assistant.schemas import Answer, Article, Message
 from assistant.settings import Settings
 from assistant.textnorm import clean_question
 from assistant.web.feedback import FeedbackStore, feedback_store
-from assistant.web.render import PanelData, render_header, render_sources
+from assistant.web.history import PageHistory, new_id, page_history, valid_id
+from assistant.web.render import PanelData, render_header, render_history, render_sources
 from assistant.web.session import ChatSession, Turn, chat_messages
 from assistant.web.strings import t, ui_language
 
@@ -30,10 +31,11 @@ class ChatPage:
     """The page's event handlers, bound to one assistant and one feedback store."""
 
     def __init__(self, assistant: Assistant, settings: Settings | None = None,
-                 feedback: FeedbackStore | None = None) -> None:
+                 feedback: FeedbackStore | None = None, history: PageHistory | None = None) -> None:
         self.assistant = assistant
         self.settings = settings or assistant.settings
         self.feedback = feedback or feedback_store(self.settings.runtime_dir)
+        self.history = history or page_history(self.settings.runtime_dir)
 
     # -- rendering helpers -------------------------------------------------------------------------------
     def _articles(self, ids: list[str]) -> list[Article]:
@@ -62,12 +64,32 @@ class ChatPage:
         """The page heading in ``ui``."""
         return render_header(ui, [i.title for i in self.assistant.articles()])
 
+    def history_list(self, conv: ChatSession, ui: str) -> str:
+        """The side list of the browser's stored conversations, the current one marked."""
+        items = [(s.id, s.title) for s in self.history.list(conv.browser)] if conv.browser else []
+        return render_history(items, conv.id, ui)
+
+    def _save(self, conv: ChatSession) -> None:
+        if not conv.browser:
+            return
+        try:
+            self.history.save(conv.browser, conv)
+        except Exception:  # a full or read-only disk must not cost the reader the answer on screen
+            log.exception("storing the conversation failed")
+
+    def _switch_to(self, conv: ChatSession, ui: str, saved: Any):
+        """Outputs (question, chat, panel, conversation, comment row, status, list, browser state) showing
+        ``conv``."""
+        state = {**(saved if isinstance(saved, dict) else {}), "browser": conv.browser, "current": conv.id}
+        return ("", chat_messages(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
+                self.history_list(conv, ui), state)
+
     # -- handlers ----------------------------------------------------------------------------------------
     def respond(self, question: str | None, conv: ChatSession | None, ui: str):
         """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation) updates."""
         question = question or ""
         if not clean_question(question):  # an empty question is ignored, as if nothing was sent
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         conv = conv if conv is not None else ChatSession()
         try:
@@ -79,14 +101,14 @@ class ChatPage:
             message = (t(ui, "too_long", length=len(question), limit=limit) if len(question) > limit
                        else str(exc))
             conv.turns.append(Turn(question=shown, error=message))
-            yield gr.skip(), chat_messages(conv, ui), gr.skip(), conv
+            yield gr.skip(), chat_messages(conv, ui), gr.skip(), conv, gr.skip()
             return
 
         history = conv.history()
         turn = Turn(question=cleaned)
         conv.turns.append(turn)
         number = len(conv.turns) - 1
-        yield "", chat_messages(conv, ui), gr.skip(), conv
+        yield "", chat_messages(conv, ui), gr.skip(), conv, gr.skip()
         text = ""
         try:
             for item in self.assistant.stream(cleaned, history):
@@ -94,7 +116,7 @@ class ChatPage:
                     turn.answer = item
                 else:
                     text += item
-                    yield gr.skip(), chat_messages(conv, ui, text, number), gr.skip(), conv
+                    yield gr.skip(), chat_messages(conv, ui, text, number), gr.skip(), conv, gr.skip()
             if turn.answer is None:
                 raise RuntimeError("the answer stream ended without an answer")
         except KhabarError as exc:
@@ -106,7 +128,8 @@ class ChatPage:
         if turn.answer is not None:
             conv.shown = number
             panel = self.panel(conv, ui)
-        yield gr.skip(), chat_messages(conv, ui), panel, conv
+        self._save(conv)
+        yield gr.skip(), chat_messages(conv, ui), panel, conv, self.history_list(conv, ui)
 
     def show_source(self, evt: gr.EventData, conv: ChatSession | None, ui: str):
         """A marker of an answer the panel is not showing was clicked: show that answer's sources."""
@@ -145,10 +168,50 @@ class ChatPage:
             saved = False
         return "", gr.Row(visible=not saved), t(ui, "feedback_saved" if saved else "feedback_failed")
 
-    def new_conversation(self, ui: str):
-        """Forget the conversation: empty chat, empty panel, fresh id."""
-        conv = ChatSession()
-        return "", [], self.panel(conv, ui), conv, gr.Row(visible=False), ""
+    def new_conversation(self, ui: str, conv: ChatSession | None, saved: Any):
+        """Start over: empty chat, empty panel, fresh id (the previous conversation stays in the list)."""
+        browser = conv.browser if conv is not None else ""
+        return self._switch_to(ChatSession(browser=browser), ui, saved)
+
+    def _picked(self, evt: gr.EventData) -> str | None:
+        data = getattr(evt, "_data", None) or {}
+        picked = data.get("id") if isinstance(data, dict) else None
+        return picked if valid_id(picked) else None
+
+    def open_conversation(self, evt: gr.EventData, conv: ChatSession | None, ui: str, saved: Any):
+        """A conversation of the side list was clicked: show it, with its latest answer's sources."""
+        picked = self._picked(evt)
+        stored = self.history.load(conv.browser, picked) if conv is not None and conv.browser and picked \
+            else None
+        if stored is None:
+            return (gr.skip(),) * 8
+        stored.browser = conv.browser  # type: ignore[union-attr]
+        return self._switch_to(stored, ui, saved)
+
+    def delete_conversation(self, evt: gr.EventData, conv: ChatSession | None, ui: str, saved: Any):
+        """The side list's delete button: forget that conversation; deleting the one shown starts anew."""
+        picked = self._picked(evt)
+        if conv is None or not conv.browser or picked is None:
+            return (gr.skip(),) * 8
+        self.history.delete(conv.browser, picked)
+        if picked == conv.id:
+            return self._switch_to(ChatSession(browser=conv.browser), ui, saved)
+        return (gr.skip(),) * 6 + (self.history_list(conv, ui), gr.skip())
+
+    def start(self, saved: Any, request: gr.Request):
+        """Page load: the reader's language, this browser's id (made on its first visit) and the
+        conversation it was in, restored from the server; outputs (language, conversation, chat, panel,
+        list, browser state)."""
+        ui = self.initial_language(request)
+        state = dict(saved) if isinstance(saved, dict) else {}
+        browser = state.get("browser") if valid_id(state.get("browser")) else new_id()
+        current = state.get("current")
+        conv = self.history.load(browser, current) if valid_id(current) else None
+        conv = conv or ChatSession()
+        conv.browser = browser
+        state.update(browser=browser, current=conv.id)
+        return (ui, conv, chat_messages(conv, ui), self.panel(conv, ui), self.history_list(conv, ui),
+                state)
 
     def initial_language(self, request: gr.Request) -> str:
         """The chrome language: ``?lang=ar|en`` if given, else the browser's preferred language."""
@@ -173,6 +236,7 @@ class ChatPage:
             gr.Button(value=t(ui, "feedback_send")),
             gr.Radio(label=t(ui, "language")),
             self.panel(conv, ui),
+            self.history_list(conv, ui),
         )
 
     def ask(self, question: str, history: list[dict] | None = None) -> dict:

@@ -27,6 +27,7 @@ import gradio as gr
 from assistant.facade import Assistant
 from assistant.settings import Settings
 from assistant.web.handlers import ChatPage
+from assistant.web.history import browser_secret
 from assistant.web.session import new_session
 from assistant.web.strings import EXAMPLES, LANGUAGES, t
 
@@ -41,6 +42,15 @@ SET_PAGE_DIRECTION_JS = """(lang) => {
   document.documentElement.setAttribute('dir', lang === 'ar' ? 'rtl' : 'ltr');
   document.documentElement.setAttribute('lang', lang === 'ar' ? 'ar' : 'en');
 }"""
+
+
+# The side list's clicks become its "pick" (open) and "drop" (delete) events, with the conversation's id.
+HISTORY_JS = """element.addEventListener('click', function (ev) {
+  const button = ev.target && ev.target.closest ? ev.target.closest('button') : null;
+  const item = button ? button.closest('li[data-id]') : null;
+  if (!item) return;
+  trigger(button.classList.contains('khabar-conv-delete') ? 'drop' : 'pick', {id: item.dataset.id});
+});"""
 
 
 @lru_cache(maxsize=4)
@@ -60,6 +70,12 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
         # A callable, not an instance: Gradio deep-copies an instance into every session, which gave every
         # browser the same conversation id (and mixed their feedback rows); a callable runs per session.
         conv = gr.State(new_session)
+        # This browser's id and the conversation it is in, kept in its local storage (encrypted with a key
+        # kept in the data folder, so that a restart does not forget them).
+        saved = gr.BrowserState({}, storage_key="khabar", secret=browser_secret(page.settings.runtime_dir))
+        with gr.Sidebar(open=True, elem_id="khabar-sidebar", width=280):
+            history = gr.HTML(page.history_list(new_session(), ui), elem_id="khabar-history",
+                              js_on_load=HISTORY_JS, autoscroll=False)
         with gr.Row(equal_height=False, elem_id="khabar-top"):
             header = gr.HTML(page.header(ui), elem_id="khabar-header", scale=5, js_on_load=None)
             lang = gr.Radio(LANGUAGES, value=ui, label=t(ui, "language"), elem_id="khabar-lang", scale=1,
@@ -94,8 +110,9 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
                                 js_on_load=static_text("khabar.js"), autoscroll=False)
 
         answer_flow = dict(fn=page.respond, inputs=[question, conv, lang],
-                           outputs=[question, chatbot, panel, conv], concurrency_limit=ANSWER_CONCURRENCY,
-                           concurrency_id=ANSWER_POOL, show_progress="hidden", **private)
+                           outputs=[question, chatbot, panel, conv, history],
+                           concurrency_limit=ANSWER_CONCURRENCY, concurrency_id=ANSWER_POOL,
+                           show_progress="hidden", **private)
         asked = gr.on([question.submit, send.click], **answer_flow)
         # An example is put in the question box (so the reader sees what is asked), then asked.
         example_asked = examples.click(lambda sample: sample[0], examples, question, queue=False,
@@ -106,16 +123,22 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
               [comment, feedback_row, status], show_progress="hidden", **quick)
         # The chat's own trash button empties the chat: it starts a new conversation too.
         # Starting over stops an answer still streaming (it would otherwise refill the emptied chat).
-        gr.on([new.click, chatbot.clear], page.new_conversation, [lang],
-              [question, chatbot, panel, conv, feedback_row, status], show_progress="hidden",
-              cancels=[asked, example_asked], **quick)
+        shown = [question, chatbot, panel, conv, feedback_row, status, history, saved]
+        gr.on([new.click, chatbot.clear], page.new_conversation, [lang, conv, saved], shown,
+              show_progress="hidden", cancels=[asked, example_asked], **quick)
+        history.pick(page.open_conversation, [conv, lang, saved], shown, show_progress="hidden",
+                     cancels=[asked, example_asked], **quick)
+        history.drop(page.delete_conversation, [conv, lang, saved], shown, show_progress="hidden", **quick)
         lang.change(page.switch_language, [lang, conv],
-                    [header, chatbot, question, send, new, examples, comment, comment_send, lang, panel],
+                    [header, chatbot, question, send, new, examples, comment, comment_send, lang, panel,
+                     history],
                     show_progress="hidden", **quick).then(None, [lang], None, js=SET_PAGE_DIRECTION_JS,
                                                           **private)
         # The load event picks the reader's language (a change re-labels the page); the page's own direction
         # is set in any case, as the chrome may already be in the language picked.
-        demo.load(page.initial_language, None, [lang], show_progress="hidden", **quick).then(
+        # It also restores the browser's current conversation from the server.
+        demo.load(page.start, [saved], [lang, conv, chatbot, panel, history, saved], show_progress="hidden",
+                  **quick).then(
             None, [lang], None, js=SET_PAGE_DIRECTION_JS, **private)
         # Gradio's API knows nothing of the HTTP API's keys and rate limits: when keys are configured,
         # programs must go through /api/v1, so this open endpoint is not offered.

@@ -268,3 +268,26 @@ def render_header(ui: str, titles: Sequence[str]) -> str:
     article = f'<p class="khabar-header-article">{t(ui, "article")}: {cites}</p>' if titles else ""
     return (f'<header class="khabar-header" dir="{ui_dir}" lang="{ui}"><h1>{t(ui, "app_name")}</h1>'
             f'<p class="khabar-tagline">{t(ui, "tagline")}</p>{article}</header>')
+
+
+def render_history(items: Sequence[tuple[str, str]], current: str | None, ui: str) -> str:
+    """The side list of a browser's conversations, most recent first: ``(id, first question)`` pairs, each
+    title in its own direction, each with a delete button (``static/khabar.js`` turns clicks into the list's
+    ``pick`` and ``drop`` events by the item's ``data-id``)."""
+    ui_dir = "rtl" if ui == "ar" else "ltr"
+    rows = []
+    delete = esc(t(ui, "delete_conversation"))
+    for conv_id, title in items:
+        lang = detect_language(title)
+        current_class = " khabar-conv-current" if conv_id == current else ""
+        aria = ' aria-current="true"' if conv_id == current else ""
+        rows.append(
+            f'<li class="khabar-conv{current_class}" data-id="{esc(conv_id)}">'
+            f'<button type="button" class="khabar-conv-open" dir="{direction(title)}" lang="{lang}"{aria}>'
+            f"{esc(title)}</button>"
+            f'<button type="button" class="khabar-conv-delete" aria-label="{delete}: {esc(title)}" '
+            f'title="{delete}">×</button></li>')
+    body = (f'<ul class="khabar-conv-list">{"".join(rows)}</ul>' if rows
+            else f'<p class="khabar-conv-empty">{t(ui, "no_conversations")}</p>')
+    return (f'<nav class="khabar-history" dir="{ui_dir}" lang="{ui}" aria-label="{t(ui, "conversations")}">'
+            f'<h2>{t(ui, "conversations")}</h2>{body}</nav>')

@@ -33,6 +33,11 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "question_placeholder": "مثلاً: لماذا لم يعلن عن الزيارة مسبقا؟",
         "send": "إرسال",
         "new_conversation": "محادثة جديدة",
+        "conversations": "المحادثات السابقة",
+        "no_conversations": "لا محادثات محفوظة بعد في هذا المتصفح.",
+        "delete_conversation": "احذف المحادثة",
+        "stop": "إيقاف",
+        "stopped": "أُوقف الجواب. سؤالك في المربع لتعدّله أو تعيد إرساله.",
         "examples": "أمثلة",
         "sources": "المصادر",
         "sources_empty": "ستظهر هنا المقاطع التي يستشهد بها الجواب، مع تظليل الكلمات الداعمة. "
@@ -81,6 +86,11 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "question_placeholder": "e.g. Why was the visit not announced in advance?",
         "send": "Send",
         "new_conversation": "New conversation",
+        "conversations": "Earlier conversations",
+        "no_conversations": "No conversations saved in this browser yet.",
+        "delete_conversation": "Delete conversation",
+        "stop": "Stop",
+        "stopped": "Answer stopped. Your question is back in the box to edit or send again.",
         "examples": "Examples",
         "sources": "Sources",
         "sources_empty": "The passages an answer cites will appear here, with the supporting words "
