@@ -9,11 +9,16 @@ artifacts/screenshots/.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from assistant import Assistant
+from assistant.answer.base import Generated, Rejected
+from assistant.answer.citations import make_citation
 from assistant.server import create_app, serve_in_thread
 from assistant.settings import PROJECT_ROOT
 from assistant.web.feedback import feedback_store
@@ -41,6 +46,51 @@ XSS_FLAG = '<img src=x onerror="window.__khabarXss=true">'
 def base_url(assistant) -> Iterator[str]:
     """The page and API served for real on 127.0.0.1."""
     with serve_in_thread(create_app(assistant)) as url:
+        yield url
+
+
+class SlowGenerator:
+    """A stand-in language model for the page's wiring (Stop, the mode control): it writes a fixed answer
+    citing the best passage, one word every ``delay`` seconds, and records whether it was told to stop.
+    What a real model answers is tested in test_generative."""
+
+    WORDS = ("A", "generated", "answer", "that", "the", "stub", "writes", "slowly", "[1]")
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.started = threading.Event()
+        self.cancelled = threading.Event()
+
+    def condense(self, question, history, language):
+        return question
+
+    def stream(self, question, language, history, passages, cancel=None):
+        self.started.set()
+        for word in self.WORDS:
+            if cancel is not None and cancel.is_set():
+                self.cancelled.set()
+                yield Rejected(reason="cancelled", detail="the answer was stopped")
+                return
+            time.sleep(self.delay)
+            yield word + " "
+        yield Generated(text=" ".join(self.WORDS), citations=[make_citation(1, passages[0])])
+
+    def close(self):
+        pass
+
+
+@pytest.fixture(scope="module")
+def generator() -> SlowGenerator:
+    return SlowGenerator()
+
+
+@pytest.fixture(scope="module")
+def generative_url(assistant, generator) -> Iterator[str]:
+    """A second app over the same index whose generative model is the stub (so it is reachable)."""
+    settings = assistant.settings.model_copy(update={"mode": "generative"})
+    stubbed = Assistant(settings, embedder=assistant.embedder, store=assistant.store,
+                        generator=generator, ingest_corpus=False)
+    with serve_in_thread(create_app(stubbed)) as url:
         yield url
 
 
@@ -402,3 +452,35 @@ def test_conversations_last_across_reloads_and_each_browser_lists_only_its_own(b
     finally:
         for context in contexts:
             context.close()
+
+
+def test_stop_cancels_the_answer_on_the_server_and_keeps_the_question(browser, generative_url, generator):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        generator.delay = 3.0  # nine words: ~27 s unless stopped
+        for lang, question, stop_label in ((None, WHY_EN, "Stop"), ("ar", WHY_AR, "إيقاف")):
+            generator.started.clear()
+            generator.cancelled.clear()
+            open_page(page, generative_url, lang=lang)
+            page.fill("#khabar-question textarea", question)
+            page.click("#khabar-send")
+            stop = page.locator("#khabar-stop")
+            stop.wait_for(state="visible")
+            assert stop.inner_text().strip() == stop_label
+            assert not page.locator("#khabar-send").is_visible()  # Send became Stop
+            assert page.input_value("#khabar-question textarea") == ""  # the question went to the chat
+            assert generator.started.wait(60), "the model was never asked"
+            stop.click()
+            # The model on the server is told to stop (it checks between words, every 3 s).
+            assert generator.cancelled.wait(10), "Stop did not reach the model"
+            page.locator("#khabar-send").wait_for(state="visible")
+            assert not stop.is_visible()
+            assert page.input_value("#khabar-question textarea") == question  # kept, to edit or resend
+            assert answers(page).count() == 0
+            assert page.locator("#khabar-chat .khabar-user").count() == 0
+            assert page.locator("#khabar-status").inner_text().strip()
+    finally:
+        generator.delay = 0.0
+        context.close()

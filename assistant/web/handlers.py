@@ -5,6 +5,8 @@ over or switches the page language. The layout that wires them to components is 
 # No `from __future__ import annotations` here: Gradio reads the API function's type hints at runtime.
 
 import logging
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -13,7 +15,7 @@ from pydantic import ValidationError
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
 from assistant.schemas import Answer, Article, Message
-from assistant.settings import Settings
+from assistant.settings import ANSWER_MODES, Settings
 from assistant.textnorm import clean_question
 from assistant.web.feedback import FeedbackStore, feedback_store
 from assistant.web.history import PageHistory, new_id, page_history, valid_id
@@ -27,6 +29,15 @@ log = logging.getLogger(__name__)
 PREVIEW_CHARS = 280
 
 
+@dataclass
+class Running:
+    """An answer being computed: the event that stops it, what was typed, and its turn in the chat."""
+
+    cancel: threading.Event
+    question: str
+    turn: Turn
+
+
 class ChatPage:
     """The page's event handlers, bound to one assistant and one feedback store."""
 
@@ -36,6 +47,8 @@ class ChatPage:
         self.settings = settings or assistant.settings
         self.feedback = feedback or feedback_store(self.settings.runtime_dir)
         self.history = history or page_history(self.settings.runtime_dir)
+        #: The answer each conversation is waiting for (by conversation id), for Stop.
+        self._running: dict[str, Running] = {}
 
     # -- rendering helpers -------------------------------------------------------------------------------
     def _articles(self, ids: list[str]) -> list[Article]:
@@ -78,18 +91,20 @@ class ChatPage:
             log.exception("storing the conversation failed")
 
     def _switch_to(self, conv: ChatSession, ui: str, saved: Any):
-        """Outputs (question, chat, panel, conversation, comment row, status, list, browser state) showing
-        ``conv``."""
+        """Outputs (question, chat, panel, conversation, comment row, status, list, browser state, Send,
+        Stop) showing ``conv``."""
         state = {**(saved if isinstance(saved, dict) else {}), "browser": conv.browser, "current": conv.id}
         return ("", chat_messages(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
-                self.history_list(conv, ui), state)
+                self.history_list(conv, ui), state, gr.Button(visible=True), gr.Button(visible=False))
 
     # -- handlers ----------------------------------------------------------------------------------------
-    def respond(self, question: str | None, conv: ChatSession | None, ui: str):
-        """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation) updates."""
+    def respond(self, question: str | None, conv: ChatSession | None, ui: str, mode: str | None = None):
+        """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation, list,
+        Send, Stop) updates: while the answer is coming Send is hidden and Stop shown."""
+        skip = gr.skip()
         question = question or ""
         if not clean_question(question):  # an empty question is ignored, as if nothing was sent
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield (skip,) * 7
             return
         conv = conv if conv is not None else ChatSession()
         try:
@@ -101,22 +116,27 @@ class ChatPage:
             message = (t(ui, "too_long", length=len(question), limit=limit) if len(question) > limit
                        else str(exc))
             conv.turns.append(Turn(question=shown, error=message))
-            yield gr.skip(), chat_messages(conv, ui), gr.skip(), conv, gr.skip()
+            yield skip, chat_messages(conv, ui), skip, conv, skip, skip, skip
             return
 
         history = conv.history()
         turn = Turn(question=cleaned)
         conv.turns.append(turn)
         number = len(conv.turns) - 1
-        yield "", chat_messages(conv, ui), gr.skip(), conv, gr.skip()
+        # Stop sets this event: the pipeline stops a model that is still writing at its next token.
+        cancel = threading.Event()
+        self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn)
+        busy = (gr.Button(visible=False), gr.Button(visible=True))
+        yield ("", chat_messages(conv, ui), skip, conv, skip, *busy)
         text = ""
         try:
-            for item in self.assistant.stream(cleaned, history):
+            for item in self.assistant.stream(cleaned, history, cancel=cancel,
+                                              mode=mode if mode in ANSWER_MODES else None):  # type: ignore
                 if isinstance(item, Answer):
                     turn.answer = item
                 else:
                     text += item
-                    yield gr.skip(), chat_messages(conv, ui, text, number), gr.skip(), conv, gr.skip()
+                    yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy)
             if turn.answer is None:
                 raise RuntimeError("the answer stream ended without an answer")
         except KhabarError as exc:
@@ -124,12 +144,35 @@ class ChatPage:
         except Exception:
             log.exception("answering %r failed", cleaned)
             turn.error = t(ui, "error_generic")
-        panel: Any = gr.skip()
+        finally:
+            if self._running.get(conv.id) is not None and self._running[conv.id].turn is turn:
+                del self._running[conv.id]
+        panel: Any = skip
         if turn.answer is not None:
             conv.shown = number
             panel = self.panel(conv, ui)
         self._save(conv)
-        yield gr.skip(), chat_messages(conv, ui), panel, conv, self.history_list(conv, ui)
+        yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
+               gr.Button(visible=True), gr.Button(visible=False))
+
+    def _cancel(self, conv: ChatSession | None) -> Running | None:
+        """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
+        stops the work it started on the server)."""
+        running = self._running.pop(conv.id, None) if conv is not None else None
+        if running is not None:
+            running.cancel.set()
+        return running
+
+    def stop(self, conv: ChatSession | None, ui: str):
+        """Stop: the answer being written is dropped, its question goes back in the box to be edited or
+        sent again; outputs (question box, chat, conversation, Send, Stop, status)."""
+        running = self._cancel(conv)
+        if conv is None or running is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.Button(visible=True), gr.Button(visible=False), ""
+        if running.turn in conv.turns:
+            conv.turns.remove(running.turn)
+        return (running.question, chat_messages(conv, ui), conv, gr.Button(visible=True),
+                gr.Button(visible=False), t(ui, "stopped"))
 
     def show_source(self, evt: gr.EventData, conv: ChatSession | None, ui: str):
         """A marker of an answer the panel is not showing was clicked: show that answer's sources."""
@@ -170,6 +213,7 @@ class ChatPage:
 
     def new_conversation(self, ui: str, conv: ChatSession | None, saved: Any):
         """Start over: empty chat, empty panel, fresh id (the previous conversation stays in the list)."""
+        self._cancel(conv)  # an answer still coming would otherwise refill the emptied chat
         browser = conv.browser if conv is not None else ""
         return self._switch_to(ChatSession(browser=browser), ui, saved)
 
@@ -184,7 +228,8 @@ class ChatPage:
         stored = self.history.load(conv.browser, picked) if conv is not None and conv.browser and picked \
             else None
         if stored is None:
-            return (gr.skip(),) * 8
+            return (gr.skip(),) * 10
+        self._cancel(conv)
         stored.browser = conv.browser  # type: ignore[union-attr]
         return self._switch_to(stored, ui, saved)
 
@@ -192,11 +237,12 @@ class ChatPage:
         """The side list's delete button: forget that conversation; deleting the one shown starts anew."""
         picked = self._picked(evt)
         if conv is None or not conv.browser or picked is None:
-            return (gr.skip(),) * 8
+            return (gr.skip(),) * 10
         self.history.delete(conv.browser, picked)
         if picked == conv.id:
+            self._cancel(conv)
             return self._switch_to(ChatSession(browser=conv.browser), ui, saved)
-        return (gr.skip(),) * 6 + (self.history_list(conv, ui), gr.skip())
+        return (gr.skip(),) * 6 + (self.history_list(conv, ui),) + (gr.skip(),) * 3
 
     def start(self, saved: Any, request: gr.Request):
         """Page load: the reader's language, this browser's id (made on its first visit) and the
@@ -230,6 +276,7 @@ class ChatPage:
                        placeholder=t(ui, "chat_placeholder")),
             gr.Textbox(label=t(ui, "question_label"), placeholder=t(ui, "question_placeholder")),
             gr.Button(value=t(ui, "send")),
+            gr.Button(value=t(ui, "stop")),
             gr.Button(value=t(ui, "new_conversation")),
             gr.Dataset(label=t(ui, "examples")),
             gr.Textbox(label=t(ui, "feedback_prompt"), placeholder=t(ui, "feedback_placeholder")),

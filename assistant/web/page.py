@@ -94,6 +94,9 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
                                           scale=5, elem_id="khabar-question", autofocus=True)
                     send = gr.Button(t(ui, "send"), variant="primary", scale=1, min_width=90,
                                      elem_id="khabar-send")
+                    # Takes Send's place while an answer is coming.
+                    stop = gr.Button(t(ui, "stop"), variant="stop", scale=1, min_width=90, visible=False,
+                                     elem_id="khabar-stop")
                 examples = gr.Dataset(components=[question], samples=[[q] for q in EXAMPLES],
                                       label=t(ui, "examples"), elem_id="khabar-examples",
                                       samples_per_page=len(EXAMPLES))
@@ -110,7 +113,7 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
                                 js_on_load=static_text("khabar.js"), autoscroll=False)
 
         answer_flow = dict(fn=page.respond, inputs=[question, conv, lang],
-                           outputs=[question, chatbot, panel, conv, history],
+                           outputs=[question, chatbot, panel, conv, history, send, stop],
                            concurrency_limit=ANSWER_CONCURRENCY, concurrency_id=ANSWER_POOL,
                            show_progress="hidden", **private)
         asked = gr.on([question.submit, send.click], **answer_flow)
@@ -123,14 +126,16 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
               [comment, feedback_row, status], show_progress="hidden", **quick)
         # The chat's own trash button empties the chat: it starts a new conversation too.
         # Starting over stops an answer still streaming (it would otherwise refill the emptied chat).
-        shown = [question, chatbot, panel, conv, feedback_row, status, history, saved]
+        stop.click(page.stop, [conv, lang], [question, chatbot, conv, send, stop, status],
+                   cancels=[asked, example_asked], show_progress="hidden", **quick)
+        shown = [question, chatbot, panel, conv, feedback_row, status, history, saved, send, stop]
         gr.on([new.click, chatbot.clear], page.new_conversation, [lang, conv, saved], shown,
               show_progress="hidden", cancels=[asked, example_asked], **quick)
         history.pick(page.open_conversation, [conv, lang, saved], shown, show_progress="hidden",
                      cancels=[asked, example_asked], **quick)
         history.drop(page.delete_conversation, [conv, lang, saved], shown, show_progress="hidden", **quick)
         lang.change(page.switch_language, [lang, conv],
-                    [header, chatbot, question, send, new, examples, comment, comment_send, lang, panel,
+                    [header, chatbot, question, send, stop, new, examples, comment, comment_send, lang, panel,
                      history],
                     show_progress="hidden", **quick).then(None, [lang], None, js=SET_PAGE_DIRECTION_JS,
                                                           **private)
