@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from assistant.answer.answerability import judge
+from assistant.answer.availability import AVAILABLE, GenerativeStatus, check_generative
 from assistant.answer.base import Generated, Generator
 from assistant.answer.citations import make_citation, marker_label
 from assistant.answer.extractive import compose, select_quotes
@@ -30,6 +32,8 @@ from assistant.textnorm import clean_question, detect_language
 from assistant.timing import Timer
 
 log = logging.getLogger(__name__)
+#: How long a check of the generative model's availability is reused.
+STATUS_SECONDS = 30.0
 # bm25s logs every index build at DEBUG through a handler of its own, which the CLI would print.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -67,6 +71,7 @@ class Assistant:
                                progress=progress, on_written=self.retriever.written)
         self._generator = generator
         self._generator_lock = threading.Lock()
+        self._status: tuple[float, GenerativeStatus] | None = None
         if ingest_corpus and self.settings.corpus:
             # Idempotent: unchanged articles are recognised by digest and not embedded again.
             self.ingest(self.settings.corpus)
@@ -216,6 +221,19 @@ class Assistant:
         text = render("not_found", language, citations=marker_label([c.n for c in citations]))
         return Answer(**base, answer=text, mode="not_found", citations=citations, note=note,
                       timings=timer.total())
+
+    def generative_status(self) -> GenerativeStatus:
+        """Whether generative answers can be offered now (checked at most every ``STATUS_SECONDS``)."""
+        generator = self._generator
+        if generator is not None:
+            error = getattr(generator, "start_error", None)
+            # A generator passed in (the seam) is available; the built-in one is, unless it failed to start.
+            return GenerativeStatus(False, "failed", error) if error else AVAILABLE
+        now = time.monotonic()
+        cached = self._status
+        if cached is None or now - cached[0] > STATUS_SECONDS:
+            cached = self._status = (now, check_generative(self.settings))
+        return cached[1]
 
     def generator(self) -> Generator:
         """The generative answerer, created on first use (it may start a local model server)."""

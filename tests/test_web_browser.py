@@ -22,6 +22,7 @@ from assistant.answer.citations import make_citation
 from assistant.server import create_app, serve_in_thread
 from assistant.settings import PROJECT_ROOT
 from assistant.web.feedback import feedback_store
+from assistant.web.strings import t
 
 pytestmark = pytest.mark.browser
 
@@ -87,10 +88,18 @@ def generator() -> SlowGenerator:
 @pytest.fixture(scope="module")
 def generative_url(assistant, generator) -> Iterator[str]:
     """A second app over the same index whose generative model is the stub (so it is reachable)."""
-    settings = assistant.settings.model_copy(update={"mode": "generative"})
-    stubbed = Assistant(settings, embedder=assistant.embedder, store=assistant.store,
+    stubbed = Assistant(assistant.settings, embedder=assistant.embedder, store=assistant.store,
                         generator=generator, ingest_corpus=False)
     with serve_in_thread(create_app(stubbed)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def unreachable_url(assistant) -> Iterator[str]:
+    """A third app whose configured model server does not answer (nothing listens on port 9)."""
+    settings = assistant.settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
+    offline = Assistant(settings, embedder=assistant.embedder, store=assistant.store, ingest_corpus=False)
+    with serve_in_thread(create_app(offline)) as url:
         yield url
 
 
@@ -174,6 +183,17 @@ def open_cited_source(page, answer, text: str):
         if text in mark.inner_text():
             return active
     raise AssertionError(f"no citation of the answer highlights {text!r}")
+
+
+def mode_choice(page, mode: str, ui: str = "en"):
+    """The answer-mode control's radio input for ``mode``, found by its label in the page language."""
+    return page.locator("#khabar-mode-choice label", has_text=t(ui, f"mode_choice_{mode}")).locator("input")
+
+
+def choose_mode(page, mode: str, ui: str = "en") -> None:
+    choice = mode_choice(page, mode, ui)
+    page.wait_for_function("el => !el.disabled", arg=choice.element_handle())
+    choice.check()
 
 
 def screenshot(page, name: str) -> Path:
@@ -464,6 +484,7 @@ def test_stop_cancels_the_answer_on_the_server_and_keeps_the_question(browser, g
             generator.started.clear()
             generator.cancelled.clear()
             open_page(page, generative_url, lang=lang)
+            choose_mode(page, "generative", lang or "en")
             page.fill("#khabar-question textarea", question)
             page.click("#khabar-send")
             stop = page.locator("#khabar-stop")
@@ -483,4 +504,53 @@ def test_stop_cancels_the_answer_on_the_server_and_keeps_the_question(browser, g
             assert page.locator("#khabar-status").inner_text().strip()
     finally:
         generator.delay = 0.0
+        context.close()
+
+
+def test_mode_control_offers_generative_answers_and_is_remembered_per_browser(browser, generative_url):
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+                for _ in range(2)]
+    try:
+        page, other = (context.new_page() for context in contexts)
+        for p in (page, other):
+            p.set_default_timeout(60_000)
+        open_page(page, generative_url)
+        assert mode_choice(page, "extractive").is_checked()  # the server's default
+        assert "checked against the article" in page.locator("#khabar-mode-choice").inner_text()
+        choose_mode(page, "generative")
+        ask(page, WHY_EN)
+        assert page.locator("#khabar-chat .khabar-mode").last.inner_text() == "Generated and verified"
+        assert "stub writes slowly" in answers(page).last.inner_text()
+
+        # Remembered by this browser, in either page language; another browser keeps the default.
+        open_page(page, generative_url, lang="ar")
+        page.wait_for_function("el => el.checked", arg=mode_choice(page, "generative", "ar").element_handle())
+        open_page(other, generative_url)
+        assert mode_choice(other, "extractive").is_checked()
+        choose_mode(page, "extractive", "ar")
+        ask(page, WHY_AR)
+        assert page.locator("#khabar-chat .khabar-mode").last.inner_text() == "منقول من كلمات المقال"
+        assert SECURITY_REASONS in answers(page).last.inner_text()
+        open_page(page, generative_url)
+        page.wait_for_function("el => el.checked", arg=mode_choice(page, "extractive").element_handle())
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_mode_control_is_disabled_with_the_reason_when_the_model_server_does_not_answer(browser,
+                                                                                         unreachable_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        for ui, reason in (("en", "server does not answer"), ("ar", "لا يستجيب")):
+            open_page(page, unreachable_url, lang=ui)
+            control = page.locator("#khabar-mode-choice")
+            page.wait_for_function("([el, r]) => el.innerText.includes(r)",
+                                   arg=[control.element_handle(), reason])
+            assert mode_choice(page, "generative", ui).is_disabled()
+            assert mode_choice(page, "extractive", ui).is_checked()
+            assert control.locator(f"text={reason}").first.is_visible()
+    finally:
         context.close()

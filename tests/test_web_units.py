@@ -243,3 +243,35 @@ def test_related_passages_of_a_not_found_answer_are_not_shown_as_support():
     assert "<mark" not in html  # nothing highlighted, neither in the passage nor in the article
     supported = render_sources(PanelData(turn=0, answer=answer("[1]"), articles=[ARTICLE]), "en")
     assert t("en", "related_note") not in supported and "<mark>" in supported
+
+
+def test_generative_availability_is_checked_without_loading_a_model(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from assistant.answer.availability import check_generative
+    from assistant.settings import Settings
+
+    class Models(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/v1/models" else 500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Models)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        up = Settings(_env_file=None, llm_base_url=f"http://127.0.0.1:{server.server_port}/v1")
+        assert check_generative(up).available
+        failing = Settings(_env_file=None, llm_base_url=f"http://127.0.0.1:{server.server_port}/broken")
+        assert check_generative(failing).reason == "unreachable"
+    finally:
+        server.shutdown()
+    down = check_generative(Settings(_env_file=None, llm_base_url="http://127.0.0.1:9/v1"))
+    assert (down.available, down.reason) == (False, "unreachable")
+    missing = check_generative(Settings(_env_file=None, models_dir=tmp_path))
+    assert (missing.available, missing.reason) == (False, "not_installed")
+    for reason in ("unreachable", "not_installed", "failed"):
+        assert t("ar", f"mode_off_{reason}") and t("en", f"mode_off_{reason}")

@@ -97,6 +97,29 @@ class ChatPage:
         return ("", chat_messages(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
                 self.history_list(conv, ui), state, gr.Button(visible=True), gr.Button(visible=False))
 
+    def mode_control(self, ui: str, chosen: object, relabel: bool = False) -> gr.Radio:
+        """The answer-mode choice: enabled with the reader's choice when a generative model is reachable,
+        else fixed on extractive and saying why. ``relabel``: only its words change (the value it shows may
+        be newer than the one this event was sent)."""
+        status = self.assistant.generative_status()
+        choices = [(t(ui, "mode_choice_extractive"), "extractive"),
+                   (t(ui, "mode_choice_generative"), "generative")]
+        if not status.available:
+            log.info("generative answers not offered on the page: %s", status.detail)
+            return gr.Radio(choices=choices, value="extractive", interactive=False, label=t(ui, "mode_label"),
+                            info=t(ui, f"mode_off_{status.reason}"))
+        labels = dict(choices=choices, interactive=True, label=t(ui, "mode_label"), info=t(ui, "mode_on"))
+        if relabel:
+            return gr.Radio(**labels)
+        return gr.Radio(value=chosen if chosen in ANSWER_MODES else self.settings.mode, **labels)
+
+    def remember_mode(self, mode: str, saved: Any) -> dict:
+        """The reader picked a mode: keep it in the browser."""
+        state = dict(saved) if isinstance(saved, dict) else {}
+        if mode in ANSWER_MODES:
+            state["mode"] = mode
+        return state
+
     # -- handlers ----------------------------------------------------------------------------------------
     def respond(self, question: str | None, conv: ChatSession | None, ui: str, mode: str | None = None):
         """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation, list,
@@ -125,13 +148,16 @@ class ChatPage:
         number = len(conv.turns) - 1
         # Stop sets this event: the pipeline stops a model that is still writing at its next token.
         cancel = threading.Event()
+        if mode not in ANSWER_MODES:
+            mode = None  # the server's default
+        elif mode == "generative" and not self.assistant.generative_status().available:
+            mode = "extractive"  # the control was disabled: a request saying otherwise is not obeyed
         self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn)
         busy = (gr.Button(visible=False), gr.Button(visible=True))
         yield ("", chat_messages(conv, ui), skip, conv, skip, *busy)
         text = ""
         try:
-            for item in self.assistant.stream(cleaned, history, cancel=cancel,
-                                              mode=mode if mode in ANSWER_MODES else None):  # type: ignore
+            for item in self.assistant.stream(cleaned, history, cancel=cancel, mode=mode):  # type: ignore
                 if isinstance(item, Answer):
                     turn.answer = item
                 else:
@@ -247,7 +273,7 @@ class ChatPage:
     def start(self, saved: Any, request: gr.Request):
         """Page load: the reader's language, this browser's id (made on its first visit) and the
         conversation it was in, restored from the server; outputs (language, conversation, chat, panel,
-        list, browser state)."""
+        list, browser state, mode control)."""
         ui = self.initial_language(request)
         state = dict(saved) if isinstance(saved, dict) else {}
         browser = state.get("browser") if valid_id(state.get("browser")) else new_id()
@@ -257,7 +283,7 @@ class ChatPage:
         conv.browser = browser
         state.update(browser=browser, current=conv.id)
         return (ui, conv, chat_messages(conv, ui), self.panel(conv, ui), self.history_list(conv, ui),
-                state)
+                state, self.mode_control(ui, state.get("mode")))
 
     def initial_language(self, request: gr.Request) -> str:
         """The chrome language: ``?lang=ar|en`` if given, else the browser's preferred language."""
@@ -266,7 +292,7 @@ class ChatPage:
         accepted = headers.get("accept-language", "") if hasattr(headers, "get") else ""
         return ui_language(params.get("lang"), default=ui_language(accepted, default="en"))
 
-    def switch_language(self, ui: str, conv: ChatSession | None):
+    def switch_language(self, ui: str, conv: ChatSession | None, mode: str | None = None):
         """Every label, button and rendered message in the chosen language."""
         ui = ui_language(ui)
         conv = conv if conv is not None else ChatSession()
@@ -284,6 +310,7 @@ class ChatPage:
             gr.Radio(label=t(ui, "language")),
             self.panel(conv, ui),
             self.history_list(conv, ui),
+            self.mode_control(ui, mode, relabel=True),
         )
 
     def ask(self, question: str, history: list[dict] | None = None) -> dict:

@@ -106,13 +106,20 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
                                          elem_id="khabar-feedback-comment")
                     comment_send = gr.Button(t(ui, "feedback_send"), scale=1, elem_id="khabar-feedback-send")
                 status = gr.Markdown("", elem_id="khabar-status")
-                new = gr.Button(t(ui, "new_conversation"), variant="secondary", elem_id="khabar-new")
+                with gr.Row(equal_height=False, elem_id="khabar-tools"):
+                    # Set on load: enabled only when a generative model is reachable, else saying why.
+                    mode = gr.Radio([(t(ui, "mode_choice_extractive"), "extractive"),
+                                     (t(ui, "mode_choice_generative"), "generative")],
+                                    value="extractive", interactive=False, label=t(ui, "mode_label"),
+                                    elem_id="khabar-mode-choice", scale=3)
+                    new = gr.Button(t(ui, "new_conversation"), variant="secondary", elem_id="khabar-new",
+                                    scale=1)
             with gr.Column(scale=2, min_width=320, elem_id="khabar-sources-column"):
                 panel = gr.HTML(page.panel(None, ui), elem_id="khabar-sources-panel",
                                 head=f"<style>{static_text('khabar.css')}</style>",
                                 js_on_load=static_text("khabar.js"), autoscroll=False)
 
-        answer_flow = dict(fn=page.respond, inputs=[question, conv, lang],
+        answer_flow = dict(fn=page.respond, inputs=[question, conv, lang, mode],
                            outputs=[question, chatbot, panel, conv, history, send, stop],
                            concurrency_limit=ANSWER_CONCURRENCY, concurrency_id=ANSWER_POOL,
                            show_progress="hidden", **private)
@@ -134,16 +141,17 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
         history.pick(page.open_conversation, [conv, lang, saved], shown, show_progress="hidden",
                      cancels=[asked, example_asked], **quick)
         history.drop(page.delete_conversation, [conv, lang, saved], shown, show_progress="hidden", **quick)
-        lang.change(page.switch_language, [lang, conv],
+        mode.input(page.remember_mode, [mode, saved], [saved], show_progress="hidden", **quick)
+        lang.change(page.switch_language, [lang, conv, mode],
                     [header, chatbot, question, send, stop, new, examples, comment, comment_send, lang, panel,
-                     history],
+                     history, mode],
                     show_progress="hidden", **quick).then(None, [lang], None, js=SET_PAGE_DIRECTION_JS,
                                                           **private)
         # The load event picks the reader's language (a change re-labels the page); the page's own direction
         # is set in any case, as the chrome may already be in the language picked.
         # It also restores the browser's current conversation from the server.
-        demo.load(page.start, [saved], [lang, conv, chatbot, panel, history, saved], show_progress="hidden",
-                  **quick).then(
+        demo.load(page.start, [saved], [lang, conv, chatbot, panel, history, saved, mode],
+                  show_progress="hidden", **quick).then(
             None, [lang], None, js=SET_PAGE_DIRECTION_JS, **private)
         # Gradio's API knows nothing of the HTTP API's keys and rate limits: when keys are configured,
         # programs must go through /api/v1, so this open endpoint is not offered.
