@@ -554,3 +554,86 @@ def test_mode_control_is_disabled_with_the_reason_when_the_model_server_does_not
             assert control.locator(f"text={reason}").first.is_visible()
     finally:
         context.close()
+
+
+def box(locator) -> dict:
+    """The element's bounding box in viewport pixels (x, y, width, height)."""
+    found = locator.bounding_box()
+    assert found is not None, "the element is not laid out"
+    return found
+
+
+def check_comment_box_beside_the_rated_message(page, height: int, shot: str) -> None:
+    """Thumbs down on the last answer: the comment box opens under it, on screen, inside the chat."""
+    page.locator("#khabar-chat button[aria-label='Dislike']").last.click()
+    comment = page.locator("#khabar-feedback")
+    page.locator("#khabar-feedback-comment textarea").wait_for()
+    page.wait_for_function("document.querySelector('#khabar-feedback').style.top !== ''")
+    page.wait_for_timeout(500)  # placed again as the box settles to its final height
+    rated = box(page.locator("#khabar-chat .message-buttons").last)
+    bubble, chat, shown = box(answers(page).last), box(page.locator("#khabar-chat")), box(comment)
+    assert shown["y"] >= 0 and shown["y"] + shown["height"] <= height  # on the screen
+    assert chat["y"] <= shown["y"] and shown["y"] + shown["height"] <= chat["y"] + chat["height"] + 1
+    # Right under the rated message's buttons, or (when they are near the chat's end) over its answer.
+    assert bubble["y"] <= shown["y"] <= rated["y"] + rated["height"] + 8
+    page.screenshot(path=str(SCREENSHOTS / shot))
+    page.click("#khabar-feedback-close")
+    comment.wait_for(state="hidden")
+
+
+def test_phone_layout_and_screenshots_in_both_languages(browser, base_url):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for ui, question, quote in (("en", WHY_EN, SECURITY_REASONS), ("ar", WHY_AR, SECURITY_REASONS)):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            open_page(page, base_url, lang=ui)
+            ask(page, question)
+            page.evaluate("window.scrollTo(0, 0)")
+
+            # The header is one line: the name and the language choice side by side, nothing else shown.
+            name, choice = box(page.locator(".khabar-header h1")), box(page.locator("#khabar-lang"))
+            assert name["height"] < 45
+            assert choice["y"] < name["y"] + name["height"] and name["y"] < choice["y"] + choice["height"]
+            left, right = sorted((name, choice), key=lambda b: b["x"])
+            assert left["x"] + left["width"] <= right["x"]  # side by side, not on top of each other
+            assert not page.locator(".khabar-tagline").is_visible()
+            # The question box is on the first screen, under the chat, with the answer above it.
+            asking = box(page.locator("#khabar-question textarea"))
+            assert asking["y"] + asking["height"] <= 844
+            assert box(page.locator("#khabar-chat"))["y"] < asking["y"]
+            assert not page.locator("#khabar-sources-column").is_visible()  # no panel under the chat
+            page.screenshot(path=str(SCREENSHOTS / f"phone-{ui}-chat.png"))
+
+            # A citation opens the sources as a sheet over the chat, with a visible way back.
+            open_cited_source(page, answers(page).last, quote)
+            page.wait_for_timeout(400)  # the sheet slides in
+            sheet = box(page.locator("#khabar-sources-column"))
+            assert sheet["x"] <= 1 and sheet["width"] >= 388 and sheet["y"] <= 1 and sheet["height"] >= 840
+            back = page.locator(".khabar-sheet-close")
+            assert back.is_visible()
+            back_box = box(back)
+            assert back_box["y"] >= 0 and back_box["y"] + back_box["height"] <= 844
+            assert back.inner_text().strip() == t(ui, "back_to_chat")
+            page.screenshot(path=str(SCREENSHOTS / f"phone-{ui}-sources.png"))
+            back.click()
+            page.locator("#khabar-sources-column").wait_for(state="hidden")
+            assert page.locator("#khabar-question textarea").is_visible()
+
+            check_comment_box_beside_the_rated_message(page, 844, f"phone-{ui}-comment.png")
+
+            # The same conversation on a desktop screen (restored after the reload), sources beside the chat.
+            page.set_viewport_size({"width": 1280, "height": 900})
+            open_page(page, base_url, lang=ui)
+            answers(page).last.wait_for()
+            assert page.locator(".khabar-tagline").is_visible()
+            chat, sources = box(page.locator("#khabar-chat")), box(page.locator("#khabar-sources-column"))
+            assert sources["y"] < chat["y"] + chat["height"]  # beside, not below
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(SCREENSHOTS / f"desktop-{ui}-chat.png"))
+            check_comment_box_beside_the_rated_message(page, 900, f"desktop-{ui}-comment.png")
+        finally:
+            context.close()
+    for name in ("phone-en-chat", "phone-ar-sources", "desktop-ar-chat", "desktop-en-chat"):
+        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000

@@ -219,7 +219,7 @@ def test_page_history_is_kept_per_browser_with_whole_answers(tmp_path):
 def test_history_list_lays_out_each_title_in_its_own_direction_and_escapes_it():
     html = render_history([("a" * 32, "لماذا لم يعلن؟"), ("b" * 32, "<b>Why?</b>")], "a" * 32, "en")
     assert 'class="khabar-conv khabar-conv-current" data-id="' + "a" * 32 in html
-    assert 'dir="rtl" lang="ar" aria-current="true">لماذا لم يعلن؟' in html
+    assert 'dir="rtl" lang="ar" aria-current="true" title="لماذا لم يعلن؟">لماذا لم يعلن؟' in html
     assert "<b>Why" not in html and "&lt;b&gt;Why?&lt;/b&gt;" in html
     assert t("ar", "no_conversations") in render_history([], None, "ar")
 

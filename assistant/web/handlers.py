@@ -307,6 +307,7 @@ class ChatPage:
             gr.Dataset(label=t(ui, "examples")),
             gr.Textbox(label=t(ui, "feedback_prompt"), placeholder=t(ui, "feedback_placeholder")),
             gr.Button(value=t(ui, "feedback_send")),
+            gr.Button(value=t(ui, "close")),
             gr.Radio(label=t(ui, "language")),
             self.panel(conv, ui),
             self.history_list(conv, ui),

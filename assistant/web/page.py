@@ -42,6 +42,12 @@ SET_PAGE_DIRECTION_JS = """(lang) => {
   document.documentElement.setAttribute('dir', lang === 'ar' ? 'rtl' : 'ltr');
   document.documentElement.setAttribute('lang', lang === 'ar' ? 'ar' : 'en');
 }"""
+# On load, a screen wide enough for the conversation list beside the chat opens it (Gradio's own toggle).
+OPEN_SIDEBAR_JS = """() => {
+  if (!window.matchMedia('(min-width: 1000px)').matches) return;
+  const toggle = document.querySelector('#khabar-sidebar:not(.open) .toggle-button');
+  if (toggle) toggle.click();
+}"""
 
 
 # The side list's clicks become its "pick" (open) and "drop" (delete) events, with the conversation's id.
@@ -73,7 +79,8 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
         # This browser's id and the conversation it is in, kept in its local storage (encrypted with a key
         # kept in the data folder, so that a restart does not forget them).
         saved = gr.BrowserState({}, storage_key="khabar", secret=browser_secret(page.settings.runtime_dir))
-        with gr.Sidebar(open=True, elem_id="khabar-sidebar", width=280):
+        # Closed at first: the load event opens it on a wide screen (on a phone it would cover the chat).
+        with gr.Sidebar(open=False, elem_id="khabar-sidebar", width=280):
             history = gr.HTML(page.history_list(new_session(), ui), elem_id="khabar-history",
                               js_on_load=HISTORY_JS, autoscroll=False)
         with gr.Row(equal_height=False, elem_id="khabar-top"):
@@ -105,6 +112,8 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
                                          placeholder=t(ui, "feedback_placeholder"), lines=2, scale=4,
                                          elem_id="khabar-feedback-comment")
                     comment_send = gr.Button(t(ui, "feedback_send"), scale=1, elem_id="khabar-feedback-send")
+                    comment_close = gr.Button(t(ui, "close"), scale=0, min_width=70, variant="secondary",
+                                              elem_id="khabar-feedback-close")
                 status = gr.Markdown("", elem_id="khabar-status")
                 with gr.Row(equal_height=False, elem_id="khabar-tools"):
                     # Set on load: enabled only when a generative model is reachable, else saying why.
@@ -131,6 +140,7 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
         chatbot.like(page.rate, [conv, lang], [conv, feedback_row, status], show_progress="hidden", **quick)
         gr.on([comment.submit, comment_send.click], page.add_comment, [comment, conv, lang],
               [comment, feedback_row, status], show_progress="hidden", **quick)
+        comment_close.click(lambda: gr.Row(visible=False), None, feedback_row, queue=False, **private)
         # The chat's own trash button empties the chat: it starts a new conversation too.
         # Starting over stops an answer still streaming (it would otherwise refill the emptied chat).
         stop.click(page.stop, [conv, lang], [question, chatbot, conv, send, stop, status],
@@ -143,8 +153,8 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
         history.drop(page.delete_conversation, [conv, lang, saved], shown, show_progress="hidden", **quick)
         mode.input(page.remember_mode, [mode, saved], [saved], show_progress="hidden", **quick)
         lang.change(page.switch_language, [lang, conv, mode],
-                    [header, chatbot, question, send, stop, new, examples, comment, comment_send, lang, panel,
-                     history, mode],
+                    [header, chatbot, question, send, stop, new, examples, comment, comment_send,
+                     comment_close, lang, panel, history, mode],
                     show_progress="hidden", **quick).then(None, [lang], None, js=SET_PAGE_DIRECTION_JS,
                                                           **private)
         # The load event picks the reader's language (a change re-labels the page); the page's own direction
@@ -152,7 +162,8 @@ def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blo
         # It also restores the browser's current conversation from the server.
         demo.load(page.start, [saved], [lang, conv, chatbot, panel, history, saved, mode],
                   show_progress="hidden", **quick).then(
-            None, [lang], None, js=SET_PAGE_DIRECTION_JS, **private)
+            None, [lang], None, js=SET_PAGE_DIRECTION_JS, **private).then(None, None, None,
+                                                                         js=OPEN_SIDEBAR_JS, **private)
         # Gradio's API knows nothing of the HTTP API's keys and rate limits: when keys are configured,
         # programs must go through /api/v1, so this open endpoint is not offered.
         if not page.settings.api_keys:

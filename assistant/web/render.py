@@ -214,8 +214,10 @@ def _article_view(article: Article, marks: list[tuple[int, int, int]], turn: int
 def render_sources(data: PanelData, ui: str) -> str:
     """The sources panel: the cited passages with the supporting span marked, and the whole article."""
     ui_dir = "rtl" if ui == "ar" else "ltr"
+    # The close button shows only on a phone, where the panel is a sheet over the chat.
     parts = [f'<div class="khabar-sources" dir="{ui_dir}" lang="{ui}">',
-             f'<h2 class="khabar-sources-title">{t(ui, "sources")}</h2>']
+             f'<div class="khabar-sources-head"><h2 class="khabar-sources-title">{t(ui, "sources")}</h2>'
+             f'<button type="button" class="khabar-sheet-close">{t(ui, "back_to_chat")}</button></div>']
     answer, turn = data.answer, data.turn
     marks: dict[str, list[tuple[int, int, int]]] = {}
     if answer is None or turn is None:
@@ -283,7 +285,8 @@ def render_history(items: Sequence[tuple[str, str]], current: str | None, ui: st
         aria = ' aria-current="true"' if conv_id == current else ""
         rows.append(
             f'<li class="khabar-conv{current_class}" data-id="{esc(conv_id)}">'
-            f'<button type="button" class="khabar-conv-open" dir="{direction(title)}" lang="{lang}"{aria}>'
+            f'<button type="button" class="khabar-conv-open" dir="{direction(title)}" lang="{lang}"{aria} '
+            f'title="{esc(title)}">'
             f"{esc(title)}</button>"
             f'<button type="button" class="khabar-conv-delete" aria-label="{delete}: {esc(title)}" '
             f'title="{delete}">×</button></li>')
