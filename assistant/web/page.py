@@ -9,11 +9,16 @@ js_on_load=...)``), so nothing depends on ``launch()`` or on the arguments the p
 
 Layout::
 
-    header (name, article title)                       [العربية | English]
-    chat (gr.Chatbot, thumbs up/down)          |  sources panel (gr.HTML):
-    question box  [Send]                        |    cited passages, supporting span <mark>ed,
-    examples (gr.Dataset)   [New conversation]  |    place in the article; the whole article
-    optional comment after a rating             |    (details) with the cited spans marked
+    [‹] earlier conversations (sidebar: open, delete)   header (name, article title)   [العربية | English]
+    chat (gr.Chatbot, thumbs up/down)             |  sources panel (gr.HTML):
+      comment box, placed under the rated message |    cited passages, supporting span <mark>ed,
+    question box  [Send | Stop]                   |    place in the article; the whole article
+    examples (gr.Dataset)                         |    (details) with the cited spans marked
+    answer mode (extractive | generative)  [New conversation]
+
+On a phone (<= 480 px, static/khabar.css) the header is one line, the sources panel is a sheet over the chat
+and the sidebar stays closed. A browser's id, its current conversation and its mode live in its local storage
+(``gr.BrowserState``); its conversations are stored by :mod:`assistant.web.history`.
 """
 
 # No `from __future__ import annotations` here: Gradio reads the API function's type hints at runtime.
