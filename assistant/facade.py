@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Generator as Generator_
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from assistant.answer.citations import make_citation, marker_label
 from assistant.answer.extractive import compose, select_quotes
 from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render
-from assistant.answer.streaming import chunks
+from assistant.answer.streaming import Replace, chunks
 from assistant.errors import ArticleError, InvalidQuestion
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
@@ -138,10 +139,14 @@ class Assistant:
 
     def stream(self, question: str, history: list[Message] | None = None, *,
                mode: AnswerMode | None = None, language: Language | None = None,
-               k: int | None = None, cancel: threading.Event | None = None) -> Iterator[str | Answer]:
+               k: int | None = None, cancel: threading.Event | None = None,
+               live: bool = False) -> Iterator[str | Replace | Answer]:
         """Yield text chunks of the answer, then the final :class:`Answer`.
 
         ``cancel``: set it when nobody waits for the answer any more; generation stops at the next token.
+        ``live``: a generative answer streams as the model writes it, before verification; if verification
+        then rejects it (or cleans it up), a :class:`Replace` with the answer's final text follows. Without
+        it the model's text is held back until verified, so the chunks always add up to the answer.
         """
         timer = Timer()
         question = self.validate(question)
@@ -154,8 +159,13 @@ class Assistant:
 
         result = self._retrieve(question, history, language, mode, k, timer)
 
-        answer = self._answer(question, history, language, mode, result, timer, cancel)
-        yield from chunks(answer.answer)
+        shown: list[str] = []
+        answer = yield from self._answer(question, history, language, mode, result, timer, cancel,
+                                         shown if live else None)
+        if not shown:
+            yield from chunks(answer.answer)
+        elif "".join(shown).strip() != answer.answer.strip():
+            yield Replace(answer.answer, answer.fallback_reason)
         yield answer
 
     def _retrieve(self, question: str, history: list[Message], language: Language, mode: AnswerMode, k: int,
@@ -185,7 +195,10 @@ class Assistant:
         return combined
 
     def _answer(self, question: str, history: list[Message], language: Language, mode: AnswerMode,
-                result: RetrievalResult, timer: Timer, cancel: threading.Event | None) -> Answer:
+                result: RetrievalResult, timer: Timer, cancel: threading.Event | None,
+                shown: list[str] | None) -> Generator_[str, None, Answer]:
+        """The answer (the generator's return value); the model's text is yielded as it is written only if
+        ``shown`` is given (it collects what was yielded)."""
         base = dict(question=question, language=language, retrieved=result.passages,
                     search_query=result.query)
         verdict = judge(result, self.settings.not_found_threshold, question)
@@ -200,10 +213,14 @@ class Assistant:
             return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
 
         outcome = None
-        # The model's text is kept back until verified, so that what a client shows is what the answer says.
+        # Unless the caller streams live, the model's text is kept back until verified, so that what a
+        # client shows is what the answer says.
         for item in self.generator().stream(question, language, history, result.passages, cancel):
             if not isinstance(item, str):
                 outcome = item
+            elif shown is not None and item:
+                shown.append(item)
+                yield item
         assert outcome is not None  # a generator always ends with its outcome
         for name, ms in outcome.timings.items():
             timer.add(name, ms)

@@ -59,6 +59,7 @@ class SlowGenerator:
 
     def __init__(self) -> None:
         self.delay = 0.0
+        self.reject = False  # end with verification's rejection instead of the answer
         self.started = threading.Event()
         self.cancelled = threading.Event()
 
@@ -74,6 +75,9 @@ class SlowGenerator:
                 return
             time.sleep(self.delay)
             yield word + " "
+        if self.reject:
+            yield Rejected(reason="rejected", detail="the answer states what the passages do not")
+            return
         yield Generated(text=" ".join(self.WORDS), citations=[make_citation(1, passages[0])])
 
     def close(self):
@@ -637,3 +641,37 @@ def test_phone_layout_and_screenshots_in_both_languages(browser, base_url):
             context.close()
     for name in ("phone-en-chat", "phone-ar-sources", "desktop-ar-chat", "desktop-en-chat"):
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def test_generated_text_streams_as_written_then_a_rejection_replaces_it_saying_why(browser, generative_url,
+                                                                                     generator):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        generator.delay, generator.reject = 0.6, True
+        for ui, question, why in ((None, WHY_EN, "did not support the written answer"),
+                                  ("ar", WHY_AR, "لم تدعم المقاطع المستشهد بها")):
+            open_page(page, generative_url, lang=ui)
+            choose_mode(page, "generative", ui or "en")
+            page.fill("#khabar-question textarea", question)
+            page.click("#khabar-send")
+            assert mode_choice(page, "generative", ui or "en").is_checked()
+            # The model's words appear while it writes (no finished answer yet) ...
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('#khabar-chat .khabar-answer')].some("
+                "a => a.innerText.includes('generated answer'))"
+                " && document.querySelectorAll('#khabar-chat .khabar-meta').length === 0")
+            # ... then verification rejects them: the article's words replace them, with the reason.
+            wait_for_answers(page, 1)
+            answer = answers(page).last
+            assert "generated answer" not in answer.inner_text()
+            assert SECURITY_REASONS in answer.inner_text()
+            mode = page.locator("#khabar-chat .khabar-mode").last
+            assert "khabar-mode-fallback" in mode.get_attribute("class")
+            assert why in page.locator("#khabar-chat .khabar-fallback-why").last.inner_text()
+            page.click("#khabar-new")
+            page.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
+    finally:
+        generator.delay, generator.reject = 0.0, False
+        context.close()

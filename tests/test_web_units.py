@@ -275,3 +275,50 @@ def test_generative_availability_is_checked_without_loading_a_model(tmp_path):
     assert (missing.available, missing.reason) == (False, "not_installed")
     for reason in ("unreachable", "not_installed", "failed"):
         assert t("ar", f"mode_off_{reason}") and t("en", f"mode_off_{reason}")
+
+
+class WordsGenerator:
+    """A stand-in model for the facade's live stream: writes fixed words, then the given outcome."""
+
+    def __init__(self, outcome: str) -> None:
+        self.outcome = outcome
+
+    def condense(self, question, history, language):
+        return question
+
+    def stream(self, question, language, history, passages, cancel=None):
+        from assistant.answer.base import Generated, Rejected
+        from assistant.answer.citations import make_citation
+
+        yield from ("Written ", "words [1]")
+        if self.outcome == "rejected":
+            yield Rejected(reason="rejected", detail="not supported")
+        else:
+            yield Generated(text=self.outcome, citations=[make_citation(1, passages[0])])
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("outcome", ["Written words [1]", "Written words, cleaned [1]", "rejected"])
+def test_a_live_stream_shows_the_model_text_and_replaces_it_only_when_it_changed(fake_assistant, outcome):
+    from assistant import Assistant
+    from assistant.answer.streaming import Replace
+
+    live = Assistant(fake_assistant.settings, embedder=fake_assistant.embedder, store=fake_assistant.store,
+                     generator=WordsGenerator(outcome), ingest_corpus=False)
+    question = "لماذا لم يعلن عن الزيارة مسبقا؟"
+    items = list(live.stream(question, mode="generative", live=True))
+    answer = items[-1]
+    assert items[:2] == ["Written ", "words [1]"]  # as the model wrote them, before verification
+    replaced = [i for i in items if isinstance(i, Replace)]
+    if outcome == "Written words [1]":
+        assert replaced == [] and answer.mode == "generative"
+    elif outcome == "rejected":
+        assert answer.mode == "fallback"
+        assert replaced == [Replace(answer.answer, "rejected")]
+    else:
+        assert replaced == [Replace(outcome, None)]
+    # Without live, the model's text is held back: the chunks add up to the final answer.
+    held = list(live.stream(question, mode="generative"))
+    assert "".join(i for i in held if isinstance(i, str)) == held[-1].answer

@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
+from assistant.answer.streaming import Replace
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
 from assistant.schemas import Answer, Article, Message
@@ -157,11 +158,14 @@ class ChatPage:
         yield ("", chat_messages(conv, ui), skip, conv, skip, *busy)
         text = ""
         try:
-            for item in self.assistant.stream(cleaned, history, cancel=cancel, mode=mode):  # type: ignore
+            # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
+            # fallback) text.
+            for item in self.assistant.stream(cleaned, history, cancel=cancel, mode=mode,  # type: ignore
+                                              live=True):
                 if isinstance(item, Answer):
                     turn.answer = item
                 else:
-                    text += item
+                    text = item.text if isinstance(item, Replace) else text + item
                     yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy)
             if turn.answer is None:
                 raise RuntimeError("the answer stream ended without an answer")

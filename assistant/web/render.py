@@ -121,8 +121,12 @@ def render_answer(answer: Answer, turn: int, ui: str) -> str:
             f'<details class="khabar-timings"><summary>{t(ui, "details")}</summary>'
             f'{"".join(details)}</details>'
             "</div>")
+    # Why the written answer was replaced by the article's words, in one line of the page's language.
+    why = (f'<div class="khabar-fallback-why" dir="{ui_dir}" lang="{ui}">'
+           f'{t(ui, "fallback_" + answer.fallback_reason)}</div>'
+           if answer.mode == "fallback" and answer.fallback_reason else "")
     return (f'<div class="khabar-msg khabar-answer" dir="{dir_}" lang="{answer.language}" '
-            f'data-turn="{turn}">{body}</div>{meta}')
+            f'data-turn="{turn}">{body}</div>{why}{meta}')
 
 
 def render_error(message: str, ui: str) -> str:

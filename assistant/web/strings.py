@@ -68,6 +68,10 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "mode_generative": "صياغة مولَّدة ومتحقَّق منها",
         "mode_fallback": "منقول من المقال (تعذّر التحقق من الصياغة المولَّدة)",
         "mode_not_found": "غير موجود في المقال",
+        "fallback_rejected": "لم تدعم المقاطع المستشهد بها الجوابَ المصاغ، فاستُبدل بكلمات المقال نفسها.",
+        "fallback_llm_unavailable": "تعذّر الوصول إلى النموذج اللغوي، فهذه كلمات المقال نفسها.",
+        "fallback_cancelled": "توقّف الجواب المصاغ قبل أن يكتمل، فهذه كلمات المقال نفسها.",
+        "fallback_no_passages": "لم يُعطَ النموذج اللغوي مقاطع يكتب منها، فهذه كلمات المقال نفسها.",
         "details": "التفاصيل والتوقيت",
         "timing_total": "المجموع",
         "ms": "مللي ثانية",
@@ -132,6 +136,14 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "mode_generative": "Generated and verified",
         "mode_fallback": "Quoted from the article (the generated answer could not be verified)",
         "mode_not_found": "Not in the article",
+        "fallback_rejected": "The cited passages did not support the written answer, so it was replaced by "
+                             "the article's own words.",
+        "fallback_llm_unavailable": "The language model could not be reached, so these are the article's own "
+                                    "words.",
+        "fallback_cancelled": "The written answer stopped before it was finished, so these are the article's "
+                              "own words.",
+        "fallback_no_passages": "The language model had no passage to write from, so these are the article's "
+                                "own words.",
         "details": "Details and timings",
         "timing_total": "total",
         "ms": "ms",
