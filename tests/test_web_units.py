@@ -322,3 +322,20 @@ def test_a_live_stream_shows_the_model_text_and_replaces_it_only_when_it_changed
     # Without live, the model's text is held back: the chunks add up to the final answer.
     held = list(live.stream(question, mode="generative"))
     assert "".join(i for i in held if isinstance(i, str)) == held[-1].answer
+
+
+def test_a_read_only_data_folder_costs_the_stored_conversations_not_the_page(fake_assistant, tmp_path):
+    from assistant.web.history import browser_secret
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    folder = blocker / "runtime"  # cannot be created, whoever runs the tests (root included)
+    assert browser_secret(folder) is None
+    page = ChatPage(fake_assistant, feedback=FeedbackStore(tmp_path / "f.sqlite3"),
+                    history=PageHistory(folder / "h.sqlite3"))
+    conv = ChatSession(browser=new_id())
+    assert t("en", "no_conversations") in page.history_list(conv, "en")
+    *_, last = page.respond("لماذا لم يعلن عن الزيارة مسبقا؟", conv, "ar")
+    assert last[3].turns[0].answer is not None  # answered, though it could not be stored
+    secret = browser_secret(tmp_path / "fresh")
+    assert secret and browser_secret(tmp_path / "fresh") == secret  # made once, then the same key

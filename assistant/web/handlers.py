@@ -80,8 +80,21 @@ class ChatPage:
 
     def history_list(self, conv: ChatSession, ui: str) -> str:
         """The side list of the browser's stored conversations, the current one marked."""
-        items = [(s.id, s.title) for s in self.history.list(conv.browser)] if conv.browser else []
+        try:
+            items = [(s.id, s.title) for s in self.history.list(conv.browser)] if conv.browser else []
+        except Exception:  # an unreadable store costs the list, not the page
+            log.exception("listing the stored conversations failed")
+            items = []
         return render_history(items, conv.id, ui)
+
+    def _load(self, browser: str, conversation_id: str | None) -> ChatSession | None:
+        if not browser or not valid_id(conversation_id):
+            return None
+        try:
+            return self.history.load(browser, conversation_id)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("reading a stored conversation failed")
+            return None
 
     def _save(self, conv: ChatSession) -> None:
         if not conv.browser:
@@ -255,8 +268,7 @@ class ChatPage:
     def open_conversation(self, evt: gr.EventData, conv: ChatSession | None, ui: str, saved: Any):
         """A conversation of the side list was clicked: show it, with its latest answer's sources."""
         picked = self._picked(evt)
-        stored = self.history.load(conv.browser, picked) if conv is not None and conv.browser and picked \
-            else None
+        stored = self._load(conv.browser, picked) if conv is not None else None
         if stored is None:
             return (gr.skip(),) * 10
         self._cancel(conv)
@@ -268,7 +280,10 @@ class ChatPage:
         picked = self._picked(evt)
         if conv is None or not conv.browser or picked is None:
             return (gr.skip(),) * 10
-        self.history.delete(conv.browser, picked)
+        try:
+            self.history.delete(conv.browser, picked)
+        except Exception:
+            log.exception("deleting a stored conversation failed")
         if picked == conv.id:
             self._cancel(conv)
             return self._switch_to(ChatSession(browser=conv.browser), ui, saved)
@@ -282,7 +297,7 @@ class ChatPage:
         state = dict(saved) if isinstance(saved, dict) else {}
         browser = state.get("browser") if valid_id(state.get("browser")) else new_id()
         current = state.get("current")
-        conv = self.history.load(browser, current) if valid_id(current) else None
+        conv = self._load(browser, current)
         conv = conv or ChatSession()
         conv.browser = browser
         state.update(browser=browser, current=conv.id)

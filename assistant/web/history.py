@@ -12,6 +12,7 @@ expire when idle, which a page that re-renders citations cannot reopen from: hen
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 import sqlite3
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from assistant.schemas import Answer
 from assistant.web.session import ChatSession, Turn
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS page_conversations (
@@ -143,20 +146,23 @@ def page_history(runtime_dir: Path) -> PageHistory:
     return PageHistory(Path(runtime_dir) / "page_conversations.sqlite3")
 
 
-def browser_secret(runtime_dir: Path) -> str:
+def browser_secret(runtime_dir: Path) -> str | None:
     """The key that encrypts what the page keeps in browsers' local storage, made once and kept in the data
-    folder: Gradio's default (a new key per process) would forget every browser at each restart."""
+    folder: Gradio's default (a new key per process) would forget every browser at each restart. ``None``
+    (Gradio's per-process key) when the data folder cannot be written."""
     path = Path(runtime_dir) / "page_secret"
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_hex(32)
-        try:
-            # O_EXCL: of two workers starting together, one writes and both read the same key.
-            with open(path, "x", encoding="utf-8") as out:
-                out.write(secret)
-            path.chmod(0o600)
-        except FileExistsError:
-            pass
-        return path.read_text(encoding="utf-8").strip()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                # O_EXCL: of two workers starting together, one writes and both read the same key.
+                with open(path, "x", encoding="utf-8") as out:
+                    out.write(secrets.token_hex(32))
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        log.warning("no lasting key for the page's browser storage (%s): conversations are remembered "
+                    "until the server restarts", exc)
+        return None
