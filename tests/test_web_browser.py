@@ -68,13 +68,17 @@ class SlowGenerator:
 
     def stream(self, question, language, history, passages, cancel=None):
         self.started.set()
-        for word in self.WORDS:
-            if cancel is not None and cancel.is_set():
-                self.cancelled.set()
-                yield Rejected(reason="cancelled", detail="the answer was stopped")
-                return
-            time.sleep(self.delay)
-            yield word + " "
+        try:
+            for word in self.WORDS:
+                if cancel is not None and cancel.is_set():
+                    self.cancelled.set()
+                    yield Rejected(reason="cancelled", detail="the answer was stopped")
+                    return
+                time.sleep(self.delay)
+                yield word + " "
+        except GeneratorExit:  # closed while writing: the other way a server stops a streaming model
+            self.cancelled.set()
+            raise
         if self.reject:
             yield Rejected(reason="rejected", detail="the answer states what the passages do not")
             return

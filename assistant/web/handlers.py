@@ -6,6 +6,8 @@ over or switches the page language. The layout that wires them to components is 
 
 import logging
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,28 @@ class Running:
     cancel: threading.Event
     question: str
     turn: Turn
+    stream: Iterator[Any] | None = None
+
+
+#: How long a stopped answer's stream is waited for to pause, so that it can be closed.
+CLOSE_WAIT_SECONDS = 30.0
+
+
+def _close_when_idle(stream: Iterator[Any]) -> None:
+    """Close a stopped answer's stream. Gradio stops asking a cancelled handler for more, which leaves the
+    stream (and a model request inside it) paused at its last token, never finished: closing it ends the
+    model request. While a worker thread is still inside it, it cannot be closed yet; the cancel event makes
+    it pause at its next token."""
+    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+    while True:
+        try:
+            stream.close()  # type: ignore[attr-defined]
+            return
+        except ValueError:  # "generator already executing"
+            if time.monotonic() > deadline:
+                log.warning("a stopped answer did not pause within %s s", CLOSE_WAIT_SECONDS)
+                return
+            time.sleep(0.05)
 
 
 class ChatPage:
@@ -166,15 +190,15 @@ class ChatPage:
             mode = None  # the server's default
         elif mode == "generative" and not self.assistant.generative_status().available:
             mode = "extractive"  # the control was disabled: a request saying otherwise is not obeyed
-        self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn)
+        # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
+        # fallback) text.
+        stream = self.assistant.stream(cleaned, history, cancel=cancel, mode=mode, live=True)  # type: ignore
+        self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn, stream=stream)
         busy = (gr.Button(visible=False), gr.Button(visible=True))
         yield ("", chat_messages(conv, ui), skip, conv, skip, *busy)
         text = ""
         try:
-            # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
-            # fallback) text.
-            for item in self.assistant.stream(cleaned, history, cancel=cancel, mode=mode,  # type: ignore
-                                              live=True):
+            for item in stream:
                 if isinstance(item, Answer):
                     turn.answer = item
                 else:
@@ -204,6 +228,9 @@ class ChatPage:
         running = self._running.pop(conv.id, None) if conv is not None else None
         if running is not None:
             running.cancel.set()
+            if running.stream is not None:
+                threading.Thread(target=_close_when_idle, args=(running.stream,), daemon=True,
+                                 name="khabar-stop").start()
         return running
 
     def stop(self, conv: ChatSession | None, ui: str):
