@@ -20,14 +20,14 @@ from assistant.answer.citations import make_citation, marker_label
 from assistant.answer.extractive import compose, select_quotes
 from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render
-from assistant.answer.streaming import Replace, chunks
+from assistant.answer.streaming import chunks
 from assistant.errors import ArticleError, InvalidQuestion
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
 from assistant.questions import asks_for_words, looks_like_followup
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
-from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message
+from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message, Replace
 from assistant.settings import AnswerMode, Settings, get_settings
 from assistant.textnorm import clean_question, detect_language
 from assistant.timing import Timer
@@ -165,7 +165,7 @@ class Assistant:
         if not shown:
             yield from chunks(answer.answer)
         elif "".join(shown).strip() != answer.answer.strip():
-            yield Replace(answer.answer, answer.fallback_reason)
+            yield Replace(text=answer.answer, reason=answer.fallback_reason)
         yield answer
 
     def _retrieve(self, question: str, history: list[Message], language: Language, mode: AnswerMode, k: int,

@@ -303,7 +303,7 @@ class WordsGenerator:
 @pytest.mark.parametrize("outcome", ["Written words [1]", "Written words, cleaned [1]", "rejected"])
 def test_a_live_stream_shows_the_model_text_and_replaces_it_only_when_it_changed(fake_assistant, outcome):
     from assistant import Assistant
-    from assistant.answer.streaming import Replace
+    from assistant.schemas import Replace
 
     live = Assistant(fake_assistant.settings, embedder=fake_assistant.embedder, store=fake_assistant.store,
                      generator=WordsGenerator(outcome), ingest_corpus=False)
@@ -316,9 +316,9 @@ def test_a_live_stream_shows_the_model_text_and_replaces_it_only_when_it_changed
         assert replaced == [] and answer.mode == "generative"
     elif outcome == "rejected":
         assert answer.mode == "fallback"
-        assert replaced == [Replace(answer.answer, "rejected")]
+        assert replaced == [Replace(text=answer.answer, reason="rejected")]
     else:
-        assert replaced == [Replace(outcome, None)]
+        assert replaced == [Replace(text=outcome)]
     # Without live, the model's text is held back: the chunks add up to the final answer.
     held = list(live.stream(question, mode="generative"))
     assert "".join(i for i in held if isinstance(i, str)) == held[-1].answer

@@ -14,10 +14,9 @@ from fastapi import Request
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
-from assistant.answer.streaming import Replace
 from assistant.api.admission import Admission, timed_out_note
 from assistant.facade import Assistant
-from assistant.schemas import Answer, Language, Message
+from assistant.schemas import Answer, Language, Message, Replace
 
 log = logging.getLogger("assistant.api")
 

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from sse_starlette import ServerSentEvent
 
-from assistant.answer.streaming import Replace
 from assistant.api.admission import Admission, Admissions
 from assistant.api.answering import HeldEventSourceResponse, answer_items, final_answer
 from assistant.api.conversations import ConversationStore
@@ -39,7 +38,7 @@ from assistant.api.schemas import (
 from assistant.api.security import Client, KeyChecker, TokenBucketLimiter, rate_limited
 from assistant.errors import ArticleError, KhabarError
 from assistant.facade import Assistant
-from assistant.schemas import Answer, Message
+from assistant.schemas import Answer, Message, Replace
 from assistant.settings import Settings
 
 log = logging.getLogger("assistant.api")

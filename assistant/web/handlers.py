@@ -14,10 +14,9 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.answer.streaming import Replace
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
-from assistant.schemas import Answer, Article, Message
+from assistant.schemas import Answer, Article, Message, Replace
 from assistant.settings import ANSWER_MODES, Settings
 from assistant.textnorm import clean_question
 from assistant.web.feedback import FeedbackStore, feedback_store
