@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Generator as Generator_
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from assistant.answer.answerability import judge
+from assistant.answer.availability import AVAILABLE, GenerativeStatus, check_generative
 from assistant.answer.base import Generated, Generator
 from assistant.answer.citations import make_citation, marker_label
 from assistant.answer.extractive import compose, select_quotes
@@ -24,12 +27,14 @@ from assistant.ingest.loading import load_article
 from assistant.questions import asks_for_words, looks_like_followup
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
-from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message
+from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message, Replace
 from assistant.settings import AnswerMode, Settings, get_settings
 from assistant.textnorm import clean_question, detect_language
 from assistant.timing import Timer
 
 log = logging.getLogger(__name__)
+#: How long a check of the generative model's availability is reused.
+STATUS_SECONDS = 30.0
 # bm25s logs every index build at DEBUG through a handler of its own, which the CLI would print.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -67,6 +72,7 @@ class Assistant:
                                progress=progress, on_written=self.retriever.written)
         self._generator = generator
         self._generator_lock = threading.Lock()
+        self._status: tuple[float, GenerativeStatus] | None = None
         if ingest_corpus and self.settings.corpus:
             # Idempotent: unchanged articles are recognised by digest and not embedded again.
             self.ingest(self.settings.corpus)
@@ -136,10 +142,14 @@ class Assistant:
 
     def stream(self, question: str, history: list[Message] | None = None, *,
                mode: AnswerMode | None = None, language: Language | None = None,
-               k: int | None = None, cancel: threading.Event | None = None) -> Iterator[str | Answer]:
+               k: int | None = None, cancel: threading.Event | None = None,
+               live: bool = False) -> Iterator[str | Replace | Answer]:
         """Yield text chunks of the answer, then the final :class:`Answer`.
 
         ``cancel``: set it when nobody waits for the answer any more; generation stops at the next token.
+        ``live``: a generative answer streams as the model writes it, before verification; if verification
+        then rejects it (or cleans it up), a :class:`Replace` with the answer's final text follows. Without
+        it the model's text is held back until verified, so the chunks always add up to the answer.
         """
         timer = Timer()
         question = self.validate(question)
@@ -152,8 +162,13 @@ class Assistant:
 
         result = self._retrieve(question, history, language, mode, k, timer)
 
-        answer = self._answer(question, history, language, mode, result, timer, cancel)
-        yield from chunks(answer.answer)
+        shown: list[str] = []
+        answer = yield from self._answer(question, history, language, mode, result, timer, cancel,
+                                         shown if live else None)
+        if not shown:
+            yield from chunks(answer.answer)
+        elif "".join(shown).strip() != answer.answer.strip():
+            yield Replace(text=answer.answer, reason=answer.fallback_reason)
         yield answer
 
     def _retrieve(self, question: str, history: list[Message], language: Language, mode: AnswerMode, k: int,
@@ -183,7 +198,10 @@ class Assistant:
         return combined
 
     def _answer(self, question: str, history: list[Message], language: Language, mode: AnswerMode,
-                result: RetrievalResult, timer: Timer, cancel: threading.Event | None) -> Answer:
+                result: RetrievalResult, timer: Timer, cancel: threading.Event | None,
+                shown: list[str] | None) -> Generator_[str, None, Answer]:
+        """The answer (the generator's return value); the model's text is yielded as it is written only if
+        ``shown`` is given (it collects what was yielded)."""
         base = dict(question=question, language=language, retrieved=result.passages,
                     search_query=result.query)
         verdict = judge(result, self.settings.not_found_threshold, question)
@@ -198,10 +216,14 @@ class Assistant:
             return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
 
         outcome = None
-        # The model's text is kept back until verified, so that what a client shows is what the answer says.
+        # Unless the caller streams live, the model's text is kept back until verified, so that what a
+        # client shows is what the answer says.
         for item in self.generator().stream(question, language, history, result.passages, cancel):
             if not isinstance(item, str):
                 outcome = item
+            elif shown is not None and item:
+                shown.append(item)
+                yield item
         assert outcome is not None  # a generator always ends with its outcome
         for name, ms in outcome.timings.items():
             timer.add(name, ms)
@@ -219,6 +241,19 @@ class Assistant:
         text = render("not_found", language, citations=marker_label([c.n for c in citations]))
         return Answer(**base, answer=text, mode="not_found", citations=citations, note=note,
                       timings=timer.total())
+
+    def generative_status(self) -> GenerativeStatus:
+        """Whether generative answers can be offered now (checked at most every ``STATUS_SECONDS``)."""
+        generator = self._generator
+        if generator is not None:
+            error = getattr(generator, "start_error", None)
+            # A generator passed in (the seam) is available; the built-in one is, unless it failed to start.
+            return GenerativeStatus(False, "failed", error) if error else AVAILABLE
+        now = time.monotonic()
+        cached = self._status
+        if cached is None or now - cached[0] > STATUS_SECONDS:
+            cached = self._status = (now, check_generative(self.settings))
+        return cached[1]
 
     def generator(self) -> Generator:
         """The generative answerer, created on first use (it may start a local model server)."""

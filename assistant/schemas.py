@@ -113,6 +113,15 @@ class Answer(BaseModel):
                           "rejected by verification, the request was cancelled, or nothing was retrieved.")
 
 
+class Replace(BaseModel):
+    """An item of a live answer stream (``Assistant.stream(live=True)``): forget the text streamed so far and
+    show ``text`` instead. Sent when a generated answer streamed as the model wrote it was then rejected by
+    verification (``reason`` is the fallback's reason) or cleaned up (``reason`` None)."""
+
+    text: str
+    reason: FallbackReason | None = None
+
+
 class IngestReport(BaseModel):
     """What an ingest did, per article."""
 

@@ -21,6 +21,7 @@ import pytest
 from api_support import closed_port_url, error_of, sibling, sse_events
 from pydantic import SecretStr
 
+from assistant import Assistant
 from assistant.api import create_api
 from assistant.api.conversations import ConversationStore
 from assistant.errors import InvalidQuestion
@@ -482,3 +483,42 @@ def test_stream_failure_after_start_is_an_error_event(stand_in_settings):
     assert json.loads(events[1][1])["error"]["code"] == "invalid_question"
     assert json.loads(events[2][1]) == {"ok": False}
 
+
+
+class RejectedWords:
+    """A stand-in model whose words verification rejects: for the stream's wiring, not the model's answers."""
+
+    def condense(self, question, history, language):
+        return question
+
+    def stream(self, question, language, history, passages, cancel=None):
+        from assistant.answer.base import Rejected
+
+        yield from ("Moscow ", "announced ", "it [1]")
+        yield Rejected(reason="rejected", detail="the answer states what the passages do not")
+
+    def close(self):
+        pass
+
+
+def test_a_generative_stream_shows_the_model_words_then_replaces_them_when_rejected(assistant):
+    rejecting = Assistant(assistant.settings.model_copy(update={"rate_limit_per_minute": 0}),
+                          embedder=assistant.embedder, store=assistant.store, generator=RejectedWords(),
+                          ingest_corpus=False)
+    with serve_in_thread(create_api(rejecting)) as url, httpx.Client(base_url=url, timeout=300) as client:
+        body = {"question": WHY_SECRET, "mode": "generative"}
+        with client.stream("POST", "/api/v1/ask/stream", json=body) as r:
+            events = list(sse_events(r.iter_lines()))
+        names = [name for name, _ in events]
+        assert names == ["delta", "delta", "delta", "replace", "answer", "done"]
+        assert "".join(json.loads(d)["text"] for n, d in events if n == "delta") == "Moscow announced it [1]"
+        replace, final = json.loads(events[3][1]), json.loads(events[4][1])
+        assert final["mode"] == "fallback" and "لدواع أمنية" in final["answer"]
+        assert replace == {"text": final["answer"], "reason": "rejected"}
+        # The OpenAI-compatible stream cannot take words back: only the verified (here: fallback) text.
+        chat = {"model": "khabar-generative", "stream": True,
+                "messages": [{"role": "user", "content": WHY_SECRET}]}
+        with client.stream("POST", "/v1/chat/completions", json=chat) as r:
+            pieces = [json.loads(d) for _, d in sse_events(r.iter_lines()) if d != "[DONE]"]
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in pieces if c["choices"])
+        assert "Moscow" not in text and text == final["answer"]

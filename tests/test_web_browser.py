@@ -9,14 +9,20 @@ artifacts/screenshots/.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from assistant import Assistant
+from assistant.answer.base import Generated, Rejected
+from assistant.answer.citations import make_citation
 from assistant.server import create_app, serve_in_thread
 from assistant.settings import PROJECT_ROOT
 from assistant.web.feedback import feedback_store
+from assistant.web.strings import t
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +47,67 @@ XSS_FLAG = '<img src=x onerror="window.__khabarXss=true">'
 def base_url(assistant) -> Iterator[str]:
     """The page and API served for real on 127.0.0.1."""
     with serve_in_thread(create_app(assistant)) as url:
+        yield url
+
+
+class SlowGenerator:
+    """A stand-in language model for the page's wiring (Stop, the mode control): it writes a fixed answer
+    citing the best passage, one word every ``delay`` seconds, and records whether it was told to stop.
+    What a real model answers is tested in test_generative."""
+
+    WORDS = ("A", "generated", "answer", "that", "the", "stub", "writes", "slowly", "[1]")
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.reject = False  # end with verification's rejection instead of the answer
+        self.started = threading.Event()
+        self.cancelled = threading.Event()
+
+    def condense(self, question, history, language):
+        return question
+
+    def stream(self, question, language, history, passages, cancel=None):
+        self.started.set()
+        try:
+            for word in self.WORDS:
+                if cancel is not None and cancel.is_set():
+                    self.cancelled.set()
+                    yield Rejected(reason="cancelled", detail="the answer was stopped")
+                    return
+                time.sleep(self.delay)
+                yield word + " "
+        except GeneratorExit:  # closed while writing: the other way a server stops a streaming model
+            self.cancelled.set()
+            raise
+        if self.reject:
+            yield Rejected(reason="rejected", detail="the answer states what the passages do not")
+            return
+        yield Generated(text=" ".join(self.WORDS), citations=[make_citation(1, passages[0])])
+
+    def close(self):
+        pass
+
+
+@pytest.fixture(scope="module")
+def generator() -> SlowGenerator:
+    return SlowGenerator()
+
+
+@pytest.fixture(scope="module")
+def generative_url(assistant, generator) -> Iterator[str]:
+    """A second app over the same index whose generative model is the stub (so it is reachable)."""
+    stubbed = Assistant(assistant.settings, embedder=assistant.embedder, store=assistant.store,
+                        generator=generator, ingest_corpus=False)
+    with serve_in_thread(create_app(stubbed)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def unreachable_url(assistant) -> Iterator[str]:
+    """A third app whose configured model server does not answer (nothing listens on port 9)."""
+    settings = assistant.settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
+    offline = Assistant(settings, embedder=assistant.embedder, store=assistant.store, ingest_corpus=False)
+    with serve_in_thread(create_app(offline)) as url:
         yield url
 
 
@@ -124,6 +191,17 @@ def open_cited_source(page, answer, text: str):
         if text in mark.inner_text():
             return active
     raise AssertionError(f"no citation of the answer highlights {text!r}")
+
+
+def mode_choice(page, mode: str, ui: str = "en"):
+    """The answer-mode control's radio input for ``mode``, found by its label in the page language."""
+    return page.locator("#khabar-mode-choice label", has_text=t(ui, f"mode_choice_{mode}")).locator("input")
+
+
+def choose_mode(page, mode: str, ui: str = "en") -> None:
+    choice = mode_choice(page, mode, ui)
+    page.wait_for_function("el => !el.disabled", arg=choice.element_handle())
+    choice.check()
 
 
 def screenshot(page, name: str) -> Path:
@@ -339,3 +417,265 @@ def test_messages_are_labelled_for_screen_readers_with_their_text(page):
                                        "els => els.map(e => e.getAttribute('aria-label'))")
     assert any(WHY_AR in label for label in labels)
     assert not any("<div" in label or "khabar-" in label for label in labels)
+
+
+def history_titles(page) -> list[str]:
+    """The titles in the side list of conversations, top to bottom."""
+    return page.locator("#khabar-history .khabar-conv-open").all_inner_texts()
+
+
+def test_conversations_last_across_reloads_and_each_browser_lists_only_its_own(browser, base_url):
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+                for locale in ("en-US", "ar")]
+    try:
+        a, b = (context.new_page() for context in contexts)
+        for page, lang in ((a, None), (b, "ar")):
+            page.set_default_timeout(60_000)
+            open_page(page, base_url, lang=lang)
+        assert a.locator("#khabar-history .khabar-conv-empty").is_visible()
+        ask(a, GUARANTORS_EN)
+        ask(b, WHY_AR)
+        a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
+        assert history_titles(a) == [GUARANTORS_EN]
+        assert direction(a.locator("#khabar-history .khabar-conv-open").first) == "ltr"
+        b.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
+        assert history_titles(b) == [WHY_AR]
+        assert direction(b.locator("#khabar-history .khabar-conv-open").first) == "rtl"
+        assert b.locator("#khabar-history h2").inner_text() == "المحادثات السابقة"
+
+        # A reload brings back the conversation, its answer and the answer's sources.
+        open_page(b, base_url, lang="ar")
+        answers(b).first.wait_for()
+        assert b.locator("#khabar-chat .khabar-user").all_inner_texts() == [WHY_AR]
+        assert SECURITY_REASONS in answers(b).first.inner_text()
+        assert b.locator(".khabar-sources .khabar-source").count() >= 1
+        assert history_titles(b) == [WHY_AR]
+
+        # A second conversation goes on top; the first one reopens from the list and stays after a reload.
+        a.click("#khabar-new")
+        a.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
+        ask(a, WHY_EN)
+        a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 2")
+        assert history_titles(a) == [WHY_EN, GUARANTORS_EN]
+        a.locator("#khabar-history .khabar-conv-open", has_text=GUARANTORS_EN).click()
+        a.wait_for_function("t => document.querySelector('#khabar-chat .khabar-user')?.innerText === t",
+                            arg=GUARANTORS_EN)
+        open_page(a, base_url)
+        answers(a).first.wait_for()
+        assert a.locator("#khabar-chat .khabar-user").all_inner_texts() == [GUARANTORS_EN]
+        assert "تركيا وروسيا وإيران" in answers(a).first.inner_text()
+
+        # Delete: another conversation leaves the chat as it is; the one shown empties it.
+        delete = ".khabar-conv-delete"
+        a.locator("#khabar-history .khabar-conv", has_text=WHY_EN).locator(delete).click()
+        a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
+        assert a.locator("#khabar-chat .khabar-user").all_inner_texts() == [GUARANTORS_EN]
+        a.locator("#khabar-history .khabar-conv", has_text=GUARANTORS_EN).locator(delete).click()
+        a.locator("#khabar-history .khabar-conv-empty").wait_for()
+        a.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
+        # The other browser's conversation is untouched.
+        open_page(b, base_url, lang="ar")
+        answers(b).first.wait_for()
+        assert history_titles(b) == [WHY_AR]
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_stop_cancels_the_answer_on_the_server_and_keeps_the_question(browser, generative_url, generator):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        generator.delay = 3.0  # nine words: ~27 s unless stopped
+        for lang, question, stop_label in ((None, WHY_EN, "Stop"), ("ar", WHY_AR, "إيقاف")):
+            generator.started.clear()
+            generator.cancelled.clear()
+            open_page(page, generative_url, lang=lang)
+            choose_mode(page, "generative", lang or "en")
+            page.fill("#khabar-question textarea", question)
+            page.click("#khabar-send")
+            stop = page.locator("#khabar-stop")
+            stop.wait_for(state="visible")
+            assert stop.inner_text().strip() == stop_label
+            assert not page.locator("#khabar-send").is_visible()  # Send became Stop
+            assert page.input_value("#khabar-question textarea") == ""  # the question went to the chat
+            assert generator.started.wait(60), "the model was never asked"
+            stop.click()
+            # The model on the server is told to stop (it checks between words, every 3 s).
+            assert generator.cancelled.wait(10), "Stop did not reach the model"
+            page.locator("#khabar-send").wait_for(state="visible")
+            assert not stop.is_visible()
+            assert page.input_value("#khabar-question textarea") == question  # kept, to edit or resend
+            assert answers(page).count() == 0
+            assert page.locator("#khabar-chat .khabar-user").count() == 0
+            assert page.locator("#khabar-status").inner_text().strip()
+    finally:
+        generator.delay = 0.0
+        context.close()
+
+
+def test_mode_control_offers_generative_answers_and_is_remembered_per_browser(browser, generative_url):
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+                for _ in range(2)]
+    try:
+        page, other = (context.new_page() for context in contexts)
+        for p in (page, other):
+            p.set_default_timeout(60_000)
+        open_page(page, generative_url)
+        assert mode_choice(page, "extractive").is_checked()  # the server's default
+        assert "checked against the article" in page.locator("#khabar-mode-choice").inner_text()
+        choose_mode(page, "generative")
+        ask(page, WHY_EN)
+        assert page.locator("#khabar-chat .khabar-mode").last.inner_text() == "Generated and verified"
+        assert "stub writes slowly" in answers(page).last.inner_text()
+
+        # Remembered by this browser, in either page language; another browser keeps the default.
+        open_page(page, generative_url, lang="ar")
+        page.wait_for_function("el => el.checked", arg=mode_choice(page, "generative", "ar").element_handle())
+        open_page(other, generative_url)
+        assert mode_choice(other, "extractive").is_checked()
+        choose_mode(page, "extractive", "ar")
+        ask(page, WHY_AR)
+        assert page.locator("#khabar-chat .khabar-mode").last.inner_text() == "منقول من كلمات المقال"
+        assert SECURITY_REASONS in answers(page).last.inner_text()
+        open_page(page, generative_url)
+        page.wait_for_function("el => el.checked", arg=mode_choice(page, "extractive").element_handle())
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_mode_control_is_disabled_with_the_reason_when_the_model_server_does_not_answer(browser,
+                                                                                         unreachable_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        for ui, reason in (("en", "server does not answer"), ("ar", "لا يستجيب")):
+            open_page(page, unreachable_url, lang=ui)
+            control = page.locator("#khabar-mode-choice")
+            page.wait_for_function("([el, r]) => el.innerText.includes(r)",
+                                   arg=[control.element_handle(), reason])
+            assert mode_choice(page, "generative", ui).is_disabled()
+            assert mode_choice(page, "extractive", ui).is_checked()
+            assert control.locator(f"text={reason}").first.is_visible()
+    finally:
+        context.close()
+
+
+def box(locator) -> dict:
+    """The element's bounding box in viewport pixels (x, y, width, height)."""
+    found = locator.bounding_box()
+    assert found is not None, "the element is not laid out"
+    return found
+
+
+def check_comment_box_beside_the_rated_message(page, height: int, shot: str) -> None:
+    """Thumbs down on the last answer: the comment box opens under it, on screen, inside the chat."""
+    page.locator("#khabar-chat button[aria-label='Dislike']").last.click()
+    comment = page.locator("#khabar-feedback")
+    page.locator("#khabar-feedback-comment textarea").wait_for()
+    page.wait_for_function("document.querySelector('#khabar-feedback').style.top !== ''")
+    page.wait_for_timeout(500)  # placed again as the box settles to its final height
+    rated = box(page.locator("#khabar-chat .message-buttons").last)
+    bubble, chat, shown = box(answers(page).last), box(page.locator("#khabar-chat")), box(comment)
+    assert shown["y"] >= 0 and shown["y"] + shown["height"] <= height  # on the screen
+    assert chat["y"] <= shown["y"] and shown["y"] + shown["height"] <= chat["y"] + chat["height"] + 1
+    # Right under the rated message's buttons, or (when they are near the chat's end) over its answer.
+    assert bubble["y"] <= shown["y"] <= rated["y"] + rated["height"] + 8
+    page.screenshot(path=str(SCREENSHOTS / shot))
+    page.click("#khabar-feedback-close")
+    comment.wait_for(state="hidden")
+
+
+def test_phone_layout_and_screenshots_in_both_languages(browser, base_url):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for ui, question, quote in (("en", WHY_EN, SECURITY_REASONS), ("ar", WHY_AR, SECURITY_REASONS)):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            open_page(page, base_url, lang=ui)
+            ask(page, question)
+            page.evaluate("window.scrollTo(0, 0)")
+
+            # The header is one line: the name and the language choice side by side, nothing else shown.
+            name, choice = box(page.locator(".khabar-header h1")), box(page.locator("#khabar-lang"))
+            assert name["height"] < 45
+            assert choice["y"] < name["y"] + name["height"] and name["y"] < choice["y"] + choice["height"]
+            left, right = sorted((name, choice), key=lambda b: b["x"])
+            assert left["x"] + left["width"] <= right["x"]  # side by side, not on top of each other
+            assert not page.locator(".khabar-tagline").is_visible()
+            # The question box is on the first screen, under the chat, with the answer above it.
+            asking = box(page.locator("#khabar-question textarea"))
+            assert asking["y"] + asking["height"] <= 844
+            assert box(page.locator("#khabar-chat"))["y"] < asking["y"]
+            assert not page.locator("#khabar-sources-column").is_visible()  # no panel under the chat
+            page.screenshot(path=str(SCREENSHOTS / f"phone-{ui}-chat.png"))
+
+            # A citation opens the sources as a sheet over the chat, with a visible way back.
+            open_cited_source(page, answers(page).last, quote)
+            page.wait_for_timeout(400)  # the sheet slides in
+            sheet = box(page.locator("#khabar-sources-column"))
+            assert sheet["x"] <= 1 and sheet["width"] >= 388 and sheet["y"] <= 1 and sheet["height"] >= 840
+            back = page.locator(".khabar-sheet-close")
+            assert back.is_visible()
+            back_box = box(back)
+            assert back_box["y"] >= 0 and back_box["y"] + back_box["height"] <= 844
+            assert back.inner_text().strip() == t(ui, "back_to_chat")
+            page.screenshot(path=str(SCREENSHOTS / f"phone-{ui}-sources.png"))
+            back.click()
+            page.locator("#khabar-sources-column").wait_for(state="hidden")
+            assert page.locator("#khabar-question textarea").is_visible()
+
+            check_comment_box_beside_the_rated_message(page, 844, f"phone-{ui}-comment.png")
+
+            # The same conversation on a desktop screen (restored after the reload), sources beside the chat.
+            page.set_viewport_size({"width": 1280, "height": 900})
+            open_page(page, base_url, lang=ui)
+            answers(page).last.wait_for()
+            assert page.locator(".khabar-tagline").is_visible()
+            chat, sources = box(page.locator("#khabar-chat")), box(page.locator("#khabar-sources-column"))
+            assert sources["y"] < chat["y"] + chat["height"]  # beside, not below
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(SCREENSHOTS / f"desktop-{ui}-chat.png"))
+            check_comment_box_beside_the_rated_message(page, 900, f"desktop-{ui}-comment.png")
+        finally:
+            context.close()
+    for name in ("phone-en-chat", "phone-ar-sources", "desktop-ar-chat", "desktop-en-chat"):
+        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def test_generated_text_streams_as_written_then_a_rejection_replaces_it_saying_why(browser, generative_url,
+                                                                                     generator):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        generator.delay, generator.reject = 0.6, True
+        for ui, question, why in ((None, WHY_EN, "did not support the written answer"),
+                                  ("ar", WHY_AR, "لم تدعم المقاطع المستشهد بها")):
+            open_page(page, generative_url, lang=ui)
+            choose_mode(page, "generative", ui or "en")
+            page.fill("#khabar-question textarea", question)
+            page.click("#khabar-send")
+            assert mode_choice(page, "generative", ui or "en").is_checked()
+            # The model's words appear while it writes (no finished answer yet) ...
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('#khabar-chat .khabar-answer')].some("
+                "a => a.innerText.includes('generated answer'))"
+                " && document.querySelectorAll('#khabar-chat .khabar-meta').length === 0")
+            # ... then verification rejects them: the article's words replace them, with the reason.
+            wait_for_answers(page, 1)
+            answer = answers(page).last
+            assert "generated answer" not in answer.inner_text()
+            assert SECURITY_REASONS in answer.inner_text()
+            mode = page.locator("#khabar-chat .khabar-mode").last
+            assert "khabar-mode-fallback" in mode.get_attribute("class")
+            assert why in page.locator("#khabar-chat .khabar-fallback-why").last.inner_text()
+            page.click("#khabar-new")
+            page.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
+    finally:
+        generator.delay, generator.reject = 0.0, False
+        context.close()

@@ -12,11 +12,13 @@ import pytest
 from assistant.schemas import Answer, Article, Citation, Span
 from assistant.web.feedback import FeedbackStore
 from assistant.web.handlers import ChatPage
+from assistant.web.history import PageHistory, new_id, valid_id
 from assistant.web.render import (
     PanelData,
     esc,
     render_answer,
     render_error,
+    render_history,
     render_partial,
     render_sources,
     render_user,
@@ -163,7 +165,7 @@ def test_an_empty_question_changes_nothing(chat_page):
 def test_a_too_long_question_is_refused_in_the_chat(chat_page):
     limit = chat_page.assistant.settings.max_question_chars
     conv = ChatSession()
-    *_, (_, chat, _, conv) = chat_page.respond("س" * (limit + 5), conv, "ar")
+    *_, (_, chat, _, conv, *_) = chat_page.respond("س" * (limit + 5), conv, "ar")
     assert conv.turns[0].error and str(limit) in conv.turns[0].error
     assert "khabar-error" in chat[-1]["content"] and len(chat) == 2
 
@@ -173,12 +175,12 @@ def test_answers_stream_and_follow_ups_carry_the_history(chat_page):
     updates = list(chat_page.respond("لماذا لم يعلن عن الزيارة مسبقا؟", conv, "ar"))
     assert len(updates) >= 3  # the question shown, streamed pieces, the final answer
     assert updates[0][0] == ""  # the question box is emptied once the question is in the chat
-    _, chat, panel, conv = updates[-1]
+    _, chat, panel, conv, *_ = updates[-1]
     first = conv.turns[0].answer
     assert first.mode == "extractive" and first.citations[0].quote in first.answer
     assert "khabar-source" in panel and first.citations[0].quote[:20] in panel
     assert conv.history()[0].content == "لماذا لم يعلن عن الزيارة مسبقا؟"
-    *_, (_, chat, _, conv) = chat_page.respond("ومن كان الوسيط؟", conv, "ar")
+    *_, (_, chat, _, conv, *_) = chat_page.respond("ومن كان الوسيط؟", conv, "ar")
     assert conv.turns[1].answer.search_query.startswith("لماذا لم يعلن")
     assert len(chat) == 4 and chat_messages(conv, "en")[3]["content"].count("khabar-cite") >= 1
 
@@ -189,9 +191,37 @@ def test_a_failing_assistant_gives_a_short_message_not_a_trace(chat_page, monkey
         yield  # pragma: no cover
 
     monkeypatch.setattr(chat_page.assistant, "stream", broken)
-    *_, (_, chat, _, conv) = chat_page.respond("Why?", ChatSession(), "en")
+    *_, (_, chat, _, conv, *_) = chat_page.respond("Why?", ChatSession(), "en")
     assert conv.turns[0].error == t("en", "error_generic")
     assert "secret" not in chat[-1]["content"]
+
+
+def test_page_history_is_kept_per_browser_with_whole_answers(tmp_path):
+    store = PageHistory(tmp_path / "h.sqlite3", max_conversations=2)
+    mine, theirs = new_id(), new_id()
+    conv = ChatSession(turns=[Turn(question="  لماذا\nلم يعلن؟ ", answer=answer("بحسب المقال [1]")),
+                              Turn(question="still coming")])
+    store.save(mine, conv)
+    assert [(s.id, s.title) for s in store.list(mine)] == [(conv.id, "لماذا لم يعلن؟")]
+    assert store.list(theirs) == [] and store.load(theirs, conv.id) is None
+    loaded = store.load(mine, conv.id)
+    # The unfinished turn is not kept.
+    assert loaded is not None and len(loaded.turns) == 1 and loaded.shown == 0
+    assert loaded.turns[0].answer == conv.turns[0].answer  # citations and spans survive the round trip
+    assert not store.delete(theirs, conv.id) and store.load(mine, conv.id) is not None
+    for question in ("second", "third"):  # beyond max_conversations the least recent is dropped
+        store.save(mine, ChatSession(turns=[Turn(question=question, error="x")]))
+    assert [s.title for s in store.list(mine)] == ["third", "second"]
+    assert store.delete(mine, store.list(mine)[0].id) and len(store.list(mine)) == 1
+    assert valid_id(mine) and not valid_id("../../etc") and not valid_id(None)
+
+
+def test_history_list_lays_out_each_title_in_its_own_direction_and_escapes_it():
+    html = render_history([("a" * 32, "لماذا لم يعلن؟"), ("b" * 32, "<b>Why?</b>")], "a" * 32, "en")
+    assert 'class="khabar-conv khabar-conv-current" data-id="' + "a" * 32 in html
+    assert 'dir="rtl" lang="ar" aria-current="true" title="لماذا لم يعلن؟">لماذا لم يعلن؟' in html
+    assert "<b>Why" not in html and "&lt;b&gt;Why?&lt;/b&gt;" in html
+    assert t("ar", "no_conversations") in render_history([], None, "ar")
 
 
 def test_rating_and_comment_handlers(chat_page):
@@ -213,3 +243,99 @@ def test_related_passages_of_a_not_found_answer_are_not_shown_as_support():
     assert "<mark" not in html  # nothing highlighted, neither in the passage nor in the article
     supported = render_sources(PanelData(turn=0, answer=answer("[1]"), articles=[ARTICLE]), "en")
     assert t("en", "related_note") not in supported and "<mark>" in supported
+
+
+def test_generative_availability_is_checked_without_loading_a_model(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from assistant.answer.availability import check_generative
+    from assistant.settings import Settings
+
+    class Models(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/v1/models" else 500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Models)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        up = Settings(_env_file=None, llm_base_url=f"http://127.0.0.1:{server.server_port}/v1")
+        assert check_generative(up).available
+        failing = Settings(_env_file=None, llm_base_url=f"http://127.0.0.1:{server.server_port}/broken")
+        assert check_generative(failing).reason == "unreachable"
+    finally:
+        server.shutdown()
+    down = check_generative(Settings(_env_file=None, llm_base_url="http://127.0.0.1:9/v1"))
+    assert (down.available, down.reason) == (False, "unreachable")
+    missing = check_generative(Settings(_env_file=None, models_dir=tmp_path))
+    assert (missing.available, missing.reason) == (False, "not_installed")
+    for reason in ("unreachable", "not_installed", "failed"):
+        assert t("ar", f"mode_off_{reason}") and t("en", f"mode_off_{reason}")
+
+
+class WordsGenerator:
+    """A stand-in model for the facade's live stream: writes fixed words, then the given outcome."""
+
+    def __init__(self, outcome: str) -> None:
+        self.outcome = outcome
+
+    def condense(self, question, history, language):
+        return question
+
+    def stream(self, question, language, history, passages, cancel=None):
+        from assistant.answer.base import Generated, Rejected
+        from assistant.answer.citations import make_citation
+
+        yield from ("Written ", "words [1]")
+        if self.outcome == "rejected":
+            yield Rejected(reason="rejected", detail="not supported")
+        else:
+            yield Generated(text=self.outcome, citations=[make_citation(1, passages[0])])
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("outcome", ["Written words [1]", "Written words, cleaned [1]", "rejected"])
+def test_a_live_stream_shows_the_model_text_and_replaces_it_only_when_it_changed(fake_assistant, outcome):
+    from assistant import Assistant
+    from assistant.schemas import Replace
+
+    live = Assistant(fake_assistant.settings, embedder=fake_assistant.embedder, store=fake_assistant.store,
+                     generator=WordsGenerator(outcome), ingest_corpus=False)
+    question = "لماذا لم يعلن عن الزيارة مسبقا؟"
+    items = list(live.stream(question, mode="generative", live=True))
+    answer = items[-1]
+    assert items[:2] == ["Written ", "words [1]"]  # as the model wrote them, before verification
+    replaced = [i for i in items if isinstance(i, Replace)]
+    if outcome == "Written words [1]":
+        assert replaced == [] and answer.mode == "generative"
+    elif outcome == "rejected":
+        assert answer.mode == "fallback"
+        assert replaced == [Replace(text=answer.answer, reason="rejected")]
+    else:
+        assert replaced == [Replace(text=outcome)]
+    # Without live, the model's text is held back: the chunks add up to the final answer.
+    held = list(live.stream(question, mode="generative"))
+    assert "".join(i for i in held if isinstance(i, str)) == held[-1].answer
+
+
+def test_a_read_only_data_folder_costs_the_stored_conversations_not_the_page(fake_assistant, tmp_path):
+    from assistant.web.history import browser_secret
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    folder = blocker / "runtime"  # cannot be created, whoever runs the tests (root included)
+    assert browser_secret(folder) is None
+    page = ChatPage(fake_assistant, feedback=FeedbackStore(tmp_path / "f.sqlite3"),
+                    history=PageHistory(folder / "h.sqlite3"))
+    conv = ChatSession(browser=new_id())
+    assert t("en", "no_conversations") in page.history_list(conv, "en")
+    *_, last = page.respond("لماذا لم يعلن عن الزيارة مسبقا؟", conv, "ar")
+    assert last[3].turns[0].answer is not None  # answered, though it could not be stored
+    secret = browser_secret(tmp_path / "fresh")
+    assert secret and browser_secret(tmp_path / "fresh") == secret  # made once, then the same key

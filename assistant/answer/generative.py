@@ -95,6 +95,11 @@ class GenerativeAnswerer:
         self._lock = threading.Lock()
         self._passage_vectors: dict[str, np.ndarray] = {}
 
+    @property
+    def start_error(self) -> str | None:
+        """Why the local model could not be started (it is not tried again), or None."""
+        return self._start_error
+
     # -- the model ------------------------------------------------------------------------------------
     def _model(self) -> BaseChatModel:
         """The chat model, created on first use; the local server is started here, not at construction."""

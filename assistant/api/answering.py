@@ -16,7 +16,7 @@ from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
 from assistant.api.admission import Admission, timed_out_note
-from assistant.schemas import Answer, Language, Message
+from assistant.schemas import Answer, Language, Message, Replace
 
 if TYPE_CHECKING:  # the facade imports the model runtime; the API starts without it
     from assistant.facade import Assistant
@@ -102,7 +102,8 @@ async def stream_answer(request: Request, chunks: Iterator[str | Answer],
 
 
 async def answer_items(request: Request, assistant: Assistant, admission: Admission, question: str,
-                       history: list[Message], language: Language | None) -> AsyncIterator[str | Answer]:
+                       history: list[Message], language: Language | None,
+                       live: bool = False) -> AsyncIterator[str | Replace | Answer]:
     """Pieces of the answer, then the final :class:`Answer` (with the note of the permission or the time
     limit when either changed it), in the mode ``admission`` decided; gives the slot back when it ends.
     Nothing more comes once the client has left."""
@@ -110,7 +111,7 @@ async def answer_items(request: Request, assistant: Assistant, admission: Admiss
     timer: threading.Timer | None = None
     try:
         chunks = assistant.stream(question, history, mode=admission.mode, language=language,
-                                  cancel=control.cancel)
+                                  cancel=control.cancel, live=live)
         if admission.time_limit:
             timer = threading.Timer(admission.time_limit, control.expire)
             timer.daemon = True

@@ -17,7 +17,7 @@ from assistant.api.admission import Admissions
 from assistant.api.conversations import ConversationStore
 from assistant.api.errors import install_error_handlers
 from assistant.api.routes import VERSION, ApiContext
-from assistant.api.schemas import StreamDelta, StreamDone
+from assistant.api.schemas import StreamDelta, StreamDone, StreamReplace
 from assistant.api.security import (
     BodyLimitMiddleware,
     KeyChecker,
@@ -113,7 +113,7 @@ def create_api(assistant: Assistant | BackgroundAssistant, *, conversations: Con
             components = schema["components"]["schemas"]
             components["AskRequest"]["properties"]["question"]["maxLength"] = settings.max_question_chars
             # Models only named inside event streams' schemas, which FastAPI does not collect.
-            for model in (StreamDelta, StreamDone, openai_compat.ChatCompletionChunk):
+            for model in (StreamDelta, StreamReplace, StreamDone, openai_compat.ChatCompletionChunk):
                 _add_component(components, model)
             app.openapi_schema = schema
         return app.openapi_schema

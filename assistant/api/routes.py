@@ -37,7 +37,7 @@ from assistant.api.schemas import (
 )
 from assistant.api.security import Client, KeyChecker, TokenBucketLimiter, rate_limited
 from assistant.errors import ArticleError, KhabarError, StoreUnavailable
-from assistant.schemas import Answer, Message
+from assistant.schemas import Answer, Message, Replace
 from assistant.settings import Settings
 
 if TYPE_CHECKING:  # the facade imports the model runtime: the API starts without it (assistant.starting)
@@ -190,7 +190,12 @@ CLIENT_CLOSED_REQUEST = 499
 
 _STREAM_DOC = """Server-Sent Events, in this order:
 
-* `delta` (any number): `{"text": "..."}`, the next piece of the answer text;
+* `delta` (any number): `{"text": "..."}`, the next piece of the answer text; a generative answer streams
+  as the model writes it, before it is verified;
+* `replace` (at most once, generative answers only): `{"text": "...", "reason": "rejected" | … | null}`:
+  drop the deltas shown so far and show `text`, the answer from here on. Sent when verification rejected the
+  generated text (`reason` is the answer's `fallback_reason`, `text` the extractive answer) or cleaned it up
+  (`reason` null); more deltas do not follow it;
 * `answer` (once): the final object, exactly as `POST /ask` returns it (`AskResponse`, with citations);
 * `done` (once, last): `{"ok": true}`.
 
@@ -219,11 +224,15 @@ async def _events(request: Request, ctx: ApiContext, body: AskRequest, turn: _Tu
     """The event stream of one answer: deltas, the final object, done (or an error event, then done)."""
     final: Answer | None = None
     try:
-        items = answer_items(request, ctx.assistant, admission, turn.question, turn.history, body.language)
+        items = answer_items(request, ctx.assistant, admission, turn.question, turn.history, body.language,
+                             live=True)
         async with aclosing(items) as pieces:
             async for item in pieces:
                 if isinstance(item, Answer):
                     final = item
+                elif isinstance(item, Replace):
+                    yield ServerSentEvent(event="replace", data=json.dumps(
+                        {"text": item.text, "reason": item.reason}, ensure_ascii=False))
                 else:
                     yield ServerSentEvent(event="delta", data=json.dumps({"text": item}, ensure_ascii=False))
         if final is None:

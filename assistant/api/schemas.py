@@ -97,6 +97,15 @@ class StreamDelta(BaseModel):
     text: str
 
 
+class StreamReplace(BaseModel):
+    """Data of a `replace` event of `/ask/stream`: the text streamed so far is to be replaced by `text`."""
+
+    text: str = Field(description="The whole answer text from here on (the deltas before it are dropped).")
+    reason: str | None = Field(None, description="Why: the `fallback_reason` when verification rejected the "
+                               "generated text and this is the extractive answer (e.g. `rejected`); null "
+                               "when the generated text was only cleaned up.")
+
+
 class StreamDone(BaseModel):
     """Data of the final `done` event of `/ask/stream`."""
 
@@ -163,8 +172,9 @@ def _json_event(event: str, model: str) -> dict:
 
 #: The schema of each event of `/ask/stream` (before OpenAPI 3.2 an event stream's `schema` describes one
 #: event, as an object of its `event` and `data` fields; the data's JSON schema is its `contentSchema`).
-ASK_STREAM_EVENT = {"oneOf": [_json_event("delta", "StreamDelta"), _json_event("answer", "AskResponse"),
-                              _json_event("error", "ErrorResponse"), _json_event("done", "StreamDone")]}
+ASK_STREAM_EVENT = {"oneOf": [_json_event("delta", "StreamDelta"), _json_event("replace", "StreamReplace"),
+                              _json_event("answer", "AskResponse"), _json_event("error", "ErrorResponse"),
+                              _json_event("done", "StreamDone")]}
 
 #: The schema of each event of a streamed chat completion: a chunk (or an error) as JSON, then `[DONE]`.
 CHAT_STREAM_EVENT = {"type": "object", "required": ["data"], "properties": {"data": {

@@ -5,6 +5,10 @@ over or switches the page language. The layout that wires them to components is 
 # No `from __future__ import annotations` here: Gradio reads the API function's type hints at runtime.
 
 import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -12,11 +16,12 @@ from pydantic import ValidationError
 
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
-from assistant.schemas import Answer, Article, Message
-from assistant.settings import Settings
+from assistant.schemas import Answer, Article, Message, Replace
+from assistant.settings import ANSWER_MODES, Settings
 from assistant.textnorm import clean_question
 from assistant.web.feedback import FeedbackStore, feedback_store
-from assistant.web.render import PanelData, render_header, render_sources
+from assistant.web.history import PageHistory, new_id, page_history, valid_id
+from assistant.web.render import PanelData, render_header, render_history, render_sources
 from assistant.web.session import ChatSession, Turn, chat_messages
 from assistant.web.strings import t, ui_language
 
@@ -26,14 +31,48 @@ log = logging.getLogger(__name__)
 PREVIEW_CHARS = 280
 
 
+@dataclass
+class Running:
+    """An answer being computed: the event that stops it, what was typed, and its turn in the chat."""
+
+    cancel: threading.Event
+    question: str
+    turn: Turn
+    stream: Iterator[Any] | None = None
+
+
+#: How long a stopped answer's stream is waited for to pause, so that it can be closed.
+CLOSE_WAIT_SECONDS = 30.0
+
+
+def _close_when_idle(stream: Iterator[Any]) -> None:
+    """Close a stopped answer's stream. Gradio stops asking a cancelled handler for more, which leaves the
+    stream (and a model request inside it) paused at its last token, never finished: closing it ends the
+    model request. While a worker thread is still inside it, it cannot be closed yet; the cancel event makes
+    it pause at its next token."""
+    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+    while True:
+        try:
+            stream.close()  # type: ignore[attr-defined]
+            return
+        except ValueError:  # "generator already executing"
+            if time.monotonic() > deadline:
+                log.warning("a stopped answer did not pause within %s s", CLOSE_WAIT_SECONDS)
+                return
+            time.sleep(0.05)
+
+
 class ChatPage:
     """The page's event handlers, bound to one assistant and one feedback store."""
 
     def __init__(self, assistant: Assistant, settings: Settings | None = None,
-                 feedback: FeedbackStore | None = None) -> None:
+                 feedback: FeedbackStore | None = None, history: PageHistory | None = None) -> None:
         self.assistant = assistant
         self.settings = settings or assistant.settings
         self.feedback = feedback or feedback_store(self.settings.runtime_dir)
+        self.history = history or page_history(self.settings.runtime_dir)
+        #: The answer each conversation is waiting for (by conversation id), for Stop.
+        self._running: dict[str, Running] = {}
 
     # -- rendering helpers -------------------------------------------------------------------------------
     def _articles(self, ids: list[str]) -> list[Article]:
@@ -62,12 +101,70 @@ class ChatPage:
         """The page heading in ``ui``."""
         return render_header(ui, [i.title for i in self.assistant.articles()])
 
+    def history_list(self, conv: ChatSession, ui: str) -> str:
+        """The side list of the browser's stored conversations, the current one marked."""
+        try:
+            items = [(s.id, s.title) for s in self.history.list(conv.browser)] if conv.browser else []
+        except Exception:  # an unreadable store costs the list, not the page
+            log.exception("listing the stored conversations failed")
+            items = []
+        return render_history(items, conv.id, ui)
+
+    def _load(self, browser: str, conversation_id: str | None) -> ChatSession | None:
+        if not browser or not valid_id(conversation_id):
+            return None
+        try:
+            return self.history.load(browser, conversation_id)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("reading a stored conversation failed")
+            return None
+
+    def _save(self, conv: ChatSession) -> None:
+        if not conv.browser:
+            return
+        try:
+            self.history.save(conv.browser, conv)
+        except Exception:  # a full or read-only disk must not cost the reader the answer on screen
+            log.exception("storing the conversation failed")
+
+    def _switch_to(self, conv: ChatSession, ui: str, saved: Any):
+        """Outputs (question, chat, panel, conversation, comment row, status, list, browser state, Send,
+        Stop) showing ``conv``."""
+        state = {**(saved if isinstance(saved, dict) else {}), "browser": conv.browser, "current": conv.id}
+        return ("", chat_messages(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
+                self.history_list(conv, ui), state, gr.Button(visible=True), gr.Button(visible=False))
+
+    def mode_control(self, ui: str, chosen: object, relabel: bool = False) -> gr.Radio:
+        """The answer-mode choice: enabled with the reader's choice when a generative model is reachable,
+        else fixed on extractive and saying why. ``relabel``: only its words change (the value it shows may
+        be newer than the one this event was sent)."""
+        status = self.assistant.generative_status()
+        choices = [(t(ui, "mode_choice_extractive"), "extractive"),
+                   (t(ui, "mode_choice_generative"), "generative")]
+        if not status.available:
+            log.info("generative answers not offered on the page: %s", status.detail)
+            return gr.Radio(choices=choices, value="extractive", interactive=False, label=t(ui, "mode_label"),
+                            info=t(ui, f"mode_off_{status.reason}"))
+        labels = dict(choices=choices, interactive=True, label=t(ui, "mode_label"), info=t(ui, "mode_on"))
+        if relabel:
+            return gr.Radio(**labels)
+        return gr.Radio(value=chosen if chosen in ANSWER_MODES else self.settings.mode, **labels)
+
+    def remember_mode(self, mode: str, saved: Any) -> dict:
+        """The reader picked a mode: keep it in the browser."""
+        state = dict(saved) if isinstance(saved, dict) else {}
+        if mode in ANSWER_MODES:
+            state["mode"] = mode
+        return state
+
     # -- handlers ----------------------------------------------------------------------------------------
-    def respond(self, question: str | None, conv: ChatSession | None, ui: str):
-        """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation) updates."""
+    def respond(self, question: str | None, conv: ChatSession | None, ui: str, mode: str | None = None):
+        """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation, list,
+        Send, Stop) updates: while the answer is coming Send is hidden and Stop shown."""
+        skip = gr.skip()
         question = question or ""
         if not clean_question(question):  # an empty question is ignored, as if nothing was sent
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield (skip,) * 7
             return
         conv = conv if conv is not None else ChatSession()
         try:
@@ -79,22 +176,33 @@ class ChatPage:
             message = (t(ui, "too_long", length=len(question), limit=limit) if len(question) > limit
                        else str(exc))
             conv.turns.append(Turn(question=shown, error=message))
-            yield gr.skip(), chat_messages(conv, ui), gr.skip(), conv
+            yield skip, chat_messages(conv, ui), skip, conv, skip, skip, skip
             return
 
         history = conv.history()
         turn = Turn(question=cleaned)
         conv.turns.append(turn)
         number = len(conv.turns) - 1
-        yield "", chat_messages(conv, ui), gr.skip(), conv
+        # Stop sets this event: the pipeline stops a model that is still writing at its next token.
+        cancel = threading.Event()
+        if mode not in ANSWER_MODES:
+            mode = None  # the server's default
+        elif mode == "generative" and not self.assistant.generative_status().available:
+            mode = "extractive"  # the control was disabled: a request saying otherwise is not obeyed
+        # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
+        # fallback) text.
+        stream = self.assistant.stream(cleaned, history, cancel=cancel, mode=mode, live=True)  # type: ignore
+        self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn, stream=stream)
+        busy = (gr.Button(visible=False), gr.Button(visible=True))
+        yield ("", chat_messages(conv, ui), skip, conv, skip, *busy)
         text = ""
         try:
-            for item in self.assistant.stream(cleaned, history):
+            for item in stream:
                 if isinstance(item, Answer):
                     turn.answer = item
                 else:
-                    text += item
-                    yield gr.skip(), chat_messages(conv, ui, text, number), gr.skip(), conv
+                    text = item.text if isinstance(item, Replace) else text + item
+                    yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy)
             if turn.answer is None:
                 raise RuntimeError("the answer stream ended without an answer")
         except KhabarError as exc:
@@ -102,11 +210,38 @@ class ChatPage:
         except Exception:
             log.exception("answering %r failed", cleaned)
             turn.error = t(ui, "error_generic")
-        panel: Any = gr.skip()
+        finally:
+            if self._running.get(conv.id) is not None and self._running[conv.id].turn is turn:
+                del self._running[conv.id]
+        panel: Any = skip
         if turn.answer is not None:
             conv.shown = number
             panel = self.panel(conv, ui)
-        yield gr.skip(), chat_messages(conv, ui), panel, conv
+        self._save(conv)
+        yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
+               gr.Button(visible=True), gr.Button(visible=False))
+
+    def _cancel(self, conv: ChatSession | None) -> Running | None:
+        """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
+        stops the work it started on the server)."""
+        running = self._running.pop(conv.id, None) if conv is not None else None
+        if running is not None:
+            running.cancel.set()
+            if running.stream is not None:
+                threading.Thread(target=_close_when_idle, args=(running.stream,), daemon=True,
+                                 name="khabar-stop").start()
+        return running
+
+    def stop(self, conv: ChatSession | None, ui: str):
+        """Stop: the answer being written is dropped, its question goes back in the box to be edited or
+        sent again; outputs (question box, chat, conversation, Send, Stop, status)."""
+        running = self._cancel(conv)
+        if conv is None or running is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.Button(visible=True), gr.Button(visible=False), ""
+        if running.turn in conv.turns:
+            conv.turns.remove(running.turn)
+        return (running.question, chat_messages(conv, ui), conv, gr.Button(visible=True),
+                gr.Button(visible=False), t(ui, "stopped"))
 
     def show_source(self, evt: gr.EventData, conv: ChatSession | None, ui: str):
         """A marker of an answer the panel is not showing was clicked: show that answer's sources."""
@@ -145,10 +280,55 @@ class ChatPage:
             saved = False
         return "", gr.Row(visible=not saved), t(ui, "feedback_saved" if saved else "feedback_failed")
 
-    def new_conversation(self, ui: str):
-        """Forget the conversation: empty chat, empty panel, fresh id."""
-        conv = ChatSession()
-        return "", [], self.panel(conv, ui), conv, gr.Row(visible=False), ""
+    def new_conversation(self, ui: str, conv: ChatSession | None, saved: Any):
+        """Start over: empty chat, empty panel, fresh id (the previous conversation stays in the list)."""
+        self._cancel(conv)  # an answer still coming would otherwise refill the emptied chat
+        browser = conv.browser if conv is not None else ""
+        return self._switch_to(ChatSession(browser=browser), ui, saved)
+
+    def _picked(self, evt: gr.EventData) -> str | None:
+        data = getattr(evt, "_data", None) or {}
+        picked = data.get("id") if isinstance(data, dict) else None
+        return picked if valid_id(picked) else None
+
+    def open_conversation(self, evt: gr.EventData, conv: ChatSession | None, ui: str, saved: Any):
+        """A conversation of the side list was clicked: show it, with its latest answer's sources."""
+        picked = self._picked(evt)
+        stored = self._load(conv.browser, picked) if conv is not None else None
+        if stored is None:
+            return (gr.skip(),) * 10
+        self._cancel(conv)
+        stored.browser = conv.browser  # type: ignore[union-attr]
+        return self._switch_to(stored, ui, saved)
+
+    def delete_conversation(self, evt: gr.EventData, conv: ChatSession | None, ui: str, saved: Any):
+        """The side list's delete button: forget that conversation; deleting the one shown starts anew."""
+        picked = self._picked(evt)
+        if conv is None or not conv.browser or picked is None:
+            return (gr.skip(),) * 10
+        try:
+            self.history.delete(conv.browser, picked)
+        except Exception:
+            log.exception("deleting a stored conversation failed")
+        if picked == conv.id:
+            self._cancel(conv)
+            return self._switch_to(ChatSession(browser=conv.browser), ui, saved)
+        return (gr.skip(),) * 6 + (self.history_list(conv, ui),) + (gr.skip(),) * 3
+
+    def start(self, saved: Any, request: gr.Request):
+        """Page load: the reader's language, this browser's id (made on its first visit) and the
+        conversation it was in, restored from the server; outputs (language, conversation, chat, panel,
+        list, browser state, mode control)."""
+        ui = self.initial_language(request)
+        state = dict(saved) if isinstance(saved, dict) else {}
+        browser = state.get("browser") if valid_id(state.get("browser")) else new_id()
+        current = state.get("current")
+        conv = self._load(browser, current)
+        conv = conv or ChatSession()
+        conv.browser = browser
+        state.update(browser=browser, current=conv.id)
+        return (ui, conv, chat_messages(conv, ui), self.panel(conv, ui), self.history_list(conv, ui),
+                state, self.mode_control(ui, state.get("mode")))
 
     def initial_language(self, request: gr.Request) -> str:
         """The chrome language: ``?lang=ar|en`` if given, else the browser's preferred language."""
@@ -157,7 +337,7 @@ class ChatPage:
         accepted = headers.get("accept-language", "") if hasattr(headers, "get") else ""
         return ui_language(params.get("lang"), default=ui_language(accepted, default="en"))
 
-    def switch_language(self, ui: str, conv: ChatSession | None):
+    def switch_language(self, ui: str, conv: ChatSession | None, mode: str | None = None):
         """Every label, button and rendered message in the chosen language."""
         ui = ui_language(ui)
         conv = conv if conv is not None else ChatSession()
@@ -167,12 +347,16 @@ class ChatPage:
                        placeholder=t(ui, "chat_placeholder")),
             gr.Textbox(label=t(ui, "question_label"), placeholder=t(ui, "question_placeholder")),
             gr.Button(value=t(ui, "send")),
+            gr.Button(value=t(ui, "stop")),
             gr.Button(value=t(ui, "new_conversation")),
             gr.Dataset(label=t(ui, "examples")),
             gr.Textbox(label=t(ui, "feedback_prompt"), placeholder=t(ui, "feedback_placeholder")),
             gr.Button(value=t(ui, "feedback_send")),
+            gr.Button(value=t(ui, "close")),
             gr.Radio(label=t(ui, "language")),
             self.panel(conv, ui),
+            self.history_list(conv, ui),
+            self.mode_control(ui, mode, relabel=True),
         )
 
     def ask(self, question: str, history: list[dict] | None = None) -> dict:

@@ -121,8 +121,12 @@ def render_answer(answer: Answer, turn: int, ui: str) -> str:
             f'<details class="khabar-timings"><summary>{t(ui, "details")}</summary>'
             f'{"".join(details)}</details>'
             "</div>")
+    # Why the written answer was replaced by the article's words, in one line of the page's language.
+    why = (f'<div class="khabar-fallback-why" dir="{ui_dir}" lang="{ui}">'
+           f'{t(ui, "fallback_" + answer.fallback_reason)}</div>'
+           if answer.mode == "fallback" and answer.fallback_reason else "")
     return (f'<div class="khabar-msg khabar-answer" dir="{dir_}" lang="{answer.language}" '
-            f'data-turn="{turn}">{body}</div>{meta}')
+            f'data-turn="{turn}">{body}</div>{why}{meta}')
 
 
 def render_error(message: str, ui: str) -> str:
@@ -214,8 +218,10 @@ def _article_view(article: Article, marks: list[tuple[int, int, int]], turn: int
 def render_sources(data: PanelData, ui: str) -> str:
     """The sources panel: the cited passages with the supporting span marked, and the whole article."""
     ui_dir = "rtl" if ui == "ar" else "ltr"
+    # The close button shows only on a phone, where the panel is a sheet over the chat.
     parts = [f'<div class="khabar-sources" dir="{ui_dir}" lang="{ui}">',
-             f'<h2 class="khabar-sources-title">{t(ui, "sources")}</h2>']
+             f'<div class="khabar-sources-head"><h2 class="khabar-sources-title">{t(ui, "sources")}</h2>'
+             f'<button type="button" class="khabar-sheet-close">{t(ui, "back_to_chat")}</button></div>']
     answer, turn = data.answer, data.turn
     marks: dict[str, list[tuple[int, int, int]]] = {}
     if answer is None or turn is None:
@@ -268,3 +274,27 @@ def render_header(ui: str, titles: Sequence[str]) -> str:
     article = f'<p class="khabar-header-article">{t(ui, "article")}: {cites}</p>' if titles else ""
     return (f'<header class="khabar-header" dir="{ui_dir}" lang="{ui}"><h1>{t(ui, "app_name")}</h1>'
             f'<p class="khabar-tagline">{t(ui, "tagline")}</p>{article}</header>')
+
+
+def render_history(items: Sequence[tuple[str, str]], current: str | None, ui: str) -> str:
+    """The side list of a browser's conversations, most recent first: ``(id, first question)`` pairs, each
+    title in its own direction, each with a delete button (``static/khabar.js`` turns clicks into the list's
+    ``pick`` and ``drop`` events by the item's ``data-id``)."""
+    ui_dir = "rtl" if ui == "ar" else "ltr"
+    rows = []
+    delete = esc(t(ui, "delete_conversation"))
+    for conv_id, title in items:
+        lang = detect_language(title)
+        current_class = " khabar-conv-current" if conv_id == current else ""
+        aria = ' aria-current="true"' if conv_id == current else ""
+        rows.append(
+            f'<li class="khabar-conv{current_class}" data-id="{esc(conv_id)}">'
+            f'<button type="button" class="khabar-conv-open" dir="{direction(title)}" lang="{lang}"{aria} '
+            f'title="{esc(title)}">'
+            f"{esc(title)}</button>"
+            f'<button type="button" class="khabar-conv-delete" aria-label="{delete}: {esc(title)}" '
+            f'title="{delete}">×</button></li>')
+    body = (f'<ul class="khabar-conv-list">{"".join(rows)}</ul>' if rows
+            else f'<p class="khabar-conv-empty">{t(ui, "no_conversations")}</p>')
+    return (f'<nav class="khabar-history" dir="{ui_dir}" lang="{ui}" aria-label="{t(ui, "conversations")}">'
+            f'<h2>{t(ui, "conversations")}</h2>{body}</nav>')

@@ -27,6 +27,7 @@ class ChatSession:
     turns: list[Turn] = field(default_factory=list)
     shown: int | None = None  # the turn whose sources the panel shows
     feedback_id: int | None = None  # the last rating, which a comment attaches to
+    browser: str = ""  # the browser's id (local storage) its conversations are kept under; "" keeps none
 
     def history(self) -> list[Message]:
         """Earlier answered turns, as the assistant takes them for follow-up questions."""

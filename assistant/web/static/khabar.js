@@ -5,8 +5,18 @@
 const K = window.__khabar || (window.__khabar = {});
 K.panel = element;
 K.trigger = trigger;
+// On a phone (<= 480 px) the sources panel is a sheet over the chat: opened by a citation, closed by its
+// "back to the conversation" button or Escape.
+K.narrow = function () { return window.matchMedia('(max-width: 480px)').matches; };
+K.openSheet = function () {
+  if (K.narrow()) document.documentElement.classList.add('khabar-sheet-open');
+};
+K.closeSheet = function () {
+  document.documentElement.classList.remove('khabar-sheet-open');
+};
 K.show = function (target) {
   if (!target) return false;
+  K.openSheet();
   document.querySelectorAll('.khabar-sources .khabar-active').forEach(function (e) {
     e.classList.remove('khabar-active');
   });
@@ -23,6 +33,10 @@ if (!K.installed) {
   K.installed = true;
   // Capture phase: the chat bubble must not treat the marker as an ordinary link.
   document.addEventListener('click', function (ev) {
+    if (ev.target && ev.target.closest && ev.target.closest('.khabar-sheet-close')) {
+      K.closeSheet();
+      return;
+    }
     const link = ev.target && ev.target.closest ? ev.target.closest('a.khabar-cite, a.khabar-goto') : null;
     if (!link) return;
     ev.preventDefault();
@@ -61,4 +75,46 @@ if (!K.labels) {
   K.labels.observe(document.body, {subtree: true, childList: true, attributes: true,
                                    attributeFilter: ['aria-label']});
   relabel();
+}
+// The comment box that a rating opens is placed under the message rated (not below the whole chat, where
+// it may be out of sight), and follows it when the chat scrolls.
+if (!K.feedback) {
+  K.feedback = true;
+  const RATE = "#khabar-chat button[aria-label='Like'], #khabar-chat button[aria-label='Dislike']";
+  K.placeFeedback = function () {
+    const box = document.getElementById('khabar-feedback');
+    const column = document.getElementById('khabar-chat-column');
+    const chat = document.getElementById('khabar-chat');
+    const anchor = document.querySelectorAll('#khabar-chat .message-buttons')[K.rated];
+    if (!box || !column || !chat || !anchor || !box.offsetHeight) return;
+    const c = column.getBoundingClientRect();
+    const limits = chat.getBoundingClientRect();
+    // Under the rated message's buttons, kept inside the chat when the message scrolls away.
+    const top = Math.max(limits.top, Math.min(anchor.getBoundingClientRect().bottom + 4,
+                                              limits.bottom - box.offsetHeight));
+    box.classList.add('khabar-feedback-anchored');
+    box.style.top = (top - c.top) + 'px';
+  };
+  document.addEventListener('click', function (ev) {
+    const button = ev.target && ev.target.closest ? ev.target.closest(RATE) : null;
+    if (!button) return;
+    const rows = Array.from(document.querySelectorAll('#khabar-chat .message-buttons'));
+    K.rated = rows.indexOf(button.closest('.message-buttons'));
+    if (K.rated < 0) K.rated = rows.length - 1;
+    const box = document.getElementById('khabar-feedback');
+    if (box) box.style.top = '';
+    // The box appears once the server has stored the rating (seconds on a busy server): place it as soon
+    // as it is shown, and again while it settles.
+    const started = Date.now();
+    const place = function () {
+      K.placeFeedback();
+      if (Date.now() - started < 30000) setTimeout(place, 150);
+    };
+    place();
+  }, true);
+  document.addEventListener('scroll', function () { K.placeFeedback(); }, true);
+  window.addEventListener('resize', function () { K.placeFeedback(); });
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape') K.closeSheet();
+  });
 }
