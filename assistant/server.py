@@ -66,7 +66,9 @@ def _mount_page(app: FastAPI, assistant: Assistant | BackgroundAssistant) -> Fas
     # Mounted last: the API's routes are matched first, the page takes every other path. The footer's
     # "Use via API" would open Gradio's description of its own endpoints, not the /api/v1 API the README
     # documents (at /docs): bot developers are better served without it.
-    gr.mount_gradio_app(app, build_page(assistant), path="/", footer_links=PAGE_FOOTER_LINKS)
+    # The page's answers take the API's answer slots (one bound for readers and bots alike).
+    page = build_page(assistant, admissions=app.state.khabar.admissions)
+    gr.mount_gradio_app(app, page, path="/", footer_links=PAGE_FOOTER_LINKS)
     page_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount) and r.path == "")
 
     # Gradio answers a call to an endpoint it does not have (e.g. `ask`, which is not offered when API keys

@@ -196,6 +196,36 @@ def test_a_failing_assistant_gives_a_short_message_not_a_trace(chat_page, monkey
     assert "secret" not in chat[-1]["content"]
 
 
+def test_page_answers_take_the_apis_answer_slots_and_say_when_the_server_is_busy(fake_assistant, tmp_path):
+    import anyio
+
+    from assistant.api.admission import Admissions
+
+    bounds = {"max_answers_in_flight": 1, "max_answers_queued": 0}
+    settings = fake_assistant.settings.model_copy(update=bounds)
+    admissions = Admissions(settings)
+    page = ChatPage(fake_assistant, settings, feedback=FeedbackStore(tmp_path / "f.sqlite3"),
+                    admissions=admissions)
+    question = "Where did Assad and Putin meet?"
+
+    async def scenario():
+        ask = lambda: list(page.respond(question, ChatSession(), "en"))  # noqa: E731
+        release = await admissions.answers.acquire()  # a bot's answer holds the only slot
+        busy = await anyio.to_thread.run_sync(ask)
+        assert admissions.answers.running == 1
+        release()
+        answered = await anyio.to_thread.run_sync(ask)
+        return busy, answered, admissions.answers.running
+
+    busy, answered, running_after = anyio.run(scenario)
+    box, chat, _, conv, *_ = busy[-1]
+    assert box == question  # the question stays in the box, to be sent again
+    assert conv.turns[0].answer is None and "busy" in conv.turns[0].error
+    assert "khabar-error" in chat[-1]["content"]
+    assert answered[-1][3].turns[0].answer is not None
+    assert running_after == 0  # the page gave its slot back
+
+
 def test_page_history_is_kept_per_browser_with_whole_answers(tmp_path):
     store = PageHistory(tmp_path / "h.sqlite3", max_conversations=2)
     mine, theirs = new_id(), new_id()

@@ -8,12 +8,18 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import gradio as gr
 from pydantic import ValidationError
 
+from assistant.api.admission import Admission, Admissions
+from assistant.api.errors import ApiError
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
 from assistant.schemas import Answer, Article, Message, Replace
@@ -32,13 +38,40 @@ PREVIEW_CHARS = 280
 
 
 @dataclass
+class Slot:
+    """A page answer's slot in the API's answer pools, given back once, from any thread.
+
+    The pools belong to the server's event loop; the page's handlers run in its worker threads, and a
+    stopped answer's generator may be finished by whichever thread drops it, so the slot remembers its
+    loop."""
+
+    admission: Admission
+    token: Any
+    loop_thread: int
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _given_back: bool = False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._given_back:
+                return
+            self._given_back = True
+        if threading.get_ident() == self.loop_thread:  # a generator finished on the loop's own thread
+            self.admission.release()
+        else:
+            anyio.from_thread.run_sync(self.admission.release, token=self.token)
+
+
+@dataclass
 class Running:
-    """An answer being computed: the event that stops it, what was typed, and its turn in the chat."""
+    """An answer being computed: the event that stops it, what was typed, its turn in the chat, and the
+    slot it holds."""
 
     cancel: threading.Event
     question: str
     turn: Turn
     stream: Iterator[Any] | None = None
+    slot: Slot | None = None
 
 
 #: How long a stopped answer's stream is waited for to pause, so that it can be closed.
@@ -62,13 +95,27 @@ def _close_when_idle(stream: Iterator[Any]) -> None:
             time.sleep(0.05)
 
 
+def _stop_and_release(running: Running) -> None:
+    """Close a stopped answer's stream, then give its slot back (Gradio may never finish the handler)."""
+    try:
+        if running.stream is not None:
+            _close_when_idle(running.stream)
+    finally:
+        if running.slot is not None:
+            running.slot.release()
+
+
 class ChatPage:
     """The page's event handlers, bound to one assistant and one feedback store."""
 
     def __init__(self, assistant: Assistant, settings: Settings | None = None,
-                 feedback: FeedbackStore | None = None, history: PageHistory | None = None) -> None:
+                 feedback: FeedbackStore | None = None, history: PageHistory | None = None,
+                 admissions: Admissions | None = None) -> None:
         self.assistant = assistant
         self.settings = settings or assistant.settings
+        #: The API's answer bounds, shared when the page is mounted in the API's app: readers and bots then
+        #: queue for the same slots, and the page's excess is told to retry like the API's.
+        self.admissions = admissions
         self.feedback = feedback or feedback_store(self.settings.runtime_dir)
         self.history = history or page_history(self.settings.runtime_dir)
         #: The answer each conversation is waiting for (by conversation id), for Stop.
@@ -189,10 +236,20 @@ class ChatPage:
             mode = None  # the server's default
         elif mode == "generative" and not self.assistant.generative_status().available:
             mode = "extractive"  # the control was disabled: a request saying otherwise is not obeyed
+        try:
+            slot = self._admit(mode)
+        except ApiError as exc:  # the server is busy: say so, keep the question in the box to resend
+            conv.turns.pop()
+            conv.turns.append(Turn(question=cleaned, error=t(ui, "busy", seconds=_retry_after(exc))))
+            yield question, chat_messages(conv, ui), skip, conv, skip, skip, skip
+            return
+        if slot is not None:
+            mode = slot.admission.mode  # generative not allowed here (KHABAR_ALLOW_GENERATIVE): extractive
         # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
         # fallback) text.
         stream = self.assistant.stream(cleaned, history, cancel=cancel, mode=mode, live=True)  # type: ignore
-        self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn, stream=stream)
+        self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn, stream=stream,
+                                         slot=slot)
         busy = (gr.Button(visible=False), gr.Button(visible=True))
         yield ("", chat_messages(conv, ui), skip, conv, skip, *busy)
         text = ""
@@ -211,6 +268,8 @@ class ChatPage:
             log.exception("answering %r failed", cleaned)
             turn.error = t(ui, "error_generic")
         finally:
+            if slot is not None:
+                slot.release()
             if self._running.get(conv.id) is not None and self._running[conv.id].turn is turn:
                 del self._running[conv.id]
         panel: Any = skip
@@ -221,15 +280,39 @@ class ChatPage:
         yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
                gr.Button(visible=True), gr.Button(visible=False))
 
+    def _admit(self, mode: str | None) -> Slot | None:
+        """A slot of the API's answer pools for this answer (or :class:`ApiError` 503 when they are full);
+        None when the page runs without the API (``build_page`` alone) or outside Gradio's worker threads."""
+        if self.admissions is None:
+            return None
+        admissions = self.admissions
+
+        async def admit() -> Slot:
+            admission = await admissions.admit(mode, self.settings.allow_generative)
+            return Slot(admission, anyio.lowlevel.current_token(), threading.get_ident())
+
+        try:
+            return anyio.from_thread.run(admit)
+        except RuntimeError:  # not called from a worker thread of the server's event loop
+            return None
+
+    @contextmanager
+    def _admitted(self, mode: str | None) -> Iterator[Slot | None]:
+        slot = self._admit(mode)
+        try:
+            yield slot
+        finally:
+            if slot is not None:
+                slot.release()
+
     def _cancel(self, conv: ChatSession | None) -> Running | None:
         """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
         stops the work it started on the server)."""
         running = self._running.pop(conv.id, None) if conv is not None else None
         if running is not None:
             running.cancel.set()
-            if running.stream is not None:
-                threading.Thread(target=_close_when_idle, args=(running.stream,), daemon=True,
-                                 name="khabar-stop").start()
+            threading.Thread(target=_stop_and_release, args=(running,), daemon=True,
+                             name="khabar-stop").start()
         return running
 
     def stop(self, conv: ChatSession | None, ui: str):
@@ -367,9 +450,16 @@ class ChatPage:
         except ValidationError as exc:
             raise gr.Error("history must be a list of {role: user|assistant, content: text} turns") from exc
         try:
-            return self.assistant.ask(question, turns).model_dump(mode="json")
+            with self._admitted(None):
+                return self.assistant.ask(question, turns).model_dump(mode="json")
+        except ApiError as exc:
+            raise gr.Error(exc.message) from exc
         except KhabarError as exc:
             raise gr.Error(str(exc)) from exc
         except Exception as exc:
             log.exception("API answer to %r failed", question)
             raise gr.Error(t("en", "error_generic")) from exc
+
+
+def _retry_after(exc: ApiError) -> int:
+    return int((exc.headers or {}).get("Retry-After", "1"))

@@ -29,6 +29,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.api.admission import Admissions
 from assistant.facade import Assistant
 from assistant.settings import Settings
 from assistant.web.handlers import ChatPage
@@ -70,9 +71,11 @@ def static_text(name: str) -> str:
     return (STATIC_DIR / name).read_text(encoding="utf-8")
 
 
-def build_page(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
-    """The chat page as Gradio Blocks bound to ``assistant`` (mount it, or ``.launch()`` it)."""
-    page = ChatPage(assistant, settings)
+def build_page(assistant: Assistant, settings: Settings | None = None,
+               admissions: Admissions | None = None) -> gr.Blocks:
+    """The chat page as Gradio Blocks bound to ``assistant`` (mount it, or ``.launch()`` it); with the
+    API's ``admissions`` its answers share the API's bounds."""
+    page = ChatPage(assistant, settings, admissions=admissions)
     ui = "en"  # the chrome is built in English; the load event switches it to the reader's language
     private: dict[str, Any] = {"api_visibility": "private"}
     quick: dict[str, Any] = {"concurrency_limit": None, **private}
