@@ -136,7 +136,8 @@ def soak_summary(samples: list[tuple[float, int]], summary: dict, users: int, se
             "errors": summary["errors"], "shed_503": summary["shed_503"], "p95_ms": summary["p95_ms"],
             "first_minute_mb": round(float(np.median(first))),
             "last_minute_mb": round(float(np.median(last))),
-            "slope_mb_per_min": round(slope, 2), "peak_mb": round(max(m for _, m in mb))}
+            "slope_mb_per_min": round(slope, 2), "peak_mb": round(max(m for _, m in mb)),
+            "samples_mb": [(round(t), round(m)) for t, m in mb]}
 
 
 def soak_table(row: dict) -> str:
