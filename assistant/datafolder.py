@@ -53,27 +53,25 @@ def is_storage_failure(exc: BaseException) -> bool:
 
 
 @contextmanager
-def saving(what: str) -> Iterator[None]:
-    """Turn a refused write inside the block into :class:`StorageError` naming ``what`` was not saved."""
+def _refused(what: str, verb: str, outcome: str) -> Iterator[None]:
+    """Turn a storage failure inside the block into :class:`StorageError`: ``the {what} could not be
+    {verb}``, then ``outcome``."""
     try:
         yield
     except (sqlite3.OperationalError, OSError) as exc:
         if not is_storage_failure(exc):
             raise
-        log.error("could not save the %s: %s", what, exc)
-        raise StorageError(f"the {what} could not be saved: the server's data folder is full or read-only; "
-                           "nothing was saved, try again later") from exc
+        log.error("the %s could not be %s: %s", what, verb, exc)
+        raise StorageError(f"the {what} could not be {verb}: the server's data folder is full or read-only; "
+                           f"{outcome}, try again later") from exc
 
 
-@contextmanager
-def reading(what: str) -> Iterator[None]:
+def saving(what: str):
+    """Turn a refused write inside the block into :class:`StorageError` naming ``what`` was not saved."""
+    return _refused(what, "saved", "nothing was saved")
+
+
+def reading(what: str):
     """Turn a refused read inside the block into :class:`StorageError`: SQLite in WAL mode needs to write
     its shared-memory index even to read, so a full disk can stop reads too (the data stays on disk)."""
-    try:
-        yield
-    except (sqlite3.OperationalError, OSError) as exc:
-        if not is_storage_failure(exc):
-            raise
-        log.error("could not read the %s: %s", what, exc)
-        raise StorageError(f"the {what} could not be read: the server's data folder is full or read-only; "
-                           "it is kept, try again later") from exc
+    return _refused(what, "read", "it is kept")
