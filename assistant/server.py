@@ -68,6 +68,10 @@ def _mount_page(app: FastAPI, assistant: Assistant | BackgroundAssistant) -> Fas
     # documents (at /docs): bot developers are better served without it.
     # The page's answers take the API's answer slots (one bound for readers and bots alike).
     page = build_page(assistant, admissions=app.state.khabar.admissions)
+    # Gradio keeps every session's component state in memory, 10,000 sessions by default, and each call of
+    # the page's `ask` endpoint is a session of its own: about 64 KB each, measured (bench/README.md). A
+    # bound in proportion to this app's readers; conversations also live in the page's own store.
+    page.state_session_capacity = assistant.settings.page_sessions
     gr.mount_gradio_app(app, page, path="/", footer_links=PAGE_FOOTER_LINKS)
     page_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount) and r.path == "")
 

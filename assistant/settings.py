@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, description="Longer questions are refused.")
     max_history_turns: int = Field(10, description="Turns of history kept per conversation.")
+    page_sessions: int = Field(
+        1000, description="Page sessions whose state Gradio keeps in memory (the oldest are dropped "
+        "beyond it)."
+    )
 
     # --- generative model (any OpenAI-compatible server) ---------------------------------------
     llm_base_url: str | None = Field(
