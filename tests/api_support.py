@@ -13,12 +13,16 @@ from assistant import Assistant
 LEAKS = ("Traceback", "/work/", "/srv/", 'File "', ".py\"", ".py'", "site-packages")
 
 
-def closed_port_url() -> str:
-    """A loopback URL on which nothing listens (the port was free a moment ago)."""
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+        return sock.getsockname()[1]
+
+
+def closed_port_url() -> str:
+    """A loopback URL on which nothing listens (the port was free a moment ago)."""
+    return f"http://127.0.0.1:{free_port()}/v1"
 
 
 def sibling(assistant: Assistant, **updates) -> Assistant:

@@ -112,3 +112,15 @@ def fake_assistant(make_settings) -> Assistant:
     """An assistant over the default article with the fake embedder: for tests of logic, not of quality."""
     # Bag-of-words cosines run lower than the model's: the not-found threshold is scaled down with them.
     return Assistant(make_settings(not_found_threshold=0.1), embedder=HashEmbedder())
+
+
+@pytest.fixture
+def use_assistant(monkeypatch):
+    """Make the CLI use a given Assistant instead of loading the model again (about 20 s each)."""
+    from assistant import cli
+
+    def install(instance):
+        monkeypatch.setattr(cli, "_assistant", lambda progress=True, **_: instance)
+        return instance
+
+    return install

@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 
-import pytest
 from typer.testing import CliRunner
 
 from assistant import Assistant, cli
@@ -16,15 +15,6 @@ from assistant import Assistant, cli
 runner = CliRunner()
 
 
-@pytest.fixture
-def use_assistant(monkeypatch):
-    """Make the CLI use a given Assistant instead of loading the model again (about 20 s each)."""
-
-    def install(instance):
-        monkeypatch.setattr(cli, "_assistant", lambda progress=True, **_: instance)
-        return instance
-
-    return install
 
 
 def test_ask_prints_answer_and_sources(assistant, use_assistant):

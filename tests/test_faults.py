@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import error_of, sse_events
+from api_support import error_of, free_port, sse_events
 
 from assistant.errors import StorageError
 
@@ -34,14 +34,6 @@ SECOND_ARTICLE = """مباحثات في أنقرة حول سوريا
 
 وقال وزير الخارجية التركي إن الاجتماع ناقش إعادة فتح الطرق الدولية وعودة اللاجئين.
 """
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def khabar_env(tmp_path: Path, **settings: str) -> dict[str, str]:

@@ -49,13 +49,6 @@ def corpus(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def use_assistant(monkeypatch):
-    def install(instance):
-        monkeypatch.setattr(cli, "_assistant", lambda progress=True, **_: instance)
-        return instance
-
-    return install
 
 
 EXPECTED_IDS = {"harbour", "books", "election", "rain-1", "feed-2", "arcd-0-0", "arcd-0-1"}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, ask, open_page
+from test_web_browser import ask, browser, open_page  # noqa: F401 (browser: the shared fixture)
 
 from assistant import Assistant
 from assistant.server import create_app, serve_in_thread
@@ -72,19 +72,7 @@ def hostile_url(make_settings, embedder, article_path, tmp_path_factory) -> Iter
     assistant.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def test_hostile_articles_are_shown_inert_with_their_words_as_text(browser, hostile_url):
+def test_hostile_articles_are_shown_inert_with_their_words_as_text(browser, hostile_url):  # noqa: F811
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ar")
     page = context.new_page()
     page.set_default_timeout(60_000)
