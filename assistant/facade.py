@@ -26,6 +26,7 @@ from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
 from assistant.questions import asks_for_words, looks_like_followup
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
+from assistant.retrieve.embedding_cache import with_cache
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
 from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message, Replace
 from assistant.settings import AnswerMode, Settings, get_settings
@@ -68,7 +69,8 @@ class Assistant:
             store=self.store, embedder=self.embedder, k=self.settings.top_k,
             max_lexical_weight=0.0 if self.settings.ranking == "dense" else MAX_LEXICAL_WEIGHT,
             unit_weight=UNIT_WEIGHT if self.settings.ranking == "sentence" else 0.0)
-        self.indexer = Indexer(self.store, self.embedder, max_passage_tokens=self.settings.max_passage_tokens,
+        self.indexer = Indexer(self.store, with_cache(self.embedder, self.settings.embedding_cache),
+                               max_passage_tokens=self.settings.max_passage_tokens,
                                progress=progress, on_written=self.retriever.written)
         self._generator = generator
         self._generator_lock = threading.Lock()

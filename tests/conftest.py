@@ -10,7 +10,7 @@ persistence, CLI plumbing, handlers) use ``fake_embedder``/``fake_assistant``, w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,23 @@ def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedding_cache(tmp_path_factory) -> Iterator[Path]:
+    """One cache of document vectors for the whole session, subprocesses included (through the environment):
+    the suite builds dozens of indexes of the same article, and embedding it is most of what each costs.
+    Each text is still embedded once by the real model; ``test_embedding_cache.py`` tests the cache itself."""
+    import os
+
+    path = tmp_path_factory.getbasetemp() / "embedding-cache.sqlite"
+    previous = os.environ.get("KHABAR_EMBEDDING_CACHE")
+    os.environ["KHABAR_EMBEDDING_CACHE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("KHABAR_EMBEDDING_CACHE", None)
+    else:
+        os.environ["KHABAR_EMBEDDING_CACHE"] = previous
 
 
 @pytest.fixture(scope="session")

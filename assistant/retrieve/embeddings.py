@@ -39,6 +39,12 @@ class Embedder(Embeddings):
         log.info("embedding model %s on %s", self.model_name, self.backend)
 
     @property
+    def cache_namespace(self) -> str:
+        """What makes these vectors exactly: the model build and the backend (backends that share an index
+        still differ in the last digits, and a cached vector should be the very one this backend gives)."""
+        return f"{self.fingerprint}|{self.backend}"
+
+    @property
     def dimension(self) -> int:
         """Length of the vectors this model makes."""
         return int(self.encoder.dimension)
