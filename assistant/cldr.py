@@ -16,6 +16,10 @@ from babel.numbers import format_decimal
 
 from assistant.textnorm import fold_for_match, strip_clitics
 
+# Two-letter CLDR territories that are not countries: unions, pseudo-locales, "unknown". The United Nations
+# in particular is mostly written as an adjective («الوسيط الأممي»), which a country's name test would miss.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
+
 
 @dataclass(frozen=True)
 class Name:
@@ -33,7 +37,7 @@ def names() -> tuple[Name, ...]:
     en, ar = Locale("en"), Locale("ar")
     found: list[Name] = []
     for code, english in en.territories.items():
-        if len(code) == 2 and code.isalpha() and code in ar.territories:
+        if len(code) == 2 and code.isalpha() and code in ar.territories and code not in _NOT_COUNTRIES:
             found.append(Name(english, ar.territories[code], fold_for_match(ar.territories[code]), "country"))
     for number, english in en.days["format"]["wide"].items():
         arabic = ar.days["format"]["wide"][number]
@@ -69,6 +73,15 @@ def mentions(text: str, name: Name) -> bool:
         return name.folded in folded or _bare(name.folded) in folded
     stem = _stem(name.folded)
     return any(form.startswith(stem) for form in _word_forms(text)) if len(stem) >= 3 else False
+
+
+def mentions_or_adjective(text: str, name: Name) -> bool:
+    """``mentions``, or an adjective of the country: "الروسي", "الرئاسة الروسية" for Russia, "السوري" for
+    Syria (the first four letters of the bare name, since CLDR gives no adjectives)."""
+    if mentions(text, name):
+        return True
+    bare = _bare(name.folded) if " " not in name.folded else ""
+    return len(bare) >= 4 and any(form.startswith(bare[:4]) for form in _word_forms(text))
 
 
 def named_in(question: str) -> list[Name]:

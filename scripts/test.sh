@@ -25,5 +25,5 @@ mkdir -p artifacts
 .venv/bin/khabar eval data/suites/article.jsonl --mode extractive \
   --json artifacts/eval.json --report artifacts/eval.html \
   --min hit@1=0.81 --min hit@5=0.97 --min mrr=0.87 --min must_include_accuracy=0.81 \
-  --min citation_precision=0.83 --min answer_contains_reference=0.74 --min refusal_precision=0.8 \
-  --min refusal_recall=0.6 --min language_match=0.98 --min topic_change_as_alone=0.95
+  --min citation_precision=0.83 --min answer_contains_reference=0.74 --min refusal_precision=0.85 \
+  --min refusal_recall=0.72 --min language_match=0.98 --min topic_change_as_alone=0.95

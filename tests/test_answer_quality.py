@@ -56,6 +56,9 @@ def test_a_follow_up_uses_the_conversation(assistant, first, second, expected):
     ("How many hours did the meeting between Putin and Assad last?", "en", "The article does not answer"),
     ("كم ساعة استغرق لقاء بوتين والأسد؟", "ar", "لا يجيب المقال"),
     ("What is the price of the S-300 deal?", "en", "The article does not answer"),
+    ("How much will Syria pay for the S-300 missiles?", "en", "The article does not answer"),
+    ("What was Israel's reaction to the visit?", "en", "The article does not answer"),
+    ("ماذا قال أردوغان عن لقاء بوتين والأسد؟", "ar", "لا يجيب المقال"),
 ])
 def test_an_on_topic_question_the_article_does_not_answer_is_refused(assistant, question, language, phrase):
     answer = assistant.ask(question)
@@ -71,6 +74,8 @@ def test_an_on_topic_question_the_article_does_not_answer_is_refused(assistant, 
     ("When did Russia intervene in the Syrian crisis?", "2015"),
     ("What did Putin congratulate Assad on?", "رمضان"),
     ("Who did Assad meet in Sochi?", "بوتين"),
+    ("What did Peskov say about the talks?", "بيسكوف"),
+    ("ماذا أعلن وفد المعارضة السورية؟", "مقاطعته"),
 ])
 def test_answerable_questions_with_names_and_numbers_are_not_refused(assistant, question, expected):
     answer = assistant.ask(question)

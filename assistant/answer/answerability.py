@@ -19,7 +19,9 @@ from assistant import cldr
 from assistant.answer.verification.entities import Evidence, latin_names, numbers_in, translated_phrases
 from assistant.retrieve.base import RetrievalResult
 from assistant.schemas import Language
-from assistant.textnorm import detect_language, fold_for_match
+from assistant.textnorm import ARABIC_STOPWORDS, detect_language, fold_for_match, strip_clitics
+
+_ARABIC = re.compile("[\u0621-\u064a]")
 
 #: Passages whose words count as "what the article offers for this question".
 CANDIDATES = 3
@@ -32,6 +34,7 @@ _DURATION = re.compile(r"\bhow long\b|\bhow many (?:hours|minutes|days|weeks|mon
 _DURATION_UNITS = re.compile(r"ساع|دقيق|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|عام|اعوام"
                              r"|hour|minute|day|week|month|year")
 _PRICE = re.compile(r"\bprice\b|\bcost\b|\bhow much (?:money|did|does|is|was)\b|سعر|ثمن|تكلف|قيمه")
+_PRICE_ASKED = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|\bpa(?:y|id|ys)\b|دفع")
 _CURRENCY = re.compile(r"دولار|يورو|روبل|مليون|مليار|\$|€|dollar|euro|rouble|ruble|million|billion")
 
 
@@ -65,6 +68,9 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
     lack = missing_quantity(question, texts)
     if lack:
         return Answerability(False, lack)
+    speaker = unquoted_speaker(question, texts)
+    if speaker:
+        return Answerability(False, f"the closest passages do not quote {speaker}")
     return Answerability(True)
 
 
@@ -73,7 +79,7 @@ def missing_name(question: str, texts: list[str]) -> str | None:
     mention, or None."""
     joined = "\n".join(texts)
     for name in cldr.named_in(question):
-        if not cldr.mentions(joined, name):
+        if not cldr.mentions_or_adjective(joined, name):
             return name.english
     language: Language = detect_language(question)
     evidence = Evidence(texts)
@@ -103,6 +109,109 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
         return "the closest passages state no number for the quantity asked"
     if _DURATION.search(asked) and not any(_DURATION_UNITS.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no duration"
-    if _PRICE.search(asked) and not any(_CURRENCY.search(fold_for_match(s)) for s in with_numbers):
+    priced = _PRICE.search(asked) or _PRICE_ASKED.search(asked)
+    if priced and not any(_CURRENCY.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no price"
     return None
+
+
+# An opinion, a statement or a reaction asked of someone (on folded text). The group is who is asked about.
+_STANCE_EN = (
+    re.compile(r"\bwhat (?:did|does|do|has|have|will|would) (?P<who>.+?) (?:say|said|think|thought|announce"
+               r"|declare|comment|reply|answer)\b"),
+    re.compile(r"\bhow (?:did|does|do|has|have|will|would) (?P<who>.+?) (?:react|respond|reply|comment)"),
+    re.compile(r"\b(?P<who>[\w-]+)'s (?:reaction|response|position|stance|view|opinion|comment)"),
+    re.compile(r"\b(?:reaction|response|position|stance|view|opinion|comment)s? of (?P<who>.+?)(?: to| on"
+               r"| about| regarding|\?|$)"),
+)
+_STANCE_AR = (
+    re.compile(r"(?<!\S)(?:ماذا|ما الذي|بماذا) (?:قال|قالت|يقول|تقول|اعلن|اعلنت|صرح|صرحت|راي|رات|يري|تري)"
+               r" (?P<who>\S+)"),
+    re.compile(r"(?<!\S)(?:موقف|رد فعل|ردود فعل|ردت فعل|راي|تعليق|تصريحات|رد) (?P<who>\S+)"),
+    re.compile(r"(?<!\S)كيف (?:رد|ردت|علق|علقت|تفاعل|تفاعلت) (?P<who>\S+)"),
+)
+# Words that report speech or a stance (folded, clitics stripped): a passage quotes someone when one of its
+# sentences has one and names them. Arabic verbs are matched by their past-tense stem at the start of a word
+# (قال, قالت, قالوا) plus the present-tense forms; English by stem.
+_REPORTING_AR_STEMS = ("قال", "اعلن", "اكد", "صرح", "اعتبر", "اشار", "اوضح", "وصف", "نقل", "دعا", "طالب",
+                       "رحب", "ندد", "انتقد", "هنا", "اعرب", "حذر", "متحدث", "المتحدث", "بيان", "تصريح",
+                       "موقف", "بحسب", "وفق")
+_REPORTING_AR_WORDS = frozenset(("يقول", "تقول", "يعلن", "تعلن", "يؤكد", "تؤكد", "يري", "تري", "رد", "ردت",
+                                 "ردا", "ذكر", "ذكرت", "يذكر"))
+_REPORTING_EN = re.compile(r"\b(?:sa(?:id|ys|y)|announc\w*|stat(?:ed|es|ement)\w*|told|according|describ\w*"
+                           r"|call(?:ed|s)|welcom\w*|condemn\w*|criticis\w*|spokes\w*|react\w*"
+                           r"|respon\w*)\b")
+
+
+#: Words either side of a reporting word where the one who speaks is looked for ("قال دميتري بيسكوف المتحدث").
+_SPEAKER_WINDOW = 5
+
+
+def _is_reporting(word: str) -> bool:
+    if _REPORTING_EN.fullmatch(word):
+        return True
+    forms = strip_clitics(word)
+    return any(form in _REPORTING_AR_WORDS or form.startswith(_REPORTING_AR_STEMS) for form in forms)
+
+
+def reporting_windows(texts: list[str]) -> list[str]:
+    """The stretches of ``texts`` around each word reporting speech or a stance (where the speaker sits)."""
+    windows = []
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?؟:])\s+|\n+", text):
+            words = sentence.split()
+            for i, word in enumerate(words):
+                if _is_reporting(fold_for_match(word).strip(".,،؛:\"'«»()")):
+                    windows.append(" ".join(words[max(0, i - _SPEAKER_WINDOW):i + _SPEAKER_WINDOW + 1]))
+    return windows
+
+
+_NOT_A_SPEAKER = frozenset((
+    "he", "she", "they", "it", "him", "her", "them", "its", "his", "their", "this", "that", "who", "article",
+    "هو", "هي", "هم", "هما", "ذلك", "هذا", "هذه", "الاخير", "المقال"))
+
+
+def _asked_speaker(question: str) -> str | None:
+    """Who a question asks for the words or stance of ("What did Erdogan say …" -> "Erdogan"), or None."""
+    asked = fold_for_match(question)
+    for pattern in _STANCE_EN + _STANCE_AR:
+        found = pattern.search(asked)
+        if found:
+            who = found.group("who").strip(" ?؟.,")
+            who = re.sub(r"^(?:the|a|an) ", "", who)
+            if not who or who in _NOT_A_SPEAKER or any(f in ARABIC_STOPWORDS for f in strip_clitics(who)):
+                return None  # "وماذا قال عنها؟": a follow-up's pronoun, not someone
+            return who
+    return None
+
+
+def unquoted_speaker(question: str, texts: list[str]) -> str | None:
+    """The person, country or body whose statement or stance ``question`` asks for when no sentence of
+    ``texts`` reports any statement or stance of theirs, or None (also when the question asks for none).
+
+    Being mentioned is not enough: the article names Israel (in an escalation with Iran) without a word of
+    Israel's reaction. English speakers are checked when they are names (a country, a capitalised name):
+    a common noun cannot be matched across languages without a translation model, so it is not refused.
+    """
+    who = _asked_speaker(question)
+    if who is None:
+        return None
+    reporting = reporting_windows(texts)
+    countries = [n for n in cldr.named_in(question)
+                 if cldr.mentions(who, n) or n.english.lower() in who or n.folded.split()[0] == who]
+    if countries:
+        quoted = any(cldr.mentions_or_adjective(s, n) for s in reporting for n in countries)
+        return None if quoted else countries[0].english
+    if _ARABIC.search(who):
+        forms = set(strip_clitics(who))
+        said = {f for s in reporting for word in fold_for_match(s).split() for f in strip_clitics(word)}
+        # Named as the question wrote it (``who`` is folded).
+        written = next((w for w in question.split() if fold_for_match(w) == who), who)
+        return None if forms & said else written
+    original = re.search(re.escape(who), question, re.IGNORECASE)
+    names = latin_names(original.group(0) if original else who, "en", include_first=True)
+    names = [n for n in names if n[:1].isupper()]
+    if not names:
+        return None
+    evidence = Evidence(reporting)
+    return None if all(evidence.has_name(n) for n in names) else " ".join(names)
