@@ -18,7 +18,8 @@ from assistant.textnorm import fold_for_match
 #: sentence about the visit; the cue tells the one giving the reason.
 ANSWER_TYPE_BONUS = 0.06
 _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
-    (re.compile(r"\bwhy\b|what (?:was|is|were) the reason|لماذا|لما ذا|ما سبب|ما هو سبب|لاي سبب"),
+    (re.compile(r"\bwhy\b|what (?:was|is|were) the reason|for what reason|\breasons? (?:for|behind)\b"
+                r"|لماذا|لما ذا|ما سبب|ما هو سبب|لاي سبب|ما الداعي|ما الدافع"),
      re.compile(r"لدواع|بسبب|\bلان\b|نظرا|بهدف|من اجل|لضمان|حرصا|because|due to|in order to")),
     (re.compile(r"\bwhen\b|what (?:day|year|date|month)|متي|في اي (?:عام|سنه|يوم|شهر)"),
      re.compile(r"\d{4}|الخميس|الجمعه|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|سبتمبر|ايلول|منذ|بعد يوم")),

@@ -113,6 +113,8 @@ def test_language_can_be_forced(assistant):
     ("question", "sentence", "expected"),
     [("Why was the visit secret?", "لم يعلن عنه مسبقا لدواع أمنية", True),
      ("لماذا لم يعلن عن الزيارة؟", "لم يعلن عنه مسبقا لدواع أمنية", True),
+     ("For what reason was the meeting kept secret?", "لم يعلن عنه مسبقا لدواع أمنية", True),
+     ("ما الداعي إلى إبقاء الزيارة سرية؟", "لم يعلن عنه مسبقا لدواع أمنية", True),
      ("When did Russia intervene?", "منذ تدخلها في الأزمة السورية في سبتمبر/ايلول 2015", True),
      ("كم عدد السفن؟", "نحو 102 سفينة", True),
      ("Who are the guarantors?", "تركيا وروسيا وإيران", False),
