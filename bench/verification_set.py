@@ -1,6 +1,7 @@
 """Verification of generated answers, measured as a classifier on a labelled set.
 
-    .venv/bin/python bench/verification_set.py [--set data/verification/answers.jsonl] [--no-similarity]
+    .venv/bin/python bench/verification_set.py [SET] [--no-similarity]   # data/verification/answers.jsonl
+    .venv/bin/python bench/verification_set.py data/verification/held.jsonl  # the held-back set
     .venv/bin/python bench/verification_set.py --generate [--out artifacts/verification-generated.jsonl]
 
 The set (``data/verification/answers.jsonl``, one answer a line) holds generated answers about the default
@@ -42,6 +43,8 @@ from assistant.schemas import Passage, ScoredPassage, Span
 from assistant.settings import PROJECT_ROOT, get_settings
 
 DEFAULT_SET = PROJECT_ROOT / "data" / "verification" / "answers.jsonl"
+#: Written before the rules of the fourth session and never tuned on (see bench/README.md).
+HELD_SET = PROJECT_ROOT / "data" / "verification" / "held.jsonl"
 LABELS = ("correct", "wrong", "empty")
 #: Passages given to the model, as the generative answerer does (MAX_PROMPT_PASSAGES).
 PROMPT_PASSAGES = 5
@@ -201,7 +204,10 @@ def generate(out: Path, console: Console, limit: int | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Measure verification on the labelled set, or (``--generate``) collect new model answers."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="the labelled JSONL set")
+    parser.add_argument("set", type=Path, nargs="?", default=None,
+                        help=f"the labelled JSONL set (default {DEFAULT_SET.relative_to(PROJECT_ROOT)}; "
+                             f"the held-back one: {HELD_SET.relative_to(PROJECT_ROOT)})")
+    parser.add_argument("--set", dest="set_option", type=Path, default=None, help="same as SET")
     parser.add_argument("--generate", action="store_true", help="collect the local model's answers")
     parser.add_argument("--out", type=Path,
                         default=PROJECT_ROOT / "artifacts" / "verification-generated.jsonl")
@@ -214,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate:
         return generate(args.out, console, args.limit)
 
-    records = load_set(args.set)
+    records = load_set(args.set or args.set_option or DEFAULT_SET)
     settings = get_settings()
     similarity = None
     if not args.no_similarity:
