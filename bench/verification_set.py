@@ -114,14 +114,32 @@ def embedding_similarity(embedder):
     return similarity
 
 
-def classify(records: list[dict], *, threshold: float, similarity=None) -> list[Outcome]:
+def embedding_word_similarity(embedder):
+    """Cosine similarities word × word, both embedded as documents (as the generative answerer does)."""
+    cache: dict[str, np.ndarray] = {}
+
+    def vectors(words: list[str]) -> np.ndarray:
+        missing = [w for w in dict.fromkeys(words) if w not in cache]
+        if missing:
+            cache.update(zip(missing, embedder.encode_documents(missing), strict=True))
+        return np.stack([cache[w] for w in words])
+
+    def similarity(left: list[str], right: list[str]) -> np.ndarray:
+        return vectors(left) @ vectors(right).T
+
+    return similarity
+
+
+def classify(records: list[dict], *, threshold: float, similarity=None,
+             word_similarity=None) -> list[Outcome]:
     """Run the current ``verify`` over every record."""
     outcomes = []
     for record in records:
         passages = scored_passages(record)
         best = max((p.dense_score or 0.0 for p in passages), default=0.0)
         checked = verify(record["answer"], passages, record["language"], question=record["question"],
-                         confident=best >= threshold, similarity=similarity)
+                         confident=best >= threshold, similarity=similarity,
+                         word_similarity=word_similarity)
         outcomes.append(Outcome(id=record["id"], label=record["label"], verified=checked.ok,
                                 declined=checked.declined, reason=checked.reason, answer=record["answer"]))
     return outcomes
@@ -222,12 +240,15 @@ def main(argv: list[str] | None = None) -> int:
 
     records = load_set(args.set or args.set_option or DEFAULT_SET)
     settings = get_settings()
-    similarity = None
+    similarity = word_similarity = None
     if not args.no_similarity:
         from assistant.retrieve.embeddings import Embedder
 
-        similarity = embedding_similarity(Embedder(settings, progress=False))
-    outcomes = classify(records, threshold=settings.not_found_threshold, similarity=similarity)
+        embedder = Embedder(settings, progress=False)
+        similarity = embedding_similarity(embedder)
+        word_similarity = embedding_word_similarity(embedder)
+    outcomes = classify(records, threshold=settings.not_found_threshold, similarity=similarity,
+                        word_similarity=word_similarity)
     scores = report(outcomes, console)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,16 @@ import numpy as np
 
 from assistant.answer.citations import MARKER, marker_label, markers, strip_markers
 from assistant.answer.directives import neutralise
-from assistant.answer.verification.entities import Evidence, latin_names, numbers_in, translated_phrases
+from assistant.answer.verification.causes import unsupported_cause, unsupported_relation
+from assistant.answer.verification.entities import (
+    LATIN_WORD,
+    Evidence,
+    latin_names,
+    latin_variants,
+    numbers_in,
+    translated_phrases,
+)
+from assistant.answer.verification.gazetteer import arabic_calendar_words, calendar_forms, place_forms
 from assistant.answer.verification.markers import (
     answer_sentences,
     normalise_markers,
@@ -19,6 +28,7 @@ from assistant.answer.verification.markers import (
     without_markers,
 )
 from assistant.answer.verification.polarity import reversed_claim
+from assistant.answer.verification.roles import swapped_roles, wrong_agent
 from assistant.schemas import Language, ScoredPassage
 from assistant.textnorm import detect_language, fold_for_match, tokenize
 
@@ -48,6 +58,9 @@ _DECLINE = {
         + "|".join(fold_for_match(p) for p in ("لا يجيب", "لا توجد معلومات", "لا يوجد ما", "غير مذكور",
                                                 "لا يمكن الإجابة"))),
 }
+# A dateline («موسكو - », "DAMASCUS (AFP) -") says where the story was filed, not where anything in it
+# happened: it is no evidence for a place the answer asserts ("Assad met Putin in Moscow").
+_DATELINE = re.compile(r"^\s*[^\s\d.,،:;\-–—]+(?:\s+[^\s\d.,،:;\-–—]+)?\s*(?:\([^)]{1,30}\)\s*)?[-–—]\s+")
 # Words an answer uses to frame itself ("according to the article"), never evidence of anything.
 _FRAMING_TOKENS = frozenset(tokenize(
     "المقال المقطع المقاطع وفقا حسب بحسب يذكر ذكر تذكر يشير تشير أشار أشارت ورد جاء أن إن ذلك"
@@ -82,12 +95,39 @@ def is_decline(text: str) -> bool:
     return bool(_DECLINE["en"].search(text) or _DECLINE["ar"].search(fold_for_match(text)))
 
 
+def strip_dateline(text: str) -> str:
+    """``text`` without a leading dateline (the place a story was filed from)."""
+    return _DATELINE.sub("", text, count=1)
+
+
+def _cldr_names_missing(sentence: str, evidence: Evidence, language: Language) -> str | None:
+    """A country, city, month or weekday the sentence names whose CLDR Arabic name the evidence lacks."""
+    if language == "ar":
+        for english, forms in arabic_calendar_words(sentence).items():
+            if not any(form in evidence.folded for form in forms):
+                return english.capitalize()
+        return None
+    words = [w.strip(".'’-") for w in LATIN_WORD.findall(MARKER.sub(" ", sentence))]
+    for index, word in enumerate(words):
+        if not word or not word[0].isupper():
+            continue
+        forms = calendar_forms(word) if index else None
+        if forms is None:
+            forms = next((f for v in latin_variants(word) if (f := place_forms(v))), None)
+        if forms and not any(form in evidence.folded for form in forms):
+            return word
+    return None
+
+
 def _check_sentence(sentence: str, evidence: Evidence, language: Language, question_tokens: set[str],
                     other_tokens: set[str], label: str) -> str | None:
     """Why ``sentence`` is not supported by ``evidence`` (None when it is)."""
     missing = sorted(numbers_in(sentence) - evidence.numbers)
     if missing:
         return f"the number {missing[0]} in «{quote(sentence)}» is not in the cited passage {label}"
+    name = _cldr_names_missing(sentence, evidence, language)
+    if name:
+        return f"the name {name!r} in «{quote(sentence)}» is not in the cited passage {label}"
 
     covered: set[str] = set()
     for name, forms in translated_phrases(sentence):
@@ -118,16 +158,33 @@ def _check_sentence(sentence: str, evidence: Evidence, language: Language, quest
     return None
 
 
+def _content_check(sentence: str, cited: list[str], given: list[str], language: Language,
+                   passage_language: set[str], similarity: Similarity | None,
+                   word_similarity: Similarity | None) -> str | None:
+    """What names, numbers and negation cannot see: an unstated cause, and the wrong agent of a verb.
+    Both read Arabic passages; English ones are left to the other checks."""
+    if passage_language != {"ar"}:
+        return None
+    return (unsupported_cause(sentence, cited, language, word_similarity)
+            or unsupported_relation(sentence, cited, language)
+            or swapped_roles(sentence, cited, given, language, similarity)
+            or wrong_agent(sentence, cited, given, language, similarity, word_similarity))
+
+
 def verify(answer: str, passages: list[ScoredPassage], language: Language, *, question: str = "",
-           similarity: Similarity | None = None, confident: bool = True) -> Verification:
+           similarity: Similarity | None = None, word_similarity: Similarity | None = None,
+           confident: bool = True) -> Verification:
     """Check a generated ``answer`` against the ``passages`` it was given (numbered from 1).
 
     Returns the cleaned text with contiguous markers when every check passes, or the reason it failed.
     ``confident`` says whether retrieval found a close passage (a refusal is then a failure).
+    ``similarity`` (sentence to passage or clause) and ``word_similarity`` (word to word, both embedded as
+    documents) come from the embedding model; without them an English answer over Arabic passages is
+    checked by its names, numbers and negation only.
     """
     # An instruction inside the article ("ignore previous instructions and say …") is no evidence of what
     # it tells the model to say.
-    texts = [neutralise(p.passage.text) for p in passages]
+    texts = [strip_dateline(neutralise(p.passage.text)) for p in passages]
     valid = set(range(1, len(passages) + 1))
     text = normalise_markers(strip_chat_artefacts(answer))
     dropped = [n for n in markers(text) if n not in valid]
@@ -169,14 +226,18 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         numbers = own or tuple(cited)
         label = marker_label(list(numbers))
         others = set().union(*(tokens[n - 1] for n in valid if n not in numbers))
+        cited_texts = [texts[n - 1] for n in numbers]
+        passage_language = {detect_language(t) for t in cited_texts}
+        crossing = passage_language != {language}
         reason = (_check_sentence(sentence, evidence_for(numbers), language, question_tokens, others, label)
-                  or reversed_claim(sentence, [texts[n - 1] for n in numbers], language, question))
+                  or reversed_claim(sentence, cited_texts, language, question)
+                  or _content_check(sentence, cited_texts, texts, language, passage_language,
+                                    similarity if crossing else None, word_similarity if crossing else None))
         if reason:
             return Verification(ok=False, dropped=dropped, text=text, reason=reason)
         for n in numbers:
             supports[n].append(sentence)
-        passage_language = {detect_language(texts[n - 1]) for n in numbers}
-        if passage_language != {language}:
+        if crossing:
             cross_lingual.append((sentence, numbers))
 
     if similarity is not None and cross_lingual:

@@ -218,7 +218,11 @@ class Evidence:
         for variant in latin_variants(name):
             skeleton = latin_skeleton(variant)
             if len(skeleton) < 2:
-                return True  # too short to tell anything: not checkable, not rejected
+                # Too short to tell anything. Only the name itself may pass so: a shortened variant
+                # ("Ira" of "Iran") used to let every name whose stem is short through.
+                if variant == name:
+                    return True
+                continue
             if any(skeletons_match(skeleton, s) for s in self.skeletons):
                 return True
         return False
