@@ -12,14 +12,21 @@ from assistant.answer.citations import MARKER, marker_label, markers, strip_mark
 from assistant.answer.directives import neutralise
 from assistant.answer.verification.causes import unsupported_cause, unsupported_relation
 from assistant.answer.verification.entities import (
+    ARABIC_WORD,
     LATIN_WORD,
     Evidence,
+    bare_arabic,
     latin_names,
     latin_variants,
     numbers_in,
     translated_phrases,
 )
-from assistant.answer.verification.gazetteer import arabic_calendar_words, calendar_forms, place_forms
+from assistant.answer.verification.gazetteer import (
+    arabic_calendar_words,
+    calendar_forms,
+    place_forms,
+    place_key_of,
+)
 from assistant.answer.verification.markers import (
     answer_sentences,
     normalise_markers,
@@ -106,6 +113,11 @@ def _cldr_names_missing(sentence: str, evidence: Evidence, language: Language) -
         for english, forms in arabic_calendar_words(sentence).items():
             if not any(form in evidence.folded for form in forms):
                 return english.capitalize()
+        for word in ARABIC_WORD.findall(MARKER.sub(" ", sentence)):
+            key = place_key_of(bare_arabic(word))
+            forms = place_forms(key.removeprefix("place:")) if key else None
+            if forms and not any(form in evidence.folded for form in forms):
+                return word
         return None
     words = [w.strip(".'’-") for w in LATIN_WORD.findall(MARKER.sub(" ", sentence))]
     for index, word in enumerate(words):
