@@ -337,3 +337,65 @@ def test_an_alliance_or_hostility_must_be_stated_by_the_cited_words(model_checks
     assert checked.ok is ok, checked.reason
     if not ok:
         assert "relation" in checked.reason
+
+
+P_DETAILS = ("ولم يقدم الكرملين المزيد من التفاصيل عن لقاء بوتين الأسد في سوتشي لكن زيارة الرئيس السوري تأتي "
+             "فيما تحقق القوات السورية مكاسب ميدانية مهمة.")
+P_SPOKESMAN = ("وقال دميتري بيسكوف المتحدث باسم الرئاسة الروسية إن الأسد قام الخميس بزيارة عمل إلى "
+               "سوتشي، حيث أجرى مع بوتين \"مباحثات مفصلة\" حول التطورات الأخيرة في سوريا.")
+
+
+@pytest.mark.parametrize(("answer", "language", "ok"), [
+    ("يقدم الكرملين المزيد من التفاصيل عن لقاء بوتين الأسد [1].", "ar", False),
+    ("لم يقدم الكرملين المزيد من التفاصيل عن لقاء بوتين الأسد [1].", "ar", True),
+    ("The Kremlin gave many details about the meeting between Putin and Assad [1].", "en", False),
+    ("The Kremlin gave no further details about the meeting between Putin and Assad [1].", "en", True),
+])
+def test_affirming_what_the_cited_words_negate_is_rejected(model_checks, answer, language, ok):
+    checked = model_checks(answer, [scored(P_DETAILS, 0)], language)
+    assert checked.ok is ok, checked.reason
+    if not ok:
+        assert "«ولم»" in checked.reason or "negate" in checked.reason
+
+
+@pytest.mark.parametrize(("answer", "ok"), [
+    ("Moscow explained clearly why it postponed the delivery of the missiles [1].", False),  # «دون … واضح»
+    ("Moscow gave no clear explanation for postponing the delivery of the missiles [1].", True),
+])
+def test_an_english_word_restating_a_negated_arabic_one_is_rejected(model_checks, answer, ok):
+    checked = model_checks(answer, [scored(P_S300, 0)])
+    assert checked.ok is ok, checked.reason
+    if not ok:
+        assert "negate" in checked.reason and "clearly" in checked.reason
+
+
+@pytest.mark.parametrize(("answer", "language", "ok"), [
+    ("دميتري بيسكوف هو المتحدث باسم الرئاسة السورية [1].", "ar", False),
+    ("دميتري بيسكوف هو المتحدث باسم الرئاسة الروسية [1].", "ar", True),
+    ("Dmitry Peskov is the spokesman of the Syrian presidency [1].", "en", False),
+    ("Dmitry Peskov is the spokesman of the Russian presidency [1].", "en", True),
+])
+def test_a_nisba_adjective_must_name_the_cited_country(model_checks, answer, language, ok):
+    checked = model_checks(answer, [scored(P_SPOKESMAN, 0)], language)
+    assert checked.ok is ok, checked.reason
+    if not ok:
+        assert "syria" in checked.reason.lower() or "السورية" in checked.reason
+
+
+@pytest.mark.parametrize(("answer", "ok"), [
+    ("أجرى الأسد مع بوتين مباحثات قصيرة حول التطورات الأخيرة في سوريا [1].", False),  # «مفصلة»: detailed
+    ("أجرى الأسد مع بوتين مباحثات مفصلة حول التطورات الأخيرة في سوريا [1].", True),
+])
+def test_an_arabic_word_the_cited_words_do_not_have_is_rejected(answer, ok):
+    checked = verify(answer, [scored(P_SPOKESMAN, 0)], "ar")
+    assert checked.ok is ok, checked.reason
+    if not ok:
+        assert "«قصيرة»" in checked.reason
+
+
+@pytest.mark.parametrize("answer", ["According to the article, [1].", "وفقا للمقال [1].",
+                                    "As stated in [1] [2]."])
+def test_an_answer_of_markers_and_framing_words_is_rejected(answer):
+    checked = verify(answer, ASTANA, "en", question="q")
+    assert not checked.ok and "frame" in checked.reason
+    assert verify("According to the article, the talks had guarantors [1].", ASTANA, "en").ok

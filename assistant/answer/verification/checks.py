@@ -36,6 +36,7 @@ from assistant.answer.verification.markers import (
 )
 from assistant.answer.verification.polarity import reversed_claim
 from assistant.answer.verification.roles import swapped_roles, wrong_agent
+from assistant.answer.verification.scope import restates_negated, wrong_nisba
 from assistant.schemas import Language, ScoredPassage
 from assistant.textnorm import detect_language, fold_for_match, tokenize
 
@@ -70,7 +71,8 @@ _DECLINE = {
 _DATELINE = re.compile(r"^\s*[^\s\d.,،:;\-–—]+(?:\s+[^\s\d.,،:;\-–—]+)?\s*(?:\([^)]{1,30}\)\s*)?[-–—]\s+")
 # Words an answer uses to frame itself ("according to the article"), never evidence of anything.
 _FRAMING_TOKENS = frozenset(tokenize(
-    "المقال المقطع المقاطع وفقا حسب بحسب يذكر ذكر تذكر يشير تشير أشار أشارت ورد جاء أن إن ذلك"
+    "المقال المقطع المقاطع وفقا حسب بحسب يذكر ذكر تذكر يشير تشير أشار أشارت ورد جاء أن إن ذلك "
+    "according article passage passages text source sources says states stated mentioned see"
 ))
 
 
@@ -167,6 +169,34 @@ def _check_sentence(sentence: str, evidence: Evidence, language: Language, quest
             if coverage < MIN_COVERAGE:
                 return (f"«{quote(sentence)}» shares too few words ({coverage:.0%}) with the cited passage "
                         f"{label}")
+        unstated = _unstated_word(sentence, evidence, question_tokens)
+        if unstated:
+            return f"«{unstated}» in «{quote(sentence)}» is not in the cited passage {label} or the question"
+    return None
+
+
+def _unstated_word(sentence: str, evidence: Evidence, question_tokens: set[str]) -> str | None:
+    """The first word of an Arabic sentence that neither the cited words (as a word, a form of one without
+    its clitics, or the nisba of a place they name) nor the question contain.
+
+    One substituted word is the commonest wrong answer («شمال» for «جنوب», «قصيرة» for «مفصلة»,
+    «تعميق» for «فك») and leaves a sentence's overall coverage high. An Arabic reader who loses a
+    generated answer to this rule gets the extractive one, a verbatim quote in the same language: the
+    cost of strictness is small.
+    """
+    if not evidence.bare_forms:
+        return None  # not an Arabic passage: nothing to compare words with
+    for word in ARABIC_WORD.findall(MARKER.sub(" ", sentence)):
+        tokens = set(tokenize(word)) - _FRAMING_TOKENS
+        if not tokens or tokens & (evidence.tokens | question_tokens):
+            continue
+        forms = bare_arabic(word)
+        if set(forms) & evidence.bare_forms:
+            continue
+        place = place_key_of(forms)
+        if place and place in evidence.places:
+            continue
+        return word
     return None
 
 
@@ -179,6 +209,8 @@ def _content_check(sentence: str, cited: list[str], given: list[str], language: 
         return None
     return (unsupported_cause(sentence, cited, language, word_similarity)
             or unsupported_relation(sentence, cited, language)
+            or restates_negated(sentence, cited, language, word_similarity)
+            or wrong_nisba(sentence, cited, language, word_similarity)
             or swapped_roles(sentence, cited, given, language, similarity)
             or wrong_agent(sentence, cited, given, language, similarity, word_similarity))
 
@@ -208,6 +240,9 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
     if not re.search(r"\w", MARKER.sub(" ", text)):
         return Verification(ok=False, dropped=dropped, reason="the generated answer says nothing beyond its "
                                                               "citation markers")
+    if not set(tokenize(MARKER.sub(" ", text))) - _FRAMING_TOKENS:
+        return Verification(ok=False, dropped=dropped, reason="the generated answer says nothing beyond its "
+                                                              "citation markers and words that frame them")
     sentences = answer_sentences(text)
     declines = [s for s in sentences if is_decline(s)]
     if not cited:

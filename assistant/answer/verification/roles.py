@@ -68,6 +68,9 @@ _CLAUSE_BREAK = re.compile(
 _SYMMETRIC = frozenset(
     "met meet meets meeting talked talks spoke negotiated agreed discussed held".split()  # noqa: SIM905
 )
+# Words between two names that make them no agent and object ("Middle East through Syria").
+_LINKS = frozenset("""between against than nor through into across via about after before during toward
+    towards within without including like near over under among amid""".split())  # noqa: SIM905
 _PARTICLES = frozenset(["away", "up", "down", "out", "off", "back", "over"])
 # Past tenses that do not end in -ed, so a following name is not taken for part of the subject.
 _IRREGULAR_PAST = frozenset(
@@ -124,6 +127,13 @@ class EntityReader:
         self.latin = latin
         self.name_words: dict[str, set[str]] = {}  # folded name word -> keys of its title's entity
         self.aliases: dict[str, set[str]] = {}
+        # A word after a title is taken for a name only if the passages use it more than once: «بحلول» in
+        # «هنأ الرئيس الروسي نظيره السوري بحلول شهر رمضان» is not one, «بوتين» and «الأسد» are.
+        counts: dict[str, int] = {}
+        for text in passages:
+            for word, _ in _words(text):
+                key = fold_for_match(word).removeprefix("ال")
+                counts[key] = counts.get(key, 0) + 1
         for text in passages:
             words = _words(text)
             for i, (_, forms) in enumerate(words):
@@ -139,7 +149,8 @@ class EntityReader:
                     if folded in ARABIC_STOPWORDS or any(x in _TITLES for x in f) or place_key_of(f):
                         break
                     group |= self._latin_matches(f)
-                    self.name_words.setdefault(folded.removeprefix("ال"), set()).add(nisba)
+                    if counts.get(folded.removeprefix("ال"), 0) > 1:
+                        self.name_words.setdefault(folded.removeprefix("ال"), set()).add(nisba)
                 for key in group:
                     self.aliases.setdefault(key, set()).update(group)
 
@@ -312,7 +323,7 @@ def _english_pair(sentence: str) -> tuple[str, str] | None:
     pattern = re.compile(r"\b([A-Z][\w'’\-]+)((?:\s+[a-z][\w\-]*){1,2})\s+(?:President\s+)?([A-Z][\w'’\-]+)")
     for match in pattern.finditer(MARKER.sub(" ", sentence)):
         between = match.group(2).split()
-        if set(between) & (_NOT_A_VERB | _SYMMETRIC | {"between", "against", "than", "nor"}):
+        if set(between) & (_NOT_A_VERB | _SYMMETRIC | _LINKS):
             continue
         first, second = match.group(1).strip("'’"), match.group(3).strip("'’")
         if first.lower() in GENERIC_CAPITALISED or second.lower() in GENERIC_CAPITALISED:
