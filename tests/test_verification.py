@@ -243,7 +243,7 @@ def test_the_dateline_is_not_where_things_happened(answer, language):
 
 @pytest.mark.parametrize(("answer", "language"), [
     ("Assad met Putin in Sochi in southern Russia [1].", "en"),
-    ("التقى بوتين الأسد في سوتشي جنوب روسيا [1].", "ar"),
+    ("أجرى بوتين لقاء مع الأسد في مدينة سوتشي جنوب روسيا [1].", "ar"),
 ])
 def test_the_place_in_the_story_passes(answer, language):
     checked = verify(answer, [scored(P_KREMLIN, 0)], language)
@@ -284,8 +284,8 @@ def test_arabic_who_congratulated_whom_follows_the_cited_word_order(answer, ok):
 
 @pytest.mark.parametrize(("answer", "ok"), [
     # «…اعلان الرئيس الروسي فلاديمير بوتين نشر سفن حربية…»: Putin deploys, Assad only visits.
-    ("نشر الأسد سفنا حربية مزودة بصواريخ كالبير [1].", False),
-    ("نشر بوتين سفنا حربية مزودة بصواريخ كالبير [1].", True),
+    ("نشر الأسد سفن حربية مزودة بصواريخ كالبير [1].", False),
+    ("نشر بوتين سفن حربية مزودة بصواريخ كالبير [1].", True),
 ])
 def test_arabic_agent_of_the_cited_verb_must_be_the_answers(answer, ok):
     checked = verify(answer, SHIPS_FIRST, "ar")

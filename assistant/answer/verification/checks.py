@@ -169,9 +169,14 @@ def _check_sentence(sentence: str, evidence: Evidence, language: Language, quest
             if coverage < MIN_COVERAGE:
                 return (f"«{quote(sentence)}» shares too few words ({coverage:.0%}) with the cited passage "
                         f"{label}")
-        unstated = _unstated_word(sentence, evidence, question_tokens)
-        if unstated:
-            return f"«{unstated}» in «{quote(sentence)}» is not in the cited passage {label} or the question"
+    return None
+
+
+def _unstated_reason(sentence: str, evidence: Evidence, language: Language, question_tokens: set[str],
+                     label: str) -> str | None:
+    unstated = _unstated_word(sentence, evidence, question_tokens) if language == "ar" else None
+    if unstated:
+        return f"«{unstated}» in «{quote(sentence)}» is not in the cited passage {label} or the question"
     return None
 
 
@@ -240,9 +245,6 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
     if not re.search(r"\w", MARKER.sub(" ", text)):
         return Verification(ok=False, dropped=dropped, reason="the generated answer says nothing beyond its "
                                                               "citation markers")
-    if not set(tokenize(MARKER.sub(" ", text))) - _FRAMING_TOKENS:
-        return Verification(ok=False, dropped=dropped, reason="the generated answer says nothing beyond its "
-                                                              "citation markers and words that frame them")
     sentences = answer_sentences(text)
     declines = [s for s in sentences if is_decline(s)]
     if not cited:
@@ -255,6 +257,9 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         return Verification(ok=False, dropped=dropped,
                             reason="the generated answer cites none of the passages it was given")
 
+    if not set(tokenize(MARKER.sub(" ", text))) - _FRAMING_TOKENS:
+        return Verification(ok=False, dropped=dropped, reason="the generated answer says nothing beyond its "
+                                                              "citation markers and words that frame them")
     question_tokens = set(tokenize(question))
     tokens = [set(tokenize(t)) for t in texts]
     evidence_cache: dict[tuple[int, ...], Evidence] = {}
@@ -279,7 +284,9 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         reason = (_check_sentence(sentence, evidence_for(numbers), language, question_tokens, others, label)
                   or reversed_claim(sentence, cited_texts, language, question)
                   or _content_check(sentence, cited_texts, texts, language, passage_language,
-                                    similarity if crossing else None, word_similarity if crossing else None))
+                                    similarity if crossing else None, word_similarity if crossing else None)
+                  # Last, so that the more specific reasons above are the ones a user reads.
+                  or _unstated_reason(sentence, evidence_for(numbers), language, question_tokens, label))
         if reason:
             return Verification(ok=False, dropped=dropped, text=text, reason=reason)
         for n in numbers:
