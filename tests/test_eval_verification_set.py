@@ -85,3 +85,31 @@ def test_verify_runs_over_the_whole_set(bench, records):
     direct = verify(record["answer"], bench.scored_passages(record), "en", question=record["question"])
     assert outcomes[records.index(record)].verified == direct.ok
     assert [p.passage.text for p in bench.scored_passages(record)] == [p["text"] for p in record["passages"]]
+
+
+@pytest.mark.parametrize("name", ["held.jsonl", "held2.jsonl"])
+def test_the_held_back_sets_are_labelled_article_answers_apart_from_the_tuning_set(bench, records, name):
+    held = bench.load_set(bench.DEFAULT_SET.parent / name)
+    assert len(held) >= 30 and len({r["id"] for r in held}) == len(held)
+    assert not {r["id"] for r in held} & {r["id"] for r in records}
+    # New answers, not copies (a bare "[1]." may recur: it is the one way to say nothing)
+    assert not {r["answer"] for r in held if r["label"] != "empty"} & {r["answer"] for r in records}
+    labels = Counter(r["label"] for r in held)
+    assert labels["correct"] >= 10 and labels["wrong"] >= 15
+    assert {r["language"] for r in held if r["label"] == "correct"} == {"ar", "en"}
+    for r in held:
+        assert r["reason"] and len(r["reason"].splitlines()) == 1, r["id"]
+        assert all(fold_for_match(p["text"]) in ARTICLE for p in r["passages"]), r["id"]
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", r["answer"])}
+        assert cited and cited <= set(range(1, len(r["passages"]) + 1)), r["id"]
+
+
+def test_the_script_takes_the_set_as_its_argument(bench, tmp_path):
+    out = tmp_path / "held.json"
+    held = bench.DEFAULT_SET.parent / "held.jsonl"
+    assert bench.main([str(held), "--no-similarity", "--json", str(out)]) == 0
+    import json
+
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["total"] == len(bench.load_set(held))
+    assert {o["id"] for o in document["outcomes"]} == {r["id"] for r in bench.load_set(held)}

@@ -64,6 +64,8 @@ CONDENSE_TURNS = 4
 CONDENSE_TURN_CHARS = 300
 #: Passage vectors kept for the cross-language support check.
 PASSAGE_VECTOR_CACHE = 1024
+#: Single-word vectors kept for the word-level checks (a cause's words, a verb's anchor): ~3 KB each.
+WORD_VECTOR_CACHE = 4096
 #: Errors that mean "the language model cannot answer now": the user gets the extractive answer.
 LLM_ERRORS: tuple[type[BaseException], ...] = (
     openai.OpenAIError, httpx.HTTPError, OSError, LLMUnavailable, ModelUnavailable,
@@ -94,6 +96,7 @@ class GenerativeAnswerer:
         self._start_error: str | None = None
         self._lock = threading.Lock()
         self._passage_vectors: dict[str, np.ndarray] = {}
+        self._word_vectors: dict[str, np.ndarray] = {}
 
     @property
     def start_error(self) -> str | None:
@@ -245,7 +248,8 @@ class GenerativeAnswerer:
         best = max((p.dense_score or 0.0 for p in passages), default=0.0)
         checked = verify(raw, passages, language, question=question,
                          confident=confident(best, self.settings.not_found_threshold),
-                         similarity=self._similarity if self.embedder is not None else None)
+                         similarity=self._similarity if self.embedder is not None else None,
+                         word_similarity=self._word_similarity if self.embedder is not None else None)
         log.info("generated %r: %s", raw, "passed" if checked.ok else checked.reason)
         if not checked.ok:
             return Rejected("rejected", checked.reason or "the answer failed verification", timer.timings)
@@ -276,6 +280,20 @@ class GenerativeAnswerer:
             self._passage_vectors.update((p, vectors[p]) for p in missing)
         documents = np.stack([vectors[p] for p in passages])
         return queries @ documents.T
+
+    def _word_similarity(self, left: list[str], right: list[str]) -> np.ndarray:
+        """Cosine similarities of single words, both embedded as documents: a word embedded with the
+        query prompt scores far lower against its own translation."""
+        assert self.embedder is not None
+        words = list(dict.fromkeys([*left, *right]))
+        vectors = {w: self._word_vectors.get(w) for w in words}
+        missing = [w for w, v in vectors.items() if v is None]
+        if missing:
+            vectors.update(zip(missing, self.embedder.encode_documents(missing), strict=True))
+            if len(self._word_vectors) > WORD_VECTOR_CACHE:
+                self._word_vectors = {}
+            self._word_vectors.update((w, vectors[w]) for w in missing)
+        return np.stack([vectors[w] for w in left]) @ np.stack([vectors[w] for w in right]).T
 
     def _supporting_span(self, scored: ScoredPassage, support: list[str]) -> Span | None:
         """The passage sentence sharing most words with the answer sentences citing it (whole passage

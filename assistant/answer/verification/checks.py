@@ -10,7 +10,23 @@ import numpy as np
 
 from assistant.answer.citations import MARKER, marker_label, markers, strip_markers
 from assistant.answer.directives import neutralise
-from assistant.answer.verification.entities import Evidence, latin_names, numbers_in, translated_phrases
+from assistant.answer.verification.causes import unsupported_cause, unsupported_relation
+from assistant.answer.verification.entities import (
+    ARABIC_WORD,
+    LATIN_WORD,
+    Evidence,
+    bare_arabic,
+    latin_names,
+    latin_variants,
+    numbers_in,
+    translated_phrases,
+)
+from assistant.answer.verification.gazetteer import (
+    arabic_calendar_words,
+    calendar_forms,
+    place_forms,
+    place_key_of,
+)
 from assistant.answer.verification.markers import (
     answer_sentences,
     normalise_markers,
@@ -19,6 +35,8 @@ from assistant.answer.verification.markers import (
     without_markers,
 )
 from assistant.answer.verification.polarity import reversed_claim
+from assistant.answer.verification.roles import swapped_roles, wrong_agent
+from assistant.answer.verification.scope import restates_negated, wrong_nisba
 from assistant.schemas import Language, ScoredPassage
 from assistant.textnorm import detect_language, fold_for_match, tokenize
 
@@ -48,9 +66,13 @@ _DECLINE = {
         + "|".join(fold_for_match(p) for p in ("لا يجيب", "لا توجد معلومات", "لا يوجد ما", "غير مذكور",
                                                 "لا يمكن الإجابة"))),
 }
+# A dateline («موسكو - », "DAMASCUS (AFP) -") says where the story was filed, not where anything in it
+# happened: it is no evidence for a place the answer asserts ("Assad met Putin in Moscow").
+_DATELINE = re.compile(r"^\s*[^\s\d.,،:;\-–—]+(?:\s+[^\s\d.,،:;\-–—]+)?\s*(?:\([^)]{1,30}\)\s*)?[-–—]\s+")
 # Words an answer uses to frame itself ("according to the article"), never evidence of anything.
 _FRAMING_TOKENS = frozenset(tokenize(
-    "المقال المقطع المقاطع وفقا حسب بحسب يذكر ذكر تذكر يشير تشير أشار أشارت ورد جاء أن إن ذلك"
+    "المقال المقطع المقاطع وفقا حسب بحسب يذكر ذكر تذكر يشير تشير أشار أشارت ورد جاء أن إن ذلك "
+    "according article passage passages text source sources says states stated mentioned see"
 ))
 
 
@@ -82,12 +104,44 @@ def is_decline(text: str) -> bool:
     return bool(_DECLINE["en"].search(text) or _DECLINE["ar"].search(fold_for_match(text)))
 
 
+def strip_dateline(text: str) -> str:
+    """``text`` without a leading dateline (the place a story was filed from)."""
+    return _DATELINE.sub("", text, count=1)
+
+
+def _cldr_names_missing(sentence: str, evidence: Evidence, language: Language) -> str | None:
+    """A country, city, month or weekday the sentence names whose CLDR Arabic name the evidence lacks."""
+    if language == "ar":
+        for english, forms in arabic_calendar_words(sentence).items():
+            if not any(form in evidence.folded for form in forms):
+                return english.capitalize()
+        for word in ARABIC_WORD.findall(MARKER.sub(" ", sentence)):
+            key = place_key_of(bare_arabic(word))
+            forms = place_forms(key.removeprefix("place:")) if key else None
+            if forms and not any(form in evidence.folded for form in forms):
+                return word
+        return None
+    words = [w.strip(".'’-") for w in LATIN_WORD.findall(MARKER.sub(" ", sentence))]
+    for index, word in enumerate(words):
+        if not word or not word[0].isupper():
+            continue
+        forms = calendar_forms(word) if index else None
+        if forms is None:
+            forms = next((f for v in latin_variants(word) if (f := place_forms(v))), None)
+        if forms and not any(form in evidence.folded for form in forms):
+            return word
+    return None
+
+
 def _check_sentence(sentence: str, evidence: Evidence, language: Language, question_tokens: set[str],
                     other_tokens: set[str], label: str) -> str | None:
     """Why ``sentence`` is not supported by ``evidence`` (None when it is)."""
     missing = sorted(numbers_in(sentence) - evidence.numbers)
     if missing:
         return f"the number {missing[0]} in «{quote(sentence)}» is not in the cited passage {label}"
+    name = _cldr_names_missing(sentence, evidence, language)
+    if name:
+        return f"the name {name!r} in «{quote(sentence)}» is not in the cited passage {label}"
 
     covered: set[str] = set()
     for name, forms in translated_phrases(sentence):
@@ -118,16 +172,68 @@ def _check_sentence(sentence: str, evidence: Evidence, language: Language, quest
     return None
 
 
+def _unstated_reason(sentence: str, evidence: Evidence, language: Language, question_tokens: set[str],
+                     label: str) -> str | None:
+    unstated = _unstated_word(sentence, evidence, question_tokens) if language == "ar" else None
+    if unstated:
+        return f"«{unstated}» in «{quote(sentence)}» is not in the cited passage {label} or the question"
+    return None
+
+
+def _unstated_word(sentence: str, evidence: Evidence, question_tokens: set[str]) -> str | None:
+    """The first word of an Arabic sentence that neither the cited words (as a word, a form of one without
+    its clitics, or the nisba of a place they name) nor the question contain.
+
+    One substituted word is the commonest wrong answer («شمال» for «جنوب», «قصيرة» for «مفصلة»,
+    «تعميق» for «فك») and leaves a sentence's overall coverage high. An Arabic reader who loses a
+    generated answer to this rule gets the extractive one, a verbatim quote in the same language: the
+    cost of strictness is small.
+    """
+    if not evidence.bare_forms:
+        return None  # not an Arabic passage: nothing to compare words with
+    for word in ARABIC_WORD.findall(MARKER.sub(" ", sentence)):
+        tokens = set(tokenize(word)) - _FRAMING_TOKENS
+        if not tokens or tokens & (evidence.tokens | question_tokens):
+            continue
+        forms = bare_arabic(word)
+        if set(forms) & evidence.bare_forms:
+            continue
+        place = place_key_of(forms)
+        if place and place in evidence.places:
+            continue
+        return word
+    return None
+
+
+def _content_check(sentence: str, cited: list[str], given: list[str], language: Language,
+                   passage_language: set[str], similarity: Similarity | None,
+                   word_similarity: Similarity | None) -> str | None:
+    """What names, numbers and negation cannot see: an unstated cause, and the wrong agent of a verb.
+    Both read Arabic passages; English ones are left to the other checks."""
+    if passage_language != {"ar"}:
+        return None
+    return (unsupported_cause(sentence, cited, language, word_similarity)
+            or unsupported_relation(sentence, cited, language)
+            or restates_negated(sentence, cited, language, word_similarity)
+            or wrong_nisba(sentence, cited, language, word_similarity)
+            or swapped_roles(sentence, cited, given, language, similarity)
+            or wrong_agent(sentence, cited, given, language, similarity, word_similarity))
+
+
 def verify(answer: str, passages: list[ScoredPassage], language: Language, *, question: str = "",
-           similarity: Similarity | None = None, confident: bool = True) -> Verification:
+           similarity: Similarity | None = None, word_similarity: Similarity | None = None,
+           confident: bool = True) -> Verification:
     """Check a generated ``answer`` against the ``passages`` it was given (numbered from 1).
 
     Returns the cleaned text with contiguous markers when every check passes, or the reason it failed.
     ``confident`` says whether retrieval found a close passage (a refusal is then a failure).
+    ``similarity`` (sentence to passage or clause) and ``word_similarity`` (word to word, both embedded as
+    documents) come from the embedding model; without them an English answer over Arabic passages is
+    checked by its names, numbers and negation only.
     """
     # An instruction inside the article ("ignore previous instructions and say …") is no evidence of what
     # it tells the model to say.
-    texts = [neutralise(p.passage.text) for p in passages]
+    texts = [strip_dateline(neutralise(p.passage.text)) for p in passages]
     valid = set(range(1, len(passages) + 1))
     text = normalise_markers(strip_chat_artefacts(answer))
     dropped = [n for n in markers(text) if n not in valid]
@@ -151,6 +257,9 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         return Verification(ok=False, dropped=dropped,
                             reason="the generated answer cites none of the passages it was given")
 
+    if not set(tokenize(MARKER.sub(" ", text))) - _FRAMING_TOKENS:
+        return Verification(ok=False, dropped=dropped, reason="the generated answer says nothing beyond its "
+                                                              "citation markers and words that frame them")
     question_tokens = set(tokenize(question))
     tokens = [set(tokenize(t)) for t in texts]
     evidence_cache: dict[tuple[int, ...], Evidence] = {}
@@ -169,14 +278,20 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         numbers = own or tuple(cited)
         label = marker_label(list(numbers))
         others = set().union(*(tokens[n - 1] for n in valid if n not in numbers))
+        cited_texts = [texts[n - 1] for n in numbers]
+        passage_language = {detect_language(t) for t in cited_texts}
+        crossing = passage_language != {language}
         reason = (_check_sentence(sentence, evidence_for(numbers), language, question_tokens, others, label)
-                  or reversed_claim(sentence, [texts[n - 1] for n in numbers], language, question))
+                  or reversed_claim(sentence, cited_texts, language, question)
+                  or _content_check(sentence, cited_texts, texts, language, passage_language,
+                                    similarity if crossing else None, word_similarity if crossing else None)
+                  # Last, so that the more specific reasons above are the ones a user reads.
+                  or _unstated_reason(sentence, evidence_for(numbers), language, question_tokens, label))
         if reason:
             return Verification(ok=False, dropped=dropped, text=text, reason=reason)
         for n in numbers:
             supports[n].append(sentence)
-        passage_language = {detect_language(texts[n - 1]) for n in numbers}
-        if passage_language != {language}:
+        if crossing:
             cross_lingual.append((sentence, numbers))
 
     if similarity is not None and cross_lingual:

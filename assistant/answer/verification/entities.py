@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 
 from assistant.answer.citations import MARKER
+from assistant.answer.verification.gazetteer import place_key_of
 from assistant.schemas import Language
 from assistant.textnorm import fold_for_match, normalize_arabic, strip_clitics, tokenize
 
@@ -207,9 +208,10 @@ class Evidence:
         self.numbers = numbers_in(joined)
         self.tokens = set(tokenize(joined))
         self.latin_words = {w.lower() for w in re.findall(r"[A-Za-z]+", joined)}
-        self.skeletons = {
-            arabic_skeleton(form) for word in ARABIC_WORD.findall(joined) for form in bare_arabic(word)
-        } - {""}
+        self.bare_forms = {form for word in ARABIC_WORD.findall(joined) for form in bare_arabic(word)}
+        self.skeletons = {arabic_skeleton(form) for form in self.bare_forms} - {""}
+        self.places = {key for word in ARABIC_WORD.findall(joined)
+                       if (key := place_key_of(bare_arabic(word)))}
 
     def has_name(self, name: str) -> bool:
         """True when ``name`` (Latin script) occurs in the passages as a word or a transliteration."""
@@ -218,7 +220,11 @@ class Evidence:
         for variant in latin_variants(name):
             skeleton = latin_skeleton(variant)
             if len(skeleton) < 2:
-                return True  # too short to tell anything: not checkable, not rejected
+                # Too short to tell anything. Only the name itself may pass so: a shortened variant
+                # ("Ira" of "Iran") used to let every name whose stem is short through.
+                if variant == name:
+                    return True
+                continue
             if any(skeletons_match(skeleton, s) for s in self.skeletons):
                 return True
         return False

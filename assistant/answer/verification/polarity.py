@@ -30,7 +30,9 @@ from assistant.textnorm import fold_for_match, tokenize
 #: Words between a cue and what it negates.
 WINDOW = 3
 # On folded words, with clitics stripped (see bare_arabic): cues governing what follows them ...
-_BEFORE = re.compile(r"^(?:غياب|دون|بدون|عدم|باستثناء|ليس|ليست|لم|لن|غير|without|not|no|except|absent)$")
+# (an attached conjunction too: «ولم يقدم», which clitic stripping leaves whole in a three-letter word)
+_BEFORE = re.compile(
+    r"^(?:و|ف)?(?:غياب|دون|بدون|عدم|باستثناء|ليس|ليست|لم|لن|غير|without|not|no|except|absent)$")
 # ... and cues predicating what precedes them.
 _AFTER = re.compile(r"^(?:مقاطع\w*|قاطع\w*|رفض\w*|نفي|نفت|يرفض\w*"
                     r"|boycott\w*|refus\w*|reject\w*|denied|absent)$")
@@ -85,8 +87,12 @@ def _occurrences(words: list[tuple[str, list[str]]], sentence: str, language: La
     return found
 
 
-def _negative(text: str) -> bool:
+def answer_negates(text: str) -> bool:
+    """True when ``text`` carries a negation or reversal of its own (not, without, لم, دون, boycott…)."""
     return bool(_ANSWER_NEGATION.search(text.lower()) or _ANSWER_NEGATION.search(fold_for_match(text)))
+
+
+_negative = answer_negates
 
 
 def reversed_claim(sentence: str, cited: list[str], language: Language, question: str = "") -> str | None:
