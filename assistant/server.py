@@ -28,6 +28,7 @@ from assistant.datafolder import ensure_writable
 from assistant.errors import KhabarError
 from assistant.settings import Settings, get_settings
 from assistant.starting import BackgroundAssistant, load_assistant
+from assistant.web.call_sessions import PAGE_STATE, ForgetCallSessions
 
 if TYPE_CHECKING:  # the facade and Gradio take seconds to import; they load in the background instead
     from assistant.facade import Assistant
@@ -42,6 +43,9 @@ def create_app(assistant: Assistant | BackgroundAssistant, *, close_assistant: b
     a page that reloads itself until the chat page, built once the assistant is loaded, takes its place.
     """
     app = create_api(assistant, close_assistant=close_assistant)
+    # Added now, before the server starts (Starlette refuses middleware later); it finds the page once
+    # mounted. Each page API call's Gradio session is dropped once its result is read.
+    app.add_middleware(ForgetCallSessions)
 
     # The page, mounted at "/", would answer any other path with its HTML 404, bots included; unknown API
     # paths get the API's JSON errors instead (405 where the path exists with another method), whatever
@@ -73,6 +77,7 @@ def _mount_page(app: FastAPI, assistant: Assistant | BackgroundAssistant) -> Fas
     # bound in proportion to this app's readers; conversations also live in the page's own store.
     page.state_session_capacity = assistant.settings.page_sessions
     gr.mount_gradio_app(app, page, path="/", footer_links=PAGE_FOOTER_LINKS)
+    setattr(app.state, PAGE_STATE, page)
     page_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount) and r.path == "")
 
     # Gradio answers a call to an endpoint it does not have (e.g. `ask`, which is not offered when API keys
