@@ -72,9 +72,10 @@ def _mount_page(app: FastAPI, assistant: Assistant | BackgroundAssistant) -> Fas
     # documents (at /docs): bot developers are better served without it.
     # The page's answers take the API's answer slots (one bound for readers and bots alike).
     page = build_page(assistant, admissions=app.state.khabar.admissions)
-    # Gradio keeps every session's component state in memory, 10,000 sessions by default, and each call of
-    # the page's `ask` endpoint is a session of its own: about 64 KB each, measured (bench/README.md). A
-    # bound in proportion to this app's readers; conversations also live in the page's own store.
+    # Gradio keeps every session's component state in memory, 10,000 sessions by default: a bound in
+    # proportion to this app's readers (browser tabs; conversations also live in the page's own store).
+    # Calls of the page's `ask` endpoint, each a session of its own (about 64 KB with its queue entries,
+    # measured in bench/README.md), are dropped as soon as their result is read (ForgetCallSessions).
     page.state_session_capacity = assistant.settings.page_sessions
     gr.mount_gradio_app(app, page, path="/", footer_links=PAGE_FOOTER_LINKS)
     setattr(app.state, PAGE_STATE, page)
