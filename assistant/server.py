@@ -21,6 +21,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Match, Mount, Route
 
+from assistant.allocator import limit_malloc_arenas
 from assistant.api import create_api
 from assistant.api.errors import error_response
 from assistant.api.security import RequestIdFilter
@@ -197,12 +198,14 @@ def _assistant(settings: Settings, on_failure=None, *, page: bool = False) -> As
 
 def api_only_app() -> FastAPI:
     """Factory for ``uvicorn --factory``: the API alone, over an assistant built from the settings."""
+    limit_malloc_arenas()
     configure_logging()
     return create_api(_assistant(get_settings()), close_assistant=True)
 
 
 def full_app() -> FastAPI:
     """Factory for ``uvicorn --factory``: page and API, over an assistant built from the settings."""
+    limit_malloc_arenas()
     configure_logging()
     return create_app(_assistant(get_settings(), page=True), close_assistant=True)
 
@@ -211,6 +214,7 @@ def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
     """Serve until interrupted; the models load in the background (or first, if so configured), fetched and
     indexed on the first run. A failed load (models missing offline, Chroma server down) stops the server
     with a message, not a traceback."""
+    limit_malloc_arenas()  # before any thread starts: flat memory under load (assistant/allocator.py)
     configure_logging()
     settings = settings or get_settings()
     server: uvicorn.Server | None = None
