@@ -21,6 +21,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Match, Mount, Route
 
+from assistant.allocator import limit_malloc_arenas
 from assistant.api import create_api
 from assistant.api.errors import error_response
 from assistant.api.security import RequestIdFilter
@@ -28,6 +29,7 @@ from assistant.datafolder import ensure_writable
 from assistant.errors import KhabarError
 from assistant.settings import Settings, get_settings
 from assistant.starting import BackgroundAssistant, load_assistant
+from assistant.web.call_sessions import PAGE_STATE, ForgetCallSessions
 
 if TYPE_CHECKING:  # the facade and Gradio take seconds to import; they load in the background instead
     from assistant.facade import Assistant
@@ -42,6 +44,9 @@ def create_app(assistant: Assistant | BackgroundAssistant, *, close_assistant: b
     a page that reloads itself until the chat page, built once the assistant is loaded, takes its place.
     """
     app = create_api(assistant, close_assistant=close_assistant)
+    # Added now, before the server starts (Starlette refuses middleware later); it finds the page once
+    # mounted. Each page API call's Gradio session is dropped once its result is read.
+    app.add_middleware(ForgetCallSessions)
 
     # The page, mounted at "/", would answer any other path with its HTML 404, bots included; unknown API
     # paths get the API's JSON errors instead (405 where the path exists with another method), whatever
@@ -68,11 +73,13 @@ def _mount_page(app: FastAPI, assistant: Assistant | BackgroundAssistant) -> Fas
     # documents (at /docs): bot developers are better served without it.
     # The page's answers take the API's answer slots (one bound for readers and bots alike).
     page = build_page(assistant, admissions=app.state.khabar.admissions)
-    # Gradio keeps every session's component state in memory, 10,000 sessions by default, and each call of
-    # the page's `ask` endpoint is a session of its own: about 64 KB each, measured (bench/README.md). A
-    # bound in proportion to this app's readers; conversations also live in the page's own store.
+    # Gradio keeps every session's component state in memory, 10,000 sessions by default: a bound in
+    # proportion to this app's readers (browser tabs; conversations also live in the page's own store).
+    # Calls of the page's `ask` endpoint, each a session of its own (about 64 KB with its queue entries,
+    # measured in bench/README.md), are dropped as soon as their result is read (ForgetCallSessions).
     page.state_session_capacity = assistant.settings.page_sessions
     gr.mount_gradio_app(app, page, path="/", footer_links=PAGE_FOOTER_LINKS)
+    setattr(app.state, PAGE_STATE, page)
     page_app = next(r.app for r in reversed(app.routes) if isinstance(r, Mount) and r.path == "")
 
     # Gradio answers a call to an endpoint it does not have (e.g. `ask`, which is not offered when API keys
@@ -191,12 +198,14 @@ def _assistant(settings: Settings, on_failure=None, *, page: bool = False) -> As
 
 def api_only_app() -> FastAPI:
     """Factory for ``uvicorn --factory``: the API alone, over an assistant built from the settings."""
+    limit_malloc_arenas()
     configure_logging()
     return create_api(_assistant(get_settings()), close_assistant=True)
 
 
 def full_app() -> FastAPI:
     """Factory for ``uvicorn --factory``: page and API, over an assistant built from the settings."""
+    limit_malloc_arenas()
     configure_logging()
     return create_app(_assistant(get_settings(), page=True), close_assistant=True)
 
@@ -205,6 +214,7 @@ def main(settings: Settings | None = None, *, api_only: bool = False) -> None:
     """Serve until interrupted; the models load in the background (or first, if so configured), fetched and
     indexed on the first run. A failed load (models missing offline, Chroma server down) stops the server
     with a message, not a traceback."""
+    limit_malloc_arenas()  # before any thread starts: flat memory under load (assistant/allocator.py)
     configure_logging()
     settings = settings or get_settings()
     server: uvicorn.Server | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 
 import Stemmer
 
@@ -58,12 +59,27 @@ def fold_for_match(text: str) -> str:
 _local = threading.local()
 
 
+#: Words whose stems are remembered, for all threads together. PyStemmer caches up to 10,000 words in each
+#: Stemmer object, and every worker thread of the server has its own stemmers: those caches were the
+#: largest Python allocation kept after answers (bench/memory.py), refilled by each new worker thread.
+STEM_CACHE_SIZE = 20_000
+
+
 def _stemmer(language: str) -> Stemmer.Stemmer:
     # PyStemmer objects must not be used by two threads at once, and requests run on several threads.
     stemmers = _local.__dict__.setdefault("stemmers", {})
     if language not in stemmers:
-        stemmers[language] = Stemmer.Stemmer(language)
+        stemmer = Stemmer.Stemmer(language)
+        stemmer.maxCacheSize = 0  # :func:`stem` caches once for every thread
+        stemmers[language] = stemmer
     return stemmers[language]
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def stem(language: str, word: str) -> str:
+    """The Snowball stem of ``word`` (``language``: ``arabic`` or ``english``), from a cache shared by all
+    threads and bounded by :data:`STEM_CACHE_SIZE`."""
+    return _stemmer(language).stemWord(word)
 
 
 def strip_clitics(word: str, min_stem: int = 2) -> list[str]:
@@ -99,13 +115,12 @@ def tokenize(text: str) -> list[str]:
             # Snowball's Arabic stemmer is inconsistent: it strips a final ta marbuta but not the ha people
             # often type for it, and it stems "محادثات" and "للمحادثات" differently. Each word is therefore
             # indexed under the stems of its written form, its folded form and its prefix-stripped form.
-            stemmer = _stemmer("arabic")
             forms = (word, folded, strip_clitics(folded, min_stem=3)[-1])
-            tokens.extend(dict.fromkeys(stemmer.stemWord(f).translate(_FOLD) for f in forms))
+            tokens.extend(dict.fromkeys(stem("arabic", f).translate(_FOLD) for f in forms))
         elif word.isdigit():
             tokens.append(folded)
         elif word not in ENGLISH_STOPWORDS and len(word) > 1:
-            tokens.append(_stemmer("english").stemWord(word))
+            tokens.append(stem("english", word))
     return tokens
 
 

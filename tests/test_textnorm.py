@@ -62,3 +62,34 @@ def test_detect_language_defaults_without_letters():
 def test_clean_question_removes_control_and_bidi_characters():
     assert clean_question("من\x00 هي\u202e الدول\t\tالضامنة؟\x07") == "من هي الدول الضامنة؟"
     assert clean_question("\x00\x01 \n") == ""
+
+
+def test_stems_are_cached_once_for_all_threads_and_bounded():
+    import threading
+
+    from assistant import textnorm
+
+    textnorm.stem.cache_clear()
+    words = [f"كلمة{i}" for i in range(300)] + [f"walking{i}" for i in range(300)]
+
+    own_cache_sizes: list[int] = []
+
+    def work() -> None:
+        for word in words:
+            textnorm.tokenize(word)
+        # The thread's own stemmers keep no cache of their own (PyStemmer's is per object, per thread).
+        own_cache_sizes.extend(textnorm._stemmer(language).maxCacheSize for language in ("arabic", "english"))
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert own_cache_sizes == [0] * 12
+    info = textnorm.stem.cache_info()
+    # Six threads, one cache: each distinct form is stemmed once, later threads hit it.
+    assert info.maxsize == textnorm.STEM_CACHE_SIZE
+    assert 600 <= info.currsize <= 3 * 600
+    assert info.hits >= 5 * info.currsize
+    # The stems are those of the uncached stemmer.
+    assert textnorm.stem("arabic", "للمحادثات") == textnorm._stemmer("arabic").stemWord("للمحادثات")
