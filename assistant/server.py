@@ -267,4 +267,9 @@ def serve_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0,
         yield f"http://{host}:{bound}"
     finally:
         server.should_exit = True
-        thread.join(timeout=30)
+        thread.join(timeout=3)
+        if thread.is_alive():
+            # A client that keeps its connection open (Gradio's event stream) holds a graceful shutdown
+            # until uvicorn gives up; nothing here needs it finished, so stop waiting for it.
+            server.force_exit = True
+            thread.join(timeout=30)
