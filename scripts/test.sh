@@ -15,8 +15,16 @@ fi
 
 echo "==> ruff"
 .venv/bin/ruff check .
+# Two workers, one test file each at a time (module fixtures such as servers stay in one process): much of
+# the suite waits on subprocesses, servers and the browser, and the embedding runtime uses one thread per
+# call, so a second worker keeps the second core busy. KHABAR_TEST_WORKERS=0 runs everything in one process.
 echo "==> pytest"
-.venv/bin/python -m pytest "$@"
+workers="${KHABAR_TEST_WORKERS:-2}"
+if [ "$workers" = "0" ]; then
+  .venv/bin/python -m pytest "$@"
+else
+  .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
+fi
 
 # The shipped suite (both halves), gated just below the numbers the project reaches (docs/evaluation.md),
 # so that a regression in retrieval or answering fails the build.
