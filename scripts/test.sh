@@ -15,11 +15,12 @@ fi
 
 echo "==> ruff"
 .venv/bin/ruff check .
-# Two workers, one test file each at a time (module fixtures such as servers stay in one process): much of
-# the suite waits on subprocesses, servers and the browser, and the embedding runtime uses one thread per
-# call, so a second worker keeps the second core busy. KHABAR_TEST_WORKERS=0 runs everything in one process.
+# One process by default. KHABAR_TEST_WORKERS=2 runs two pytest-xdist workers, one test file each at a time
+# (406 s against 587 s here), but with the second worker loading the CPU, the browser test that clicks an
+# earlier answer's marker times out waiting for its sources (reproduced; docs/testing.md): until that race
+# is understood, CI runs in one process.
 echo "==> pytest"
-workers="${KHABAR_TEST_WORKERS:-2}"
+workers="${KHABAR_TEST_WORKERS:-0}"
 if [ "$workers" = "0" ]; then
   .venv/bin/python -m pytest "$@"
 else
