@@ -52,11 +52,21 @@ if (!K.installed) {
 }
 watch('value', function () {
   if (!K.pending) return;
-  const el = document.getElementById(K.pending);
-  if (el) {
-    K.pending = null;
-    K.show(el);
-  }
+  // The panel's new HTML can reach the page after this callback (seen on a loaded machine: the earlier
+  // answer's source then never opened), so look again for a few seconds before giving up.
+  const id = K.pending;
+  let tries = 0;
+  const attempt = function () {
+    if (K.pending !== id) return;
+    const el = document.getElementById(id);
+    if (el) {
+      K.pending = null;
+      K.show(el);
+    } else if (++tries < 60) {
+      setTimeout(attempt, 50);
+    }
+  };
+  attempt();
 });
 // Gradio labels each chat message for screen readers with its raw content, here HTML markup: label it with
 // the text the reader sees instead (re-applied whenever Gradio re-renders a message).
