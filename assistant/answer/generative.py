@@ -271,28 +271,26 @@ class GenerativeAnswerer:
         queries = np.stack([self.embedder.encode_query(s) for s in sentences])
         # Passage vectors are kept: the same few passages come back question after question, and
         # embedding them is the slow part of this check on a small CPU.
-        vectors = {p: self._passage_vectors.get(p) for p in passages}
-        missing = [p for p, v in vectors.items() if v is None]
+        vectors = self._documents(passages, self._passage_vectors, PASSAGE_VECTOR_CACHE)
+        return queries @ np.stack([vectors[p] for p in passages]).T
+
+    def _documents(self, texts: list[str], kept: dict[str, np.ndarray], limit: int) -> dict[str, np.ndarray]:
+        """Document vectors of ``texts``, from ``kept`` where it has them (emptied when past ``limit``)."""
+        assert self.embedder is not None
+        vectors = {t: kept.get(t) for t in dict.fromkeys(texts)}
+        missing = [t for t, v in vectors.items() if v is None]
         if missing:
             vectors.update(zip(missing, self.embedder.encode_documents(missing), strict=True))
-            if len(self._passage_vectors) > PASSAGE_VECTOR_CACHE:
-                self._passage_vectors = {}
-            self._passage_vectors.update((p, vectors[p]) for p in missing)
-        documents = np.stack([vectors[p] for p in passages])
-        return queries @ documents.T
+            if len(kept) > limit:
+                kept.clear()
+            kept.update((t, vectors[t]) for t in missing)
+        return vectors  # type: ignore[return-value]
 
     def _word_similarity(self, left: list[str], right: list[str]) -> np.ndarray:
         """Cosine similarities of single words, both embedded as documents: a word embedded with the
         query prompt scores far lower against its own translation."""
         assert self.embedder is not None
-        words = list(dict.fromkeys([*left, *right]))
-        vectors = {w: self._word_vectors.get(w) for w in words}
-        missing = [w for w, v in vectors.items() if v is None]
-        if missing:
-            vectors.update(zip(missing, self.embedder.encode_documents(missing), strict=True))
-            if len(self._word_vectors) > WORD_VECTOR_CACHE:
-                self._word_vectors = {}
-            self._word_vectors.update((w, vectors[w]) for w in missing)
+        vectors = self._documents([*left, *right], self._word_vectors, WORD_VECTOR_CACHE)
         return np.stack([vectors[w] for w in left]) @ np.stack([vectors[w] for w in right]).T
 
     def _supporting_span(self, scored: ScoredPassage, support: list[str]) -> Span | None:
