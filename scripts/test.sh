@@ -16,9 +16,9 @@ fi
 echo "==> ruff"
 .venv/bin/ruff check .
 # One process by default. KHABAR_TEST_WORKERS=2 runs two pytest-xdist workers, one test file each at a time
-# (406 s against 587 s here), but with the second worker loading the CPU, the browser test that clicks an
-# earlier answer's marker times out waiting for its sources (reproduced; docs/testing.md): until that race
-# is understood, CI runs in one process.
+# (406 s against 587 s here). Under that load a browser test once found a race in the page (an earlier
+# answer's source never opened; fixed, docs/testing.md); until a whole two-worker run confirms the fix,
+# CI runs in one process.
 echo "==> pytest"
 workers="${KHABAR_TEST_WORKERS:-0}"
 if [ "$workers" = "0" ]; then
