@@ -16,12 +16,16 @@ import re
 from dataclasses import dataclass
 
 from assistant import cldr
-from assistant.answer.verification.entities import Evidence, latin_names, numbers_in, translated_phrases
+from assistant.answer.verification.entities import (
+    ARABIC_WORD,
+    Evidence,
+    latin_names,
+    numbers_in,
+    translated_phrases,
+)
 from assistant.retrieve.base import RetrievalResult
 from assistant.schemas import Language
 from assistant.textnorm import ARABIC_STOPWORDS, detect_language, fold_for_match, strip_clitics
-
-_ARABIC = re.compile("[\u0621-\u064a]")
 
 #: Passages whose words count as "what the article offers for this question".
 CANDIDATES = 3
@@ -202,7 +206,7 @@ def unquoted_speaker(question: str, texts: list[str]) -> str | None:
     if countries:
         quoted = any(cldr.mentions_or_adjective(s, n) for s in reporting for n in countries)
         return None if quoted else countries[0].english
-    if _ARABIC.search(who):
+    if ARABIC_WORD.search(who):
         forms = set(strip_clitics(who))
         said = {f for s in reporting for word in fold_for_match(s).split() for f in strip_clitics(word)}
         # Named as the question wrote it (``who`` is folded).
