@@ -357,17 +357,19 @@ class ChatPage:
         try:
             turns = [Message.model_validate(m) for m in (history or [])]
         except ValidationError as exc:
-            raise gr.Error("history must be a list of {role: user|assistant, content: text} turns") from exc
+            raise gr.Error("history must be a list of {role: user|assistant, content: text} turns",
+                           print_exception=False) from exc
         try:
             with self._admitted(None):
                 return self.assistant.ask(question, turns).model_dump(mode="json")
         except ApiError as exc:
-            raise gr.Error(exc.message) from exc
+            # An expected refusal (busy, too long): the caller is told; no traceback in the server's log.
+            raise gr.Error(exc.message, print_exception=False) from exc
         except KhabarError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), print_exception=False) from exc
         except Exception as exc:
             log.exception("API answer to %r failed", question)
-            raise gr.Error(t("en", "error_generic")) from exc
+            raise gr.Error(t("en", "error_generic"), print_exception=False) from exc  # logged just above
 
 
 def _retry_after(exc: ApiError) -> int:
