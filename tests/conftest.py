@@ -27,11 +27,24 @@ ARTICLE = PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt"
 REAL_MODEL_FIXTURES = {"embedder", "assistant"}
 
 
+#: The slowest test files, slowest first (``--durations`` under two workers, docs/testing.md). They run
+#: first so that two pytest-xdist workers (``--dist loadfile --no-loadscope-reorder``) finish together; left
+#: to xdist's own order (most tests first) the slow files with few tests came last and ran alone.
+SLOW_FILES_FIRST = (
+    "test_embedding_backends.py", "test_web_browser.py", "test_faults.py", "test_generative.py",
+    "test_retrieval_quality.py", "test_index.py", "test_answer_quality.py", "test_api_fuzz.py",
+    "test_workers.py", "test_api.py", "test_starting.py", "test_api_overload.py",
+)
+
+
 def pytest_collection_modifyitems(items) -> None:
-    """Mark every test that loads the real embedding model (directly or through a fixture) as ``model``."""
+    """Mark every test that loads the real embedding model (directly or through a fixture) as ``model``, and
+    put the slowest files first (a stable sort: each file's tests keep their order)."""
     for item in items:
         if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
