@@ -314,7 +314,8 @@ def test_the_rate_limit_holds_across_uvicorn_workers(tmp_path):
     scenarios = Path(__file__).parent / "scenarios"
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "limited_app:app", "--app-dir", str(scenarios),
-         "--workers", "2", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "--workers", "2", "--timeout-worker-healthcheck", "60", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"

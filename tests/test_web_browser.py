@@ -139,9 +139,38 @@ def page(browser, base_url):
     context.close()
 
 
+def record_traffic(page) -> None:
+    """Keep the page's requests and console messages (``page.traffic``), so that a wait that times out can
+    say what the page sent and heard (two such waits failed only under heavy load, once each)."""
+    if hasattr(page, "traffic"):
+        return
+    page.traffic = []
+    start = time.monotonic()
+
+    def note(kind: str, text: str) -> None:
+        page.traffic.append(f"{time.monotonic() - start:7.2f} {kind} {text[:160]}")
+
+    page.on("request", lambda r: note(">", f"{r.method} {r.url}"))
+    page.on("requestfinished", lambda r: note("<", r.url))
+    page.on("requestfailed", lambda r: note("failed", r.url))
+    page.on("console", lambda m: note("console", m.text))
+
+
+def wait_visible(page, locator) -> None:
+    """``locator.wait_for()``, failing with the page's recent traffic when it times out."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        locator.wait_for()
+    except PlaywrightTimeout as exc:
+        recent = "\n".join(getattr(page, "traffic", [])[-40:])
+        raise AssertionError(f"{exc.message}\nthe page's last requests:\n{recent}") from None
+
+
 def open_page(page, base_url: str, lang: str | None = None) -> None:
     """Load the page and wait until its chrome is in place (the load events have run: the language is set,
     the conversation restored and, on a wide screen, the sidebar opened, so nothing moves under a click)."""
+    record_traffic(page)
     page.goto(base_url + "/" + (f"?lang={lang}" if lang else ""))
     page.wait_for_selector("#khabar-question textarea")
     page.wait_for_function("document.documentElement.dataset.khabarLoaded === 'true'")
@@ -188,7 +217,7 @@ def open_cited_source(page, answer, text: str):
         marker.click()
         target = marker.get_attribute("href").lstrip("#")
         active = page.locator(f".khabar-sources #{target}.khabar-active")
-        active.wait_for()
+        wait_visible(page, active)
         mark = active.locator("mark")
         if text in mark.inner_text():
             return active
@@ -577,7 +606,7 @@ def check_comment_box_beside_the_rated_message(page, height: int, shot: str) -> 
     """Thumbs down on the last answer: the comment box opens under it, on screen, inside the chat."""
     page.locator("#khabar-chat button[aria-label='Dislike']").last.click()
     comment = page.locator("#khabar-feedback")
-    page.locator("#khabar-feedback-comment textarea").wait_for()
+    wait_visible(page, page.locator("#khabar-feedback-comment textarea"))
     page.wait_for_function("document.querySelector('#khabar-feedback').style.top !== ''")
     page.wait_for_timeout(500)  # placed again as the box settles to its final height
     rated = box(page.locator("#khabar-chat .message-buttons").last)
@@ -655,7 +684,7 @@ def test_generated_text_streams_as_written_then_a_rejection_replaces_it_saying_w
     try:
         page = context.new_page()
         page.set_default_timeout(60_000)
-        generator.delay, generator.reject = 0.6, True
+        generator.delay, generator.reject = 0.3, True  # each word seen before the next (~3 s an answer)
         for ui, question, why in ((None, WHY_EN, "did not support the written answer"),
                                   ("ar", WHY_AR, "لم تدعم المقاطع المستشهد بها")):
             open_page(page, generative_url, lang=ui)

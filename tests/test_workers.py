@@ -77,6 +77,7 @@ def deployment(chroma_server, tmp_path_factory):  # noqa: F811  (the imported fi
     with log.open("w") as sink:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "assistant.server:api_only_app", "--workers", "2",
+             "--timeout-worker-healthcheck", "60",  # as docs/deployment.md says
              "--host", "127.0.0.1", "--port", str(port)],
             env=env, cwd=PROJECT_ROOT, stdout=sink, stderr=subprocess.STDOUT)
     try:
@@ -147,3 +148,5 @@ def test_two_workers_share_index_conversations_and_rate_limit(deployment):
     assert len(set(allowed)) == 2  # both workers drew on the one allowance
     assert refused[0].json()["error"]["code"] == "rate_limited"
     assert int(refused[0].headers["Retry-After"]) >= 1
+    # No worker was killed and started again on the way (uvicorn's health check, docs/deployment.md).
+    assert " died" not in deployment.log.read_text(errors="replace")
