@@ -131,8 +131,15 @@ def test_gloss_and_country_names_come_from_babel():
     assert named_in("لماذا لم يعلن عن الزيارة مسبقا؟") == []
 
 
-@pytest.mark.xfail(strict=True, reason="measured: EmbeddingGemma puts the lede (Sochi, Assad's visit) closer "
-                                       "to this paraphrase than the sentence giving the reason")
-def test_paraphrase_of_the_flagship_question_in_english(assistant):
-    answer = assistant.ask("Why was Assad's visit to Sochi not announced beforehand?")
+@pytest.mark.parametrize("question", [
+    # EmbeddingGemma puts every sentence about Assad's visit to Sochi closer to these than the one giving the
+    # reason; without the names most of the article's paragraphs mention (retrieve/focus.py) the reason is
+    # the closest unit, and a unit found in the 4th or 5th passage may be quoted.
+    "Why was Assad's visit to Sochi not announced beforehand?",
+    "ما سبب عدم الإعلان المسبق عن لقاء الأسد وبوتين؟",
+])
+def test_paraphrase_of_the_flagship_question_naming_the_articles_topic(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive"
+    assert SECURITY in answer.citations[0].text
     assert SECURITY in answer.answer
