@@ -24,7 +24,7 @@ workers="${KHABAR_TEST_WORKERS:-0}"
 if [ "$workers" = "0" ]; then
   .venv/bin/python -m pytest "$@"
 else
-  .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
+  .venv/bin/python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@"
 fi
 
 # The shipped suite (both halves), gated just below the numbers the project reaches (docs/evaluation.md),

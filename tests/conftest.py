@@ -27,21 +27,36 @@ ARTICLE = PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt"
 REAL_MODEL_FIXTURES = {"embedder", "assistant"}
 
 
+#: The slowest test files, slowest first (``--durations`` under two workers, docs/testing.md). They run
+#: first so that two pytest-xdist workers (``--dist loadfile --no-loadscope-reorder``) finish together; left
+#: to xdist's own order (most tests first) the slow files with few tests came last and ran alone.
+SLOW_FILES_FIRST = (
+    "test_embedding_backends.py", "test_web_browser.py", "test_faults.py", "test_generative.py",
+    "test_retrieval_quality.py", "test_index.py", "test_answer_quality.py", "test_api_fuzz.py",
+    "test_workers.py", "test_api.py", "test_starting.py", "test_api_overload.py",
+)
+
+
 def pytest_collection_modifyitems(items) -> None:
-    """Mark every test that loads the real embedding model (directly or through a fixture) as ``model``."""
+    """Mark every test that loads the real embedding model (directly or through a fixture) as ``model``, and
+    put the slowest files first (a stable sort: each file's tests keep their order)."""
     for item in items:
         if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def embedding_cache(tmp_path_factory) -> Iterator[Path]:
     """One cache of document vectors for the whole session, subprocesses included (through the environment):
     the suite builds dozens of indexes of the same article, and embedding it is most of what each costs.
-    Each text is still embedded once by the real model; ``test_embedding_cache.py`` tests the cache itself."""
+    Each text is still embedded once by the real model; ``test_embedding_cache.py`` tests the cache itself.
+    Under pytest-xdist the workers share one file too (in the run's folder, above each worker's own)."""
     import os
 
-    path = tmp_path_factory.getbasetemp() / "embedding-cache.sqlite"
+    base = tmp_path_factory.getbasetemp()
+    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "embedding-cache.sqlite"
     previous = os.environ.get("KHABAR_EMBEDDING_CACHE")
     os.environ["KHABAR_EMBEDDING_CACHE"] = str(path)
     yield path

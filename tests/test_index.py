@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from api_support import free_port
 
 from assistant import Assistant
 from assistant.retrieve.embeddings import Embedder
@@ -135,12 +135,6 @@ def test_second_article_is_searchable_and_listed(make_settings, embedder, tmp_pa
     answer = assistant.ask("What closed the port of Oslo?")
     assert answer.citations[0].article_id == "weather"
     assert "storm" in answer.answer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

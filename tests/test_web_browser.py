@@ -140,9 +140,11 @@ def page(browser, base_url):
 
 
 def open_page(page, base_url: str, lang: str | None = None) -> None:
-    """Load the page and wait until its chrome is in place (the load event has set the language)."""
+    """Load the page and wait until its chrome is in place (the load events have run: the language is set,
+    the conversation restored and, on a wide screen, the sidebar opened, so nothing moves under a click)."""
     page.goto(base_url + "/" + (f"?lang={lang}" if lang else ""))
     page.wait_for_selector("#khabar-question textarea")
+    page.wait_for_function("document.documentElement.dataset.khabarLoaded === 'true'")
     expected = "rtl" if lang == "ar" else "ltr"
     page.wait_for_function(f"document.documentElement.dir === '{expected}'")
     send = "إرسال" if lang == "ar" else "Send"  # the labels are switched by a separate event

@@ -50,3 +50,15 @@ def test_page_api_calls_leave_no_gradio_session_behind(fake_assistant):
     assert not set(events) & set(queue.pending_event_ids_session)
     assert not set(events) & set(queue.event_analytics)
     assert own_event not in queue.event_analytics  # the event record goes; the session stays
+
+
+def test_a_refused_page_call_says_why_and_prints_no_traceback(fake_assistant, capfd):
+    app = create_app(sibling(fake_assistant, rate_limit_per_minute=0))
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=120) as client:
+        joined = client.post("/gradio_api/call/ask", json={"data": [QUESTIONS[0], [{"role": "robot"}]]})
+        assert joined.status_code == 200, joined.text
+        result = client.get(f"/gradio_api/call/ask/{joined.json()['event_id']}")
+    assert "event: error" in result.text
+    assert "history must be a list of {role: user|assistant, content: text} turns" in result.text
+    # An expected refusal is the caller's answer, not a server fault: nothing in the server's log.
+    assert "Traceback" not in capfd.readouterr().err

@@ -45,11 +45,17 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._warned = False
+        self._created = False
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A connection per call (cheap for a local file, and safe across threads); the table is created by
+        # the first one only.
+        if not self._created:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         db = connect(self.path)
-        db.execute(_SCHEMA)
+        if not self._created:
+            db.execute(_SCHEMA)
+            self._created = True
         return db
 
     def _failed(self, action: str, error: Exception) -> None:

@@ -1,24 +1,21 @@
 """The page's event handlers: what happens when a reader asks, clicks a citation, rates an answer, starts
 over or switches the page language. The layout that wires them to components is in
-:mod:`assistant.web.page`."""
+:mod:`assistant.web.page`; an answer's slot and stopping it are in :mod:`assistant.web.running`.
+
+Over 300 lines on purpose: the handlers of one page share the per-browser state (the conversation being
+shown, the answer running in it, the page language); split, each would reach into the others' state.
+"""
 
 # No `from __future__ import annotations` here: Gradio reads the API function's type hints at runtime.
 
 import logging
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
-import anyio.from_thread
-import anyio.lowlevel
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.api.admission import Admission, Admissions
+from assistant.api.admission import Admissions
 from assistant.api.errors import ApiError
 from assistant.errors import KhabarError
 from assistant.facade import Assistant
@@ -28,6 +25,7 @@ from assistant.textnorm import clean_question
 from assistant.web.feedback import FeedbackStore, feedback_store
 from assistant.web.history import PageHistory, new_id, page_history, valid_id
 from assistant.web.render import PanelData, render_header, render_history, render_sources
+from assistant.web.running import Running, admit, admitted, stop_and_release
 from assistant.web.session import ChatSession, Turn, chat_messages
 from assistant.web.strings import t, ui_language
 
@@ -35,74 +33,6 @@ log = logging.getLogger(__name__)
 
 #: Characters of a refused (too long) question echoed back in the chat.
 PREVIEW_CHARS = 280
-
-
-@dataclass
-class Slot:
-    """A page answer's slot in the API's answer pools, given back once, from any thread.
-
-    The pools belong to the server's event loop; the page's handlers run in its worker threads, and a
-    stopped answer's generator may be finished by whichever thread drops it, so the slot remembers its
-    loop."""
-
-    admission: Admission
-    token: Any
-    loop_thread: int
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _given_back: bool = False
-
-    def release(self) -> None:
-        with self._lock:
-            if self._given_back:
-                return
-            self._given_back = True
-        if threading.get_ident() == self.loop_thread:  # a generator finished on the loop's own thread
-            self.admission.release()
-        else:
-            anyio.from_thread.run_sync(self.admission.release, token=self.token)
-
-
-@dataclass
-class Running:
-    """An answer being computed: the event that stops it, what was typed, its turn in the chat, and the
-    slot it holds."""
-
-    cancel: threading.Event
-    question: str
-    turn: Turn
-    stream: Iterator[Any] | None = None
-    slot: Slot | None = None
-
-
-#: How long a stopped answer's stream is waited for to pause, so that it can be closed.
-CLOSE_WAIT_SECONDS = 30.0
-
-
-def _close_when_idle(stream: Iterator[Any]) -> None:
-    """Close a stopped answer's stream. Gradio stops asking a cancelled handler for more, which leaves the
-    stream (and a model request inside it) paused at its last token, never finished: closing it ends the
-    model request. While a worker thread is still inside it, it cannot be closed yet; the cancel event makes
-    it pause at its next token."""
-    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
-    while True:
-        try:
-            stream.close()  # type: ignore[attr-defined]
-            return
-        except ValueError:  # "generator already executing"
-            if time.monotonic() > deadline:
-                log.warning("a stopped answer did not pause within %s s", CLOSE_WAIT_SECONDS)
-                return
-            time.sleep(0.05)
-
-
-def _stop_and_release(running: Running) -> None:
-    """Close a stopped answer's stream, then give its slot back (Gradio may never finish the handler)."""
-    try:
-        if running.stream is not None:
-            _close_when_idle(running.stream)
-    finally:
-        if running.slot is not None:
-            running.slot.release()
 
 
 class ChatPage:
@@ -237,7 +167,7 @@ class ChatPage:
         elif mode == "generative" and not self.assistant.generative_status().available:
             mode = "extractive"  # the control was disabled: a request saying otherwise is not obeyed
         try:
-            slot = self._admit(mode)
+            slot = admit(self.admissions, mode, self.settings.allow_generative)
         except ApiError as exc:  # the server is busy: say so, keep the question in the box to resend
             conv.turns.pop()
             conv.turns.append(Turn(question=cleaned, error=t(ui, "busy", seconds=_retry_after(exc))))
@@ -280,30 +210,9 @@ class ChatPage:
         yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
                gr.Button(visible=True), gr.Button(visible=False))
 
-    def _admit(self, mode: str | None) -> Slot | None:
-        """A slot of the API's answer pools for this answer (or :class:`ApiError` 503 when they are full);
-        None when the page runs without the API (``build_page`` alone) or outside Gradio's worker threads."""
-        if self.admissions is None:
-            return None
-        admissions = self.admissions
-
-        async def admit() -> Slot:
-            admission = await admissions.admit(mode, self.settings.allow_generative)
-            return Slot(admission, anyio.lowlevel.current_token(), threading.get_ident())
-
-        try:
-            return anyio.from_thread.run(admit)
-        except RuntimeError:  # not called from a worker thread of the server's event loop
-            return None
-
-    @contextmanager
-    def _admitted(self, mode: str | None) -> Iterator[Slot | None]:
-        slot = self._admit(mode)
-        try:
-            yield slot
-        finally:
-            if slot is not None:
-                slot.release()
+    def _admitted(self, mode: str | None):
+        """This answer's slot in the API's answer pools, held for a ``with`` block (:func:`admitted`)."""
+        return admitted(self.admissions, mode, self.settings.allow_generative)
 
     def _cancel(self, conv: ChatSession | None) -> Running | None:
         """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
@@ -311,7 +220,7 @@ class ChatPage:
         running = self._running.pop(conv.id, None) if conv is not None else None
         if running is not None:
             running.cancel.set()
-            threading.Thread(target=_stop_and_release, args=(running,), daemon=True,
+            threading.Thread(target=stop_and_release, args=(running,), daemon=True,
                              name="khabar-stop").start()
         return running
 
@@ -448,17 +357,19 @@ class ChatPage:
         try:
             turns = [Message.model_validate(m) for m in (history or [])]
         except ValidationError as exc:
-            raise gr.Error("history must be a list of {role: user|assistant, content: text} turns") from exc
+            raise gr.Error("history must be a list of {role: user|assistant, content: text} turns",
+                           print_exception=False) from exc
         try:
             with self._admitted(None):
                 return self.assistant.ask(question, turns).model_dump(mode="json")
         except ApiError as exc:
-            raise gr.Error(exc.message) from exc
+            # An expected refusal (busy, too long): the caller is told; no traceback in the server's log.
+            raise gr.Error(exc.message, print_exception=False) from exc
         except KhabarError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), print_exception=False) from exc
         except Exception as exc:
             log.exception("API answer to %r failed", question)
-            raise gr.Error(t("en", "error_generic")) from exc
+            raise gr.Error(t("en", "error_generic"), print_exception=False) from exc  # logged just above
 
 
 def _retry_after(exc: ApiError) -> int:

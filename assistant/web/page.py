@@ -49,10 +49,14 @@ SET_PAGE_DIRECTION_JS = """(lang) => {
   document.documentElement.setAttribute('lang', lang === 'ar' ? 'ar' : 'en');
 }"""
 # On load, a screen wide enough for the conversation list beside the chat opens it (Gradio's own toggle).
+# The last step of the load chain; it marks the page loaded (``data-khabar-loaded`` on <html>), which browser
+# tests wait for so that nothing moves under a click (the sidebar opening shifted the chat under one).
 OPEN_SIDEBAR_JS = """() => {
-  if (!window.matchMedia('(min-width: 1000px)').matches) return;
-  const toggle = document.querySelector('#khabar-sidebar:not(.open) .toggle-button');
-  if (toggle) toggle.click();
+  if (window.matchMedia('(min-width: 1000px)').matches) {
+    const toggle = document.querySelector('#khabar-sidebar:not(.open) .toggle-button');
+    if (toggle) toggle.click();
+  }
+  document.documentElement.dataset.khabarLoaded = 'true';
 }"""
 
 

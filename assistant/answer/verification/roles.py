@@ -14,12 +14,8 @@ Arabic word order makes the agent findable without a parser:
 * a verbal noun governed by a preposition («ورد الأخير بتهنئة بوتين») takes the clause's subject as agent,
   and its genitive is the object.
 
-Entities are the ones the passages let us recognise honestly: CLDR country and city names and their nisba
-adjectives (:mod:`.gazetteer`), names the answer writes in Latin script (consonant skeletons), titles with a
-nisba («الرئيس الروسي», «نظيره السوري») and the names that follow them in any given passage (so «الرئيس
-الروسي» elsewhere stands for the Putin of «الرئيس الروسي فلاديمير بوتين»), and «الأخير» / «الأول» (the latter
-/ the former of the entities just named). When no anchor or no agent is found, nothing is concluded: this
-check rejects, it never accepts.
+Entities and the word-order reading of an agent are in :mod:`.mentions`. When no anchor or no agent is
+found, nothing is concluded: this check rejects, it never accepts.
 
 Hand-written rather than a library: no Arabic parser or NER model is installed, and the word-order rules
 above are the few that matter for a news sentence.
@@ -29,25 +25,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.answer.citations import MARKER
-from assistant.answer.verification.entities import (
-    GENERIC_CAPITALISED,
-    arabic_skeleton,
-    bare_arabic,
-    latin_skeleton,
-    latin_variants,
-    skeletons_match,
+from assistant.answer.verification.entities import GENERIC_CAPITALISED, bare_arabic
+from assistant.answer.verification.mentions import (
+    TITLES,
+    EntityReader,
+    Mention,
+    agent_of,
+    clauses,
+    latin_keys,
+    words_of,
 )
-from assistant.answer.verification.gazetteer import place_forms, place_key_of
 from assistant.schemas import Language
 from assistant.textnorm import ARABIC_STOPWORDS, fold_for_match
 
-#: Words after a verb or verbal noun in which its agent is looked for.
-AGENT_WINDOW = 3
 #: An Arabic word is an English verb's anchor when its embedding similarity reaches STRONG_ANCHOR, or
 #: reaches MIN_ANCHOR and leads the clause's next word by ANCHOR_MARGIN (single words that translate each
 #: other scored 0.5-0.9, «تراجعت» / "backed away" 0.50 against at most 0.38 for the clause's other words;
@@ -56,14 +51,6 @@ STRONG_ANCHOR = 0.6
 MIN_ANCHOR = 0.45
 ANCHOR_MARGIN = 0.08
 
-_TITLES = frozenset(fold_for_match(w) for w in (  # noqa: SIM905 - a word list reads best as words
-    "الرئيس رئيس نظيره نظيرها نظيريه الوسيط المبعوث المتحدث وزير الزعيم الملك الأمير زعيم ولي").split())
-_ANAPHORA = {fold_for_match("الأخير"): 1, fold_for_match("الأول"): 2}
-_PREPOSITIONS = frozenset(fold_for_match(w) for w in (  # noqa: SIM905
-    "في إلى الى من عن مع على علي حول بين ضد لدى عبر").split())
-# A clause ends at punctuation or before a connective that opens a new one.
-_CLAUSE_BREAK = re.compile(
-    r"\s*[،,؛;:.]\s*|\s+(?=(?:بينما|لكن|ولكن|حيث|فيما|وأيضا|وايضا|مشيرا|مضيفا|مؤكدا)\s)")
 # Verbs whose two sides are interchangeable ("Putin met Assad" = "Assad met Putin").
 _SYMMETRIC = frozenset(
     "met meet meets meeting talked talks spoke negotiated agreed discussed held".split()  # noqa: SIM905
@@ -84,152 +71,6 @@ _NOT_A_VERB = frozenset("""is are was were be been being has have had will would
 
 #: Cosine similarities of each sentence to each passage (see :class:`.checks.Similarity`).
 Similarity = Callable[[list[str], list[str]], np.ndarray]
-
-
-@dataclass
-class Mention:
-    """An entity named at words[start:end] of a text, with the keys it is known by."""
-
-    start: int
-    end: int
-    keys: set[str] = field(default_factory=set)
-    governed: bool = False  # after a preposition: not an agent
-
-
-def _words(text: str) -> list[tuple[str, list[str]]]:
-    return [(w, [*bare_arabic(w), fold_for_match(w)]) for w in re.findall(r"[\w']+", MARKER.sub(" ", text))]
-
-
-def clauses(text: str) -> list[str]:
-    """The clauses of an Arabic passage (split at punctuation and clause-opening connectives)."""
-    return [c.strip() for c in _CLAUSE_BREAK.split(text) if c and len(c.split()) >= 2]
-
-
-def _latin_keys(name: str) -> set[str]:
-    keys = {f"name:{name.lower()}"}
-    for variant in latin_variants(name):
-        place = place_forms(variant)
-        if place:
-            keys.add(f"place:{variant.lower()}")
-    return keys
-
-
-def _name_matches(name: str, forms: list[str]) -> bool:
-    skeletons = {latin_skeleton(v) for v in latin_variants(name)}
-    skeletons = {s for s in skeletons if len(s) >= 2}
-    return any(skeletons_match(k, arabic_skeleton(f)) for k in skeletons for f in forms if f)
-
-
-class EntityReader:
-    """Finds entity mentions in Arabic text, with aliases learnt from every given passage."""
-
-    def __init__(self, passages: list[str], latin: list[str]) -> None:
-        self.latin = latin
-        self.name_words: dict[str, set[str]] = {}  # folded name word -> keys of its title's entity
-        self.aliases: dict[str, set[str]] = {}
-        # A word after a title is taken for a name only if the passages use it more than once: «بحلول» in
-        # «هنأ الرئيس الروسي نظيره السوري بحلول شهر رمضان» is not one, «بوتين» and «الأسد» are.
-        counts: dict[str, int] = {}
-        for text in passages:
-            for word, _ in _words(text):
-                key = fold_for_match(word).removeprefix("ال")
-                counts[key] = counts.get(key, 0) + 1
-        for text in passages:
-            words = _words(text)
-            for i, (_, forms) in enumerate(words):
-                if not any(f in _TITLES for f in forms) or i + 1 >= len(words):
-                    continue
-                nisba = place_key_of(words[i + 1][1])
-                if not nisba:
-                    continue
-                group = {nisba, *self._latin_matches(words[i + 1][1])}
-                for j in range(i + 2, min(i + 4, len(words))):
-                    w, f = words[j]
-                    folded = fold_for_match(w)
-                    if folded in ARABIC_STOPWORDS or any(x in _TITLES for x in f) or place_key_of(f):
-                        break
-                    group |= self._latin_matches(f)
-                    if counts.get(folded.removeprefix("ال"), 0) > 1:
-                        self.name_words.setdefault(folded.removeprefix("ال"), set()).add(nisba)
-                for key in group:
-                    self.aliases.setdefault(key, set()).update(group)
-
-    def _latin_matches(self, forms: list[str]) -> set[str]:
-        keys: set[str] = set()
-        for name in self.latin:
-            if _name_matches(name, forms):
-                keys |= _latin_keys(name)
-        return keys
-
-    def closure(self, keys: set[str]) -> set[str]:
-        """``keys`` and every key an alias links to them."""
-        out = set(keys)
-        for key in keys:
-            out |= self.aliases.get(key, set())
-        return out
-
-    def mentions(self, words: list[tuple[str, list[str]]]) -> list[Mention]:
-        """The entity mentions of ``words`` in order (titles with their nisba and names as one mention)."""
-        found: list[Mention] = []
-        i = 0
-        while i < len(words):
-            word, forms = words[i]
-            folded = fold_for_match(word)
-            governed = (i > 0 and fold_for_match(words[i - 1][0]) in _PREPOSITIONS) or bool(
-                re.match("(?:و|ف)?(?:لل|بال|كال|لا)", folded) and len(folded) > 4)
-            if any(f in _TITLES for f in forms) and i + 1 < len(words) and place_key_of(words[i + 1][1]):
-                keys = {place_key_of(words[i + 1][1]) or ""} | self._latin_matches(words[i + 1][1])
-                end = i + 2
-                while end < min(i + 4, len(words)) and (
-                        self._latin_matches(words[end][1])
-                        or fold_for_match(words[end][0]).removeprefix("ال") in self.name_words):
-                    keys |= self._latin_matches(words[end][1])
-                    end += 1
-                found.append(Mention(i, end, keys, governed))
-                i = end
-                continue
-            if folded in _ANAPHORA:
-                back = _ANAPHORA[folded]
-                if len(found) >= back:
-                    found.append(Mention(i, i + 1, set(found[-back].keys), governed))
-                i += 1
-                continue
-            keys = self._latin_matches(forms)
-            place = place_key_of(forms)
-            if place:
-                keys.add(place)
-            stem = folded.removeprefix("ال")
-            for f in forms:
-                keys |= self.name_words.get(f.removeprefix("ال"), set())
-            keys |= self.name_words.get(stem, set())
-            if keys:
-                found.append(Mention(i, i + 1, keys, governed))
-            i += 1
-        return found
-
-
-def agent_of(mentions: list[Mention], words: list[tuple[str, list[str]]], anchor: int) -> Mention | None:
-    """The agent of the verb or verbal noun at ``anchor`` by Arabic word order (see the module docstring)."""
-    anchor_word = fold_for_match(words[anchor][0])
-    before = [m for m in mentions if m.end <= anchor]
-    if re.match("(?:ب|ل)", anchor_word) and len(anchor_word) > 4 and before and not before[-1].governed \
-            and anchor - before[-1].end <= 1:
-        # «ورد الأخير بتهنئة بوتين»: a verbal noun right after a subject, governed by a preposition, is
-        # done by that subject; its genitive is the object. («وبحضور الوسيط…», a coordinated phrase, is not.)
-        return before[-1]
-    for m in mentions:
-        if anchor < m.start <= anchor + AGENT_WINDOW and not m.governed:
-            # The agent phrase follows the verb directly; a preposition in between («تدخلها في الأزمة
-            # السورية») starts a complement, not the agent. A preposition with a pronoun («تراجعت عنها
-            # موسكو») is a fronted complement and is stepped over.
-            between = {fold_for_match(w) for w, _ in words[anchor + 1:m.start]}
-            if between & _PREPOSITIONS:
-                break
-            return m
-    for m in reversed(before):
-        if anchor - m.end <= 1 and not m.governed:
-            return m
-    return None
 
 
 @dataclass
@@ -265,13 +106,13 @@ def english_claim(sentence: str) -> Claim | None:
             return None
         keys: set[str] = set()
         for name in names:
-            keys |= _latin_keys(name)
+            keys |= latin_keys(name)
         return Claim(keys, verb, " ".join(names))
     return None
 
 
 def _arabic_claim(sentence: str, reader: EntityReader) -> tuple[Claim, str] | None:
-    words = _words(sentence)
+    words = words_of(sentence)
     mentions = reader.mentions(words)
     subject = next((m for m in mentions if not m.governed), None)
     if subject is None:
@@ -283,7 +124,7 @@ def _arabic_claim(sentence: str, reader: EntityReader) -> tuple[Claim, str] | No
     else:
         return None
     verb = fold_for_match(words[verb_index][0])
-    if verb in ARABIC_STOPWORDS or verb in _TITLES or len(verb) < 3:
+    if verb in ARABIC_STOPWORDS or verb in TITLES or len(verb) < 3:
         return None
     label = " ".join(w for w, _ in words[subject.start:subject.end])
     return Claim(subject.keys, words[verb_index][0], label), verb
@@ -345,23 +186,23 @@ def swapped_roles(sentence: str, cited: list[str], given: list[str], language: L
         names = _english_pair(sentence)
         if names is None or similarity is None:
             return None
-        agent, patient = (reader.closure(_latin_keys(n)) for n in names)
+        agent, patient = (reader.closure(latin_keys(n)) for n in names)
         p, first, end, clause = units[int(np.argmax(similarity([MARKER.sub(" ", sentence)],
                                                                 [u[3] for u in units])[0]))]
         label = f"{names[0]} … {names[1]}"
     else:
-        words = _words(sentence)
+        words = words_of(sentence)
         pair = _pair(reader.mentions(words))
         if pair is None:
             return None
         agent, patient = (reader.closure(m.keys) for m in pair)
         label = " … ".join(" ".join(w for w, _ in words[m.start:m.end]) for m in pair)
         tokens = {f for _, forms in words for f in forms}
-        p, first, end, clause = max(units, key=lambda u: len(tokens & {f for _, fs in _words(u[3])
+        p, first, end, clause = max(units, key=lambda u: len(tokens & {f for _, fs in words_of(u[3])
                                                                         for f in fs}))
     if agent & patient:
         return None
-    words = _words(" ".join(clauses(cited[p])))
+    words = words_of(" ".join(clauses(cited[p])))
     mentions = [m for m in reader.mentions(words) if first <= m.start < end]
     agent_at = next((m.start for m in mentions if reader.closure(m.keys) & agent), None)
     patient_at = next((m.start for m in mentions if reader.closure(m.keys) & patient), None)
@@ -376,7 +217,7 @@ def _clause_units(cited: list[str]) -> list[tuple[int, int, int, str]]:
     for p, text in enumerate(cited):
         offset = 0
         for clause in clauses(text):
-            n = len(_words(clause))
+            n = len(words_of(clause))
             units.append((p, offset, offset + n, clause))
             offset += n
     return units
@@ -396,7 +237,7 @@ def wrong_agent(sentence: str, cited: list[str], given: list[str], language: Lan
     units = _clause_units(cited)
     if not units:
         return None
-    passage_words = [_words(" ".join(c for c in clauses(text))) for text in cited]
+    passage_words = [words_of(" ".join(c for c in clauses(text))) for text in cited]
     if language == "en":
         if similarity is None or word_similarity is None:
             return None
@@ -417,8 +258,8 @@ def wrong_agent(sentence: str, cited: list[str], given: list[str], language: Lan
         if parsed is None:
             return None
         claim, verb = parsed
-        tokens = {f for _, forms in _words(sentence) for f in forms}
-        ranked = sorted(units, key=lambda u: -len(tokens & {f for _, fs in _words(u[3]) for f in fs}))
+        tokens = {f for _, forms in words_of(sentence) for f in forms}
+        ranked = sorted(units, key=lambda u: -len(tokens & {f for _, fs in words_of(u[3]) for f in fs}))
         for p, first, end, text in ranked:
             words, clause = passage_words[p], text
             hits = [i for i in range(first, end) if _stem_match(fold_for_match(words[i][0]), verb)]
