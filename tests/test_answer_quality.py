@@ -59,6 +59,13 @@ def test_a_follow_up_uses_the_conversation(assistant, first, second, expected):
     ("How much will Syria pay for the S-300 missiles?", "en", "The article does not answer"),
     ("What was Israel's reaction to the visit?", "en", "The article does not answer"),
     ("ماذا قال أردوغان عن لقاء بوتين والأسد؟", "ar", "لا يجيب المقال"),
+    # Numbers are there, but a total (102 ships) is no count per ship, and none counts visits or is a date.
+    ("How many Kalibr missiles does each warship carry?", "en", "The article does not answer"),
+    ("كم عدد صواريخ كالبير على كل سفينة؟", "ar", "لا يجيب المقال"),
+    ("How many times has Assad visited Russia before?", "en", "The article does not answer"),
+    ("كم مرة زار الأسد روسيا من قبل؟", "ar", "لا يجيب المقال"),
+    ("On what date will the round of talks in Sochi take place?", "en", "The article does not answer"),
+    ("في أي تاريخ ستعقد جولة المحادثات في سوتشي؟", "ar", "لا يجيب المقال"),
 ])
 def test_an_on_topic_question_the_article_does_not_answer_is_refused(assistant, question, language, phrase):
     answer = assistant.ask(question)
@@ -76,6 +83,8 @@ def test_an_on_topic_question_the_article_does_not_answer_is_refused(assistant, 
     ("Who did Assad meet in Sochi?", "بوتين"),
     ("What did Peskov say about the talks?", "بيسكوف"),
     ("ماذا أعلن وفد المعارضة السورية؟", "مقاطعته"),
+    ("On what date did Russia intervene in the Syrian crisis?", "2015"),
+    ("ما تاريخ تدخل روسيا في الأزمة السورية؟", "2015"),
 ])
 def test_answerable_questions_with_names_and_numbers_are_not_refused(assistant, question, expected):
     answer = assistant.ask(question)
@@ -122,8 +131,15 @@ def test_gloss_and_country_names_come_from_babel():
     assert named_in("لماذا لم يعلن عن الزيارة مسبقا؟") == []
 
 
-@pytest.mark.xfail(strict=True, reason="measured: EmbeddingGemma puts the lede (Sochi, Assad's visit) closer "
-                                       "to this paraphrase than the sentence giving the reason")
-def test_paraphrase_of_the_flagship_question_in_english(assistant):
-    answer = assistant.ask("Why was Assad's visit to Sochi not announced beforehand?")
+@pytest.mark.parametrize("question", [
+    # EmbeddingGemma puts every sentence about Assad's visit to Sochi closer to these than the one giving the
+    # reason; without the names most of the article's paragraphs mention (retrieve/focus.py) the reason is
+    # the closest unit, and a unit found in the 4th or 5th passage may be quoted.
+    "Why was Assad's visit to Sochi not announced beforehand?",
+    "ما سبب عدم الإعلان المسبق عن لقاء الأسد وبوتين؟",
+])
+def test_paraphrase_of_the_flagship_question_naming_the_articles_topic(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive"
+    assert SECURITY in answer.citations[0].text
     assert SECURITY in answer.answer

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.answerability import missing_name, missing_quantity, reporting_windows, unquoted_speaker
+from assistant.answer.answerability import (
+    missing_date,
+    missing_name,
+    missing_quantity,
+    reporting_windows,
+    unquoted_speaker,
+)
 from tests.conftest import ARTICLE
 
 PARAGRAPHS = [p for p in ARTICLE.read_text(encoding="utf-8").split("\n") if p.strip()]
@@ -66,3 +72,62 @@ def test_a_country_named_by_its_adjective_is_mentioned():
 def test_a_price_asked_as_paying_needs_a_currency(question):
     assert missing_quantity(question, PARAGRAPHS) == "the closest passages state no price"
     assert missing_quantity(question, ["دفعت سوريا 400 مليون دولار ثمنا للصواريخ."]) is None
+
+
+# The closest passages of a question about the Sochi talks: the lede, the Astana paragraph and the one after.
+SOCHI_TALKS = [p for p in PARAGRAPHS if "الكرملين الخميس" in p or "استانا" in p]
+
+
+@pytest.mark.parametrize(("question", "why"), [
+    # The article gives a total (102 ships), never a number per ship.
+    ("How many Kalibr missiles does each warship carry?", "the closest passages state no number per item"),
+    ("كم عدد صواريخ كالبير على كل سفينة؟", "the closest passages state no number per item"),
+    # Numbers are there (2015, 102, 300), but none counts visits.
+    ("How many times has Assad visited Russia before?", "the closest passages state no count of times"),
+    ("كم مرة زار الأسد روسيا من قبل؟", "the closest passages state no count of times"),
+])
+def test_a_count_the_article_does_not_state_is_missing(question, why):
+    assert missing_quantity(question, PARAGRAPHS) == why
+
+
+@pytest.mark.parametrize("question", [
+    "How many warships does Moscow plan to deploy?",          # a total, stated: «نحو 102 سفينة»
+    "كم عدد السفن الحربية التي تخطط موسكو لنشرها؟",
+    "How many warships will Russia deploy in all?",
+])
+def test_a_total_the_article_states_is_not_missing(question):
+    assert missing_quantity(question, PARAGRAPHS) is None
+
+
+def test_a_count_per_item_or_of_times_is_found_when_stated():
+    per_item = ["وتحمل كل سفينة 8 صواريخ كالبير."]
+    assert missing_quantity("How many missiles does each ship carry?", per_item) is None
+    assert missing_quantity("كم صاروخا تحمل كل سفينة؟", per_item) is None
+    # «كل من» is "both … and", not "each": it does not make a total a number per item.
+    both = ["ووجدت روسيا نفسها وسيطا مع كل من إيران واسرائيل ونشرت 102 سفينة."]
+    per_item_missing = "the closest passages state no number per item"
+    assert missing_quantity("كم صاروخا تحمل كل سفينة؟", both) == per_item_missing
+    third = ["وزار الأسد روسيا للمرة الثالثة منذ عام 2015."]
+    assert missing_quantity("How many times has Assad visited Russia?", third) is None
+    assert missing_quantity("كم مرة زار الأسد روسيا؟", third) is None
+
+
+@pytest.mark.parametrize("question", [
+    "On what date will the round of talks in Sochi take place?",
+    "ما تاريخ جولة المحادثات في سوتشي؟",
+    "في أي تاريخ ستعقد جولة المحادثات في سوتشي؟",
+])
+def test_a_date_is_missing_where_only_a_weekday_is_given(question):
+    # «أعلن الكرملين الخميس»: Thursday is a day, not a date.
+    assert missing_date(question, SOCHI_TALKS) == "the closest passages state no date"
+
+
+@pytest.mark.parametrize("question", [
+    "On what date did Russia intervene in the Syrian crisis?",   # «في سبتمبر/ايلول 2015»
+    "ما تاريخ تدخل روسيا في الأزمة السورية؟",
+    "On which day did the Kremlin announce the meeting?",       # asks for a day: Thursday answers it
+    "متى أعلن الكرملين عن اللقاء؟",
+])
+def test_a_date_stated_or_a_day_asked_is_not_missing(question):
+    assert missing_date(question, PARAGRAPHS) is None
+    assert missing_date("What was the date?", ["في التاسع من ايار الماضي"]) is None  # a Levantine month

@@ -7,7 +7,8 @@ Two kinds of evidence, because similarity alone cannot tell "what did Erdogan sa
 * **closeness**: the best passage must be similar enough to the question (``KHABAR_NOT_FOUND_THRESHOLD``);
 * **the specific ask**: a person, country or organisation the question names must be mentioned in the best
   candidates; a quantity it asks for (how many, how long, what price) needs a number there that the question
-  did not bring itself, and a duration or a price needs its unit.
+  did not bring itself, a duration or a price needs its unit, a count per item ("each ship") a number
+  stated per item, and "how many times" a count of times; a date needs a month or a year, not a weekday.
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ _DURATION_UNITS = re.compile(r"ساع|دقيق|يوم|ايام|اسبوع|اسا
 _PRICE = re.compile(r"\bprice\b|\bcost\b|\bhow much (?:money|did|does|is|was)\b|سعر|ثمن|تكلف|قيمه")
 _PRICE_ASKED = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|\bpa(?:y|id|ys)\b|دفع")
 _CURRENCY = re.compile(r"دولار|يورو|روبل|مليون|مليار|\$|€|dollar|euro|rouble|ruble|million|billion")
+# A count per item ("each warship", «على كل سفينة») is not answered by a total: it needs a number stated per
+# item. «كل من» ("both … and …") is not "each".
+_PER_ITEM = re.compile(r"\b(?:each|per|apiece)\b|(?<!\S)(?:[لبو]|علي )?كل (?!من\b)|(?<!\S)للواحد")
+# How often something happened needs a count of times («مرة», «مرات», "twice"), not any number nearby.
+_TIMES_ASKED = re.compile(r"\bhow many times\b|\bhow often\b|كم مر(?:ه|ات)\b|عدد المرات|عدد مرات")
+_TIMES = re.compile(r"(?<!\S)(?:[لبو]?ال|لل)?مر(?:ه|ات|تين|تان)\b|\b(?:times|once|twice)\b")
+# A date is a day of a month or a year; a weekday ("on Thursday") or "a day later" is not one.
+_DATE_ASKED = re.compile(r"\b(?:what|which|the|exact) date\b|\bdate (?:of|on|when)\b"
+                         r"|(?<!\S)(?:ما|في اي|باي|ما هو) (?:ال)?تاريخ")
+_YEAR_OR_DAY_MONTH = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}\b")
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
     missing = missing_name(question, texts)
     if missing:
         return Answerability(False, f"the closest passages do not mention {missing}")
-    lack = missing_quantity(question, texts)
+    lack = missing_quantity(question, texts) or missing_date(question, texts)
     if lack:
         return Answerability(False, lack)
     speaker = unquoted_speaker(question, texts)
@@ -107,16 +118,42 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
     if not _COUNT.search(asked):
         return None
     given = numbers_in(question)
-    sentences = [s for text in texts for s in re.split(r"(?<=[.!?؟])\s+", text)]
+    sentences = _sentences(texts)
+    if _TIMES_ASKED.search(asked):
+        # "For the third time" states a count of times with no digit, so a word for times is enough.
+        if not any(_TIMES.search(fold_for_match(s)) for s in sentences):
+            return "the closest passages state no count of times"
+        return None
     with_numbers = [s for s in sentences if numbers_in(s) - given]
     if not with_numbers:
         return "the closest passages state no number for the quantity asked"
+    if _PER_ITEM.search(asked) and not any(_PER_ITEM.search(fold_for_match(s)) for s in with_numbers):
+        return "the closest passages state no number per item"
     if _DURATION.search(asked) and not any(_DURATION_UNITS.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no duration"
     priced = _PRICE.search(asked) or _PRICE_ASKED.search(asked)
     if priced and not any(_CURRENCY.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no price"
     return None
+
+
+def missing_date(question: str, texts: list[str]) -> str | None:
+    """Why a question for a date cannot be answered from ``texts`` (no month or year stated), or None."""
+    if not _DATE_ASKED.search(fold_for_match(question)):
+        return None
+    months = [n for n in cldr.names() if n.kind == "month"]
+    for sentence in _sentences(texts):
+        folded = fold_for_match(sentence)
+        if _YEAR_OR_DAY_MONTH.search(folded):
+            return None
+        words = set(re.findall(r"\w+", folded))
+        if any(m.english.lower() in words or cldr.mentions(sentence, m) for m in months):
+            return None
+    return "the closest passages state no date"
+
+
+def _sentences(texts: list[str]) -> list[str]:
+    return [s for text in texts for s in re.split(r"(?<=[.!?؟])\s+", text)]
 
 
 # An opinion, a statement or a reaction asked of someone (on folded text). The group is who is asked about.

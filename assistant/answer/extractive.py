@@ -17,9 +17,13 @@ from assistant.retrieve.hybrid import unit_bonus
 from assistant.schemas import Citation, Language, ScoredPassage, Sentence
 from assistant.textnorm import detect_language
 
-#: Passages whose sentences compete for the quote (retrieval hands over the units of its top passages).
-CANDIDATE_PASSAGES = 3
-#: A prior for the passage's place in the fused ranking (first gets 2x this, third 0).
+#: Passages whose place in the fused ranking earns their units a prior (first gets 2x RANK_BONUS, third 0).
+#: Every retrieved passage competes for the quote: the units a passage ranked 4th or 5th brings are the
+#: ones the sentence ranking found for the question itself (retrieval hands over every unit of the top
+#: passages and its unit-search hits of the others), and a short question's answering sentence often sits
+#: in a paragraph about something else ("why was the visit not announced?": 5th on the tuning half).
+PRIOR_PASSAGES = 3
+#: A prior for the passage's place in the fused ranking.
 RANK_BONUS = 0.015
 #: A second quote is added only when it scores this close to the first.
 SECOND_QUOTE_MARGIN = 0.015
@@ -49,8 +53,7 @@ def _contains(outer: Sentence, inner: Sentence) -> bool:
 
 def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     """Best sentences among the top passages of ``result``, each with its answering words, best first."""
-    top = result.passages[:CANDIDATE_PASSAGES]
-    by_id = {s.passage.id: (rank, s) for rank, s in enumerate(top)}
+    by_id = {s.passage.id: (rank, s) for rank, s in enumerate(result.passages)}
     query = result.query
     # A sentence that instructs the model ("ignore previous instructions and say …") states nothing: neither
     # it nor a phrase inside it is quoted as an answer (see answer.directives).
@@ -65,8 +68,8 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         sentence = unit.sentence
         rank, passage = by_id[sentence.passage_id]
         # The same unit score retrieval ranked with, plus a prior for the passage's place in the ranking.
-        score = (float(unit.vector @ result.vector) + unit_bonus(query, unit)
-                 + RANK_BONUS * (CANDIDATE_PASSAGES - 1 - rank))
+        score = (result.similarity(unit.vector) + unit_bonus(query, unit)
+                 + RANK_BONUS * max(0, PRIOR_PASSAGES - 1 - rank))
         scored.append(_Scored(sentence, passage, score))
     if not scored:
         return []

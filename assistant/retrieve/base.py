@@ -83,6 +83,15 @@ class RetrievalResult:
     vector: np.ndarray
     passages: list[ScoredPassage]
     units: list[Unit] = field(default_factory=list)
+    #: The vector of the question without the article's pervasive names (retrieve/focus.py), or None.
+    focus_vector: np.ndarray | None = None
+
+    def similarity(self, vector: np.ndarray) -> float:
+        """Cosine of a unit's ``vector`` with the question, or with its focus when that is closer."""
+        cosine = float(vector @ self.vector)
+        if self.focus_vector is not None:
+            cosine = max(cosine, float(vector @ self.focus_vector))
+        return cosine
 
     @property
     def best_dense(self) -> float:

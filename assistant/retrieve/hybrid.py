@@ -21,6 +21,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.questions import answer_type_bonus
 from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit
+from assistant.retrieve.focus import focus
 from assistant.schemas import Passage, ScoredPassage
 from assistant.textnorm import tokenize
 
@@ -162,19 +163,26 @@ class HybridRetriever(BaseRetriever):
 
         if self.unit_weight <= 0:
             ranked = fuse(dense, lexical, weight, k)
+            focus_vector = self._focus_vector(query, ranked)
             top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
             units = [unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
-            return RetrievalResult(query=query, vector=vector, passages=ranked, units=units)
+            return RetrievalResult(query=query, vector=vector, passages=ranked, units=units,
+                                   focus_vector=focus_vector)
 
         # Sentence ranking: questions are short and specific, passages long and mixed, so the units
         # (sentences, clauses, phrases) are searched directly; each passage is also ranked by its best unit.
         fused = fuse(dense, lexical, weight, depth)
+        focus_vector = self._focus_vector(query, fused)
         hits = self.store.unit_search(vector, UNIT_DEPTH)
+        if focus_vector is not None:
+            hits += self.store.unit_search(focus_vector, UNIT_DEPTH)
         best_unit: dict[str, float] = {}
         found: dict[str, Unit] = {}
-        for sentence, vec, cosine in hits:
+        for sentence, vec, _ in hits:
             found[sentence.id] = hit = unit(sentence, vec)
-            score = cosine + unit_bonus(query, hit)
+            score = float(vec @ vector) + unit_bonus(query, hit)
+            if focus_vector is not None:
+                score = max(score, float(vec @ focus_vector) + unit_bonus(query, hit))
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
         unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
@@ -186,7 +194,16 @@ class HybridRetriever(BaseRetriever):
         for sentence, vec in self.store.units_of(top):
             if sentence.id not in found:
                 found[sentence.id] = unit(sentence, vec)
-        return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()))
+        return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()),
+                               focus_vector=focus_vector)
+
+    def _focus_vector(self, query: str, ranked: list[ScoredPassage]) -> np.ndarray | None:
+        """The vector of ``query`` without the names most passages of the best passage's article mention
+        (retrieve/focus.py), or None when it names none of them."""
+        if not ranked or self._passages is None:
+            return None
+        focused = focus(query, self._passages.get(ranked[0].passage.article_id, []))
+        return None if focused is None else self.embedder.encode_query(focused)
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
