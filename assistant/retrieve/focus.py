@@ -17,6 +17,7 @@ English names are the capitalised words, looked for in the Arabic passages by tr
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.answer.verification.entities import Evidence, latin_names, latin_skeleton
 from assistant.schemas import Passage
@@ -37,8 +38,18 @@ _PUNCTUATION = " ?؟.,،:;!\"'«»()"
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 
-def _share(passages: list[Passage], mentions) -> float:
-    return sum(1 for p in passages if mentions(p)) / len(passages)
+@lru_cache(maxsize=64)
+def _profile(texts: tuple[str, ...]) -> tuple[list[set[str]], list[Evidence]]:
+    """Each passage's BM25 stems and name evidence, built once per article (they were most of a question's
+    cost here, rebuilt for every question)."""
+    return [set(tokenize(t)) for t in texts], [Evidence([t]) for t in texts]
+
+
+@lru_cache(maxsize=4096)
+def _name_share(texts: tuple[str, ...], name: str) -> float:
+    """Share of the passages ``texts`` that mention the Latin-script ``name``."""
+    evidences = _profile(texts)[1]
+    return sum(1 for e in evidences if e.has_name(name)) / len(texts)
 
 
 def focus(question: str, passages: list[Passage]) -> str | None:
@@ -52,13 +63,14 @@ def focus(question: str, passages: list[Passage]) -> str | None:
     content = 0
     # Capitalised words after the first (the first is "Why", "Who"…); "Assad's" is the name Assad.
     latin = {_POSSESSIVE.sub("", n).lower() for n in latin_names(question, language)}
-    token_sets = [set(tokenize(p.text)) for p in passages]
+    texts = tuple(p.text for p in passages)
+    token_sets = _profile(texts)[0]
     for word in question.split():
         bare = word.strip(_PUNCTUATION)
         name = _POSSESSIVE.sub("", bare)
         # A name too short to transliterate ("UN": one consonant) would be "found" in every passage.
         if name.lower() in latin and len(latin_skeleton(name)) >= 2:
-            if _share(passages, lambda p, n=name: Evidence([p.text]).has_name(n)) >= PERVASIVE_SHARE:
+            if _name_share(texts, name) >= PERVASIVE_SHARE:
                 dropped = True
                 continue
             content += 1
