@@ -15,10 +15,9 @@ fi
 
 echo "==> ruff"
 .venv/bin/ruff check .
-# One process by default. KHABAR_TEST_WORKERS=2 runs two pytest-xdist workers, one test file each at a time
-# (406 s against 587 s here). Under that load a browser test once found a race in the page (an earlier
-# answer's source never opened; fixed, docs/testing.md); until a whole two-worker run confirms the fix,
-# CI runs in one process.
+# One process by default. KHABAR_TEST_WORKERS=2 runs two pytest-xdist workers, one test file each at a time,
+# slowest files first (394 s against 549 s). Under extra load two browser tests once sent no event after a
+# click (docs/testing.md, "Fifth session"); until that is understood, CI runs in one process.
 echo "==> pytest"
 workers="${KHABAR_TEST_WORKERS:-0}"
 if [ "$workers" = "0" ]; then
