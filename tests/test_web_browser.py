@@ -164,7 +164,12 @@ def wait_visible(page, locator) -> None:
         locator.wait_for()
     except PlaywrightTimeout as exc:
         recent = "\n".join(getattr(page, "traffic", [])[-40:])
-        raise AssertionError(f"{exc.message}\nthe page's last requests:\n{recent}") from None
+        # Gradio says "connection lost" and other errors in toasts; the screenshot shows the rest.
+        toasts = page.evaluate("[...document.querySelectorAll('.toast-body')].map(t => t.innerText)")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "failed-wait.png"))
+        raise AssertionError(f"{exc.message}\ntoasts: {toasts}\nthe page's last requests:\n{recent}\n"
+                             f"screenshot: {SCREENSHOTS / 'failed-wait.png'}") from None
 
 
 def open_page(page, base_url: str, lang: str | None = None) -> None:
