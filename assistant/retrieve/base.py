@@ -64,6 +64,13 @@ class PassageIndex(Protocol):
     def count(self) -> int: ...
 
 
+def closest_cosine(vector: np.ndarray, question: np.ndarray, focus: np.ndarray | None) -> float:
+    """Cosine of ``vector`` with the question's vector, or with its focus vector (retrieve/focus.py) when
+    there is one and it is closer: how retrieval ranks units and how the extractive stage scores them."""
+    cosine = float(vector @ question)
+    return cosine if focus is None else max(cosine, float(vector @ focus))
+
+
 @dataclass(frozen=True)
 class Unit:
     """A quotable unit (sentence, clause or phrase) of a retrieved passage, with its stored vector and the
@@ -88,10 +95,7 @@ class RetrievalResult:
 
     def similarity(self, vector: np.ndarray) -> float:
         """Cosine of a unit's ``vector`` with the question, or with its focus when that is closer."""
-        cosine = float(vector @ self.vector)
-        if self.focus_vector is not None:
-            cosine = max(cosine, float(vector @ self.focus_vector))
-        return cosine
+        return closest_cosine(vector, self.vector, self.focus_vector)
 
     @property
     def best_dense(self) -> float:

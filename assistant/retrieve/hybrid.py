@@ -20,7 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from assistant.questions import answer_type_bonus
-from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit
+from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit, closest_cosine
 from assistant.retrieve.focus import focus
 from assistant.schemas import Passage, ScoredPassage
 from assistant.textnorm import tokenize
@@ -180,9 +180,7 @@ class HybridRetriever(BaseRetriever):
         found: dict[str, Unit] = {}
         for sentence, vec, _ in hits:
             found[sentence.id] = hit = unit(sentence, vec)
-            score = float(vec @ vector) + unit_bonus(query, hit)
-            if focus_vector is not None:
-                score = max(score, float(vec @ focus_vector) + unit_bonus(query, hit))
+            score = closest_cosine(vec, vector, focus_vector) + unit_bonus(query, hit)
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
         unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
