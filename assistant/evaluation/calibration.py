@@ -97,41 +97,42 @@ def sweep_weights(assistant: Assistant, probes: Sequence[Probe], weights: Sequen
     """Retrieval quality at each lexical weight (the assistant's weight is restored afterwards)."""
     retriever = assistant.retriever
     saved = retriever.max_lexical_weight
-    results = []
     # The probes carry the question's vector; the focus vector (retrieve/focus.py) is embedded once per
     # question for all the weights.
     with remember_query_vectors(assistant):
         try:
-            for weight in weights:
-                retriever.max_lexical_weight = weight
-                ranks: list[tuple[str, int | None]] = []
-                must: list[bool] = []
-                best: dict[str, float] = {}
-                for p in probes:
-                    result = retriever.retrieve(p.search_query, k=k, vector=p.vector)
-                    ranked = result.passages
-                    best[p.case.id] = max((s.dense_score or 0.0 for s in ranked), default=0.0)
-                    if not p.case.answerable:
-                        continue
-                    if p.case.has_evidence:
-                        ranks.append((p.case.expected_language,
-                                      m.first_hit_rank(ranked, lambda s, c=p.case: _is_evidence(c, s))))
-                    if p.case.must_include:
-                        quotes = select_quotes(result)
-                        text, _ = compose(quotes, p.case.expected_language)
-                        must.append(not m.missing_groups(text, p.case.must_include))
-                all_ranks = [r for _, r in ranks]
-                languages = sorted({lang for lang, _ in ranks})
-                results.append(WeightResult(
-                    weight=weight, hit_at_1=m.hit_at_k(all_ranks, 1), hit_at_3=m.hit_at_k(all_ranks, 3),
-                    mrr=m.mean_reciprocal_rank(all_ranks),
-                    hit_at_1_by_language={lang: m.hit_at_k([r for g, r in ranks if g == lang], 1)
-                                          for lang in languages},
-                    must_include_accuracy=m.mean(must), best_dense=best,
-                ))
+            return [_at_weight(assistant, probes, weight, k) for weight in weights]
         finally:
             retriever.max_lexical_weight = saved
-    return results
+
+
+def _at_weight(assistant: Assistant, probes: Sequence[Probe], weight: float, k: int) -> WeightResult:
+    retriever = assistant.retriever
+    retriever.max_lexical_weight = weight
+    ranks: list[tuple[str, int | None]] = []
+    must: list[bool] = []
+    best: dict[str, float] = {}
+    for p in probes:
+        result = retriever.retrieve(p.search_query, k=k, vector=p.vector)
+        ranked = result.passages
+        best[p.case.id] = max((s.dense_score or 0.0 for s in ranked), default=0.0)
+        if not p.case.answerable:
+            continue
+        if p.case.has_evidence:
+            ranks.append((p.case.expected_language,
+                          m.first_hit_rank(ranked, lambda s, c=p.case: _is_evidence(c, s))))
+        if p.case.must_include:
+            quotes = select_quotes(result)
+            text, _ = compose(quotes, p.case.expected_language)
+            must.append(not m.missing_groups(text, p.case.must_include))
+    all_ranks = [r for _, r in ranks]
+    languages = sorted({lang for lang, _ in ranks})
+    return WeightResult(
+        weight=weight, hit_at_1=m.hit_at_k(all_ranks, 1), hit_at_3=m.hit_at_k(all_ranks, 3),
+        mrr=m.mean_reciprocal_rank(all_ranks),
+        hit_at_1_by_language={lang: m.hit_at_k([r for g, r in ranks if g == lang], 1) for lang in languages},
+        must_include_accuracy=m.mean(must), best_dense=best,
+    )
 
 
 def sweep_thresholds(probes: Sequence[Probe], best_dense: dict[str, float],
