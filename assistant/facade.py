@@ -54,6 +54,10 @@ class Assistant:
                  store: PassageIndex | None = None, generator: Generator | None = None,
                  ingest_corpus: bool = True, progress: bool = False) -> None:
         self.settings = settings or get_settings()
+        if store is None:
+            from assistant.retrieve.store import claim_index
+
+            claim_index(self.settings)
         if embedder is None:
             from assistant.retrieve.embeddings import Embedder
 

@@ -38,7 +38,9 @@ SECOND_ARTICLE = """مباحثات في أنقرة حول سوريا
 
 def khabar_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The environment of a Khabar process with its own index and data folders under ``tmp_path``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KHABAR_")}
+    # The session's embedding cache is kept (tests/conftest.py): without it each process embedded the article.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KHABAR_") or k == "KHABAR_EMBEDDING_CACHE"}
     env.update({"KHABAR_INDEX_DIR": str(tmp_path / "index"), "KHABAR_DATA_DIR": str(tmp_path / "data"),
                 "KHABAR_MODELS_DIR": str(PROJECT_ROOT / "models"),
                 "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})

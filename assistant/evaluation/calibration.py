@@ -30,6 +30,9 @@ class Probe:
     case: Case
     search_query: str
     vector: np.ndarray
+    #: Every query vector asking the case embedded (the question, its focus, a follow-up's combined query),
+    #: so that the sweep embeds nothing again.
+    vectors: dict[str, np.ndarray]
 
 
 class WeightResult(BaseModel):
@@ -55,14 +58,15 @@ class ThresholdResult(BaseModel):
 
 
 @contextmanager
-def remember_query_vectors(assistant: Assistant) -> Iterator[dict[str, np.ndarray]]:
+def remember_query_vectors(assistant: Assistant,
+                           known: dict[str, np.ndarray] | None = None) -> Iterator[dict[str, np.ndarray]]:
     """Record every query vector the assistant computes, keyed by the query text.
 
     The embedder's method is shadowed on the instance for the duration, then restored.
     """
     embedder = assistant.embedder
     original = embedder.encode_query
-    seen: dict[str, np.ndarray] = {}
+    seen: dict[str, np.ndarray] = dict(known or {})
 
     def encode(text: str) -> np.ndarray:
         if text not in seen:
@@ -81,9 +85,11 @@ def probe(assistant: Assistant, cases: Sequence[Case]) -> list[Probe]:
     probes = []
     with remember_query_vectors(assistant) as vectors:
         for case in cases:
+            before = set(vectors)
             answer = assistant.ask(case.question, case.history, mode="extractive", language=case.language)
             query = answer.search_query or case.question
-            probes.append(Probe(case=case, search_query=query, vector=vectors[query]))
+            mine = {text: vector for text, vector in vectors.items() if text not in before or text == query}
+            probes.append(Probe(case=case, search_query=query, vector=vectors[query], vectors=mine))
     return probes
 
 
@@ -97,9 +103,8 @@ def sweep_weights(assistant: Assistant, probes: Sequence[Probe], weights: Sequen
     """Retrieval quality at each lexical weight (the assistant's weight is restored afterwards)."""
     retriever = assistant.retriever
     saved = retriever.max_lexical_weight
-    # The probes carry the question's vector; the focus vector (retrieve/focus.py) is embedded once per
-    # question for all the weights.
-    with remember_query_vectors(assistant):
+    # The probes carry every query vector their questions needed (the focus of retrieve/focus.py too).
+    with remember_query_vectors(assistant, {t: v for p in probes for t, v in p.vectors.items()}):
         try:
             return [_at_weight(assistant, probes, weight, k) for weight in weights]
         finally:

@@ -59,9 +59,18 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
         if isinstance(session, httpx.Client):
             session.timeout = httpx.Timeout(settings.chroma_timeout_seconds)
         return client
+    claim_index(settings)
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def claim_index(settings: Settings) -> None:
+    """Claim an embedded index folder for this process (nothing to claim on a Chroma server), or
+    :class:`StoreUnavailable` when another process holds it. Called before the embedding model loads too,
+    so that a busy index is refused at once rather than after seconds of loading."""
+    if settings.chroma_url:
+        return
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     _hold_index_lock(settings.index_dir)
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
 
 #: Locks on embedded index folders this process holds, by folder: taken once, kept until the process ends.
