@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         None, description="SQLite file of document vectors by text: indexing a text embedded before (a "
         "rebuilt or new index, an edited article) reuses its vector. About 3 KB per passage or sentence. "
         "Off if unset.")
+    query_cache_size: int = Field(
+        1024, ge=0, description="Question vectors kept in memory, most recent first: a question asked again "
+        "(the page's examples, a bot's repeated questions) skips the model. 0 turns it off (benchmarks of "
+        "the model's speed).")
     max_passage_tokens: int = Field(200, description="Upper bound of a passage in embedding tokens.")
 
     # --- retrieval and answers -----------------------------------------------------------------

@@ -52,7 +52,7 @@ def percentile(values: list[float], q: float) -> float:
 def settings_for(root: Path, backend: str) -> Settings:
     """Settings with a private index folder for ``backend``."""
     return Settings(index_dir=root / backend / "index", data_dir=root / backend / "data",
-                    corpus=[ARTICLE], embedding_backend=backend, _env_file=None)
+                    corpus=[ARTICLE], embedding_backend=backend, query_cache_size=0, _env_file=None)
 
 
 def query_latency(embedders: dict[str, Embedder], questions: list[str], reps: int) -> dict[str, tuple]:

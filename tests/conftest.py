@@ -29,10 +29,11 @@ REAL_MODEL_FIXTURES = {"embedder", "assistant"}
 
 #: The slowest test files, slowest first (``--durations`` under two workers, docs/testing.md). They run
 #: first so that two pytest-xdist workers (``--dist loadfile --no-loadscope-reorder``) finish together; left
-#: to xdist's own order (most tests first) the slow files with few tests came last and ran alone.
+#: to xdist's own order (most tests first) the slow files with few tests came last and ran alone. (The
+#: browser tests run after the workers, alone: scripts/test.sh.)
 SLOW_FILES_FIRST = (
-    "test_embedding_backends.py", "test_web_browser.py", "test_faults.py", "test_generative.py",
-    "test_retrieval_quality.py", "test_index.py", "test_answer_quality.py", "test_api_fuzz.py",
+    "test_retrieval_quality.py", "test_generative.py", "test_embedding_backends.py", "test_faults.py",
+    "test_index.py", "test_api_fuzz.py", "test_answer_quality.py",
     "test_workers.py", "test_api.py", "test_starting.py", "test_api_overload.py",
 )
 

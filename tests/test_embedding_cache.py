@@ -87,3 +87,40 @@ def test_an_unusable_cache_file_embeds_as_if_absent_with_one_warning(tmp_path, c
     assert embedder.documents == 2 * len(TEXTS)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "embedding without it" in warnings[0].getMessage()
+
+
+# -- question vectors, in memory (KHABAR_QUERY_CACHE_SIZE) ---------------------------------------------------
+class CountingEncoder:
+    """The real encoder, counting the texts it is asked to embed."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder, self.texts = encoder, []
+
+    def encode(self, texts, prompt, batch_size):
+        self.texts.extend(texts)
+        return self.encoder.encode(texts, prompt, batch_size)
+
+
+def test_a_question_asked_again_takes_the_same_vector_without_the_model(embedder, monkeypatch):
+    counting = CountingEncoder(embedder.encoder)
+    monkeypatch.setattr(embedder, "encoder", counting)
+    question = "من هي الدول الضامنة لمحادثات أستانا؟ (سؤال اختبار الذاكرة)"
+    first = embedder.encode_query(question)
+    again = embedder.encode_query(question)
+    assert counting.texts == [question]  # the model ran once
+    assert np.array_equal(first, again)
+    assert np.array_equal(first, counting.encoder.encode([question], "query", 1)[0])  # the model's own
+    assert not first.flags.writeable  # a shared vector cannot be changed in place by one caller
+    embedder.encode_query("سؤال آخر")
+    assert counting.texts == [question, "سؤال آخر"]
+
+
+def test_a_cache_of_size_0_embeds_every_time(make_settings):
+    from assistant.retrieve.embeddings import Embedder
+
+    uncached = Embedder(make_settings(query_cache_size=0), progress=False)
+    counting = CountingEncoder(uncached.encoder)
+    uncached.encoder = counting
+    uncached.encode_query("Who are the guarantors?")
+    uncached.encode_query("Who are the guarantors?")
+    assert counting.texts == ["Who are the guarantors?"] * 2
