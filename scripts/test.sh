@@ -21,6 +21,10 @@ echo "==> ruff"
 # sent no event at all (docs/testing.md, "Fifth session"), which was never seen with the browser file alone.
 # KHABAR_TEST_WORKERS=0 runs everything in one process; arguments (a file, -k ...) run one pytest as given.
 echo "==> pytest"
+# One cache of the real model's document vectors for both pytest runs (tests/conftest.py, embedding_cache).
+cache_dir="$(mktemp -d)"
+trap 'rm -rf "$cache_dir"' EXIT
+export KHABAR_EMBEDDING_CACHE="${KHABAR_EMBEDDING_CACHE:-$cache_dir/embedding-cache.sqlite}"
 workers="${KHABAR_TEST_WORKERS:-2}"
 if [ "$#" -gt 0 ] || [ "$workers" = "0" ]; then
   .venv/bin/python -m pytest "$@"

@@ -53,18 +53,18 @@ def embedding_cache(tmp_path_factory) -> Iterator[Path]:
     """One cache of document vectors for the whole session, subprocesses included (through the environment):
     the suite builds dozens of indexes of the same article, and embedding it is most of what each costs.
     Each text is still embedded once by the real model; ``test_embedding_cache.py`` tests the cache itself.
-    Under pytest-xdist the workers share one file too (in the run's folder, above each worker's own)."""
+    Under pytest-xdist the workers share one file too (in the run's folder, above each worker's own). A cache
+    named in the environment is used as it is: scripts/test.sh runs pytest twice on one file."""
     import os
 
+    if os.environ.get("KHABAR_EMBEDDING_CACHE"):
+        yield Path(os.environ["KHABAR_EMBEDDING_CACHE"])
+        return
     base = tmp_path_factory.getbasetemp()
     path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "embedding-cache.sqlite"
-    previous = os.environ.get("KHABAR_EMBEDDING_CACHE")
     os.environ["KHABAR_EMBEDDING_CACHE"] = str(path)
     yield path
-    if previous is None:
-        os.environ.pop("KHABAR_EMBEDDING_CACHE", None)
-    else:
-        os.environ["KHABAR_EMBEDDING_CACHE"] = previous
+    os.environ.pop("KHABAR_EMBEDDING_CACHE", None)
 
 
 @pytest.fixture(scope="session")
