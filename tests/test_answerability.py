@@ -8,6 +8,7 @@ from assistant.answer.answerability import (
     missing_date,
     missing_name,
     missing_quantity,
+    missing_role,
     reporting_windows,
     unquoted_speaker,
 )
@@ -131,3 +132,37 @@ def test_a_date_is_missing_where_only_a_weekday_is_given(question):
 def test_a_date_stated_or_a_day_asked_is_not_missing(question):
     assert missing_date(question, PARAGRAPHS) is None
     assert missing_date("What was the date?", ["في التاسع من ايار الماضي"]) is None  # a Levantine month
+
+
+@pytest.mark.parametrize(("question", "role"), [
+    ("Which Russian ministers attended the meeting in Sochi?", "minister"),
+    ("من هم الوزراء الروس الذين حضروا اللقاء؟", "minister"),
+    ("هل حضر وزير الدفاع الروسي اللقاء؟", "minister"),
+    ("Did Assad meet Iranian officials during his trip?", "official"),
+    ("هل التقى الأسد بمسؤولين إيرانيين خلال زيارته؟", "official"),
+])
+def test_holders_of_a_role_the_article_never_names_are_missing(question, role):
+    # The passages about the meeting itself (elsewhere the article names the opposition's delegation).
+    meeting = [p for p in PARAGRAPHS if "بوتين" in p and "وفد" not in p and "ممثل" not in p]
+    assert missing_role(question, meeting) == role
+    if role == "minister":  # nowhere in the article
+        assert missing_role(question, PARAGRAPHS) == role
+
+
+@pytest.mark.parametrize("question", [
+    "What was the official reason for the visit?",          # "official" as an adjective asks for no one
+    "من المسؤول عن عدم الإعلان عن الزيارة؟",               # «المسؤول عن»: responsible, not an official
+    "Who is the Kremlin spokesman?",                         # not a role the rule knows: never refused by it
+    "Which round of the Astana talks had just ended?",
+])
+def test_questions_asking_no_role_are_not_refused_by_it(question):
+    assert missing_role(question, PARAGRAPHS) is None
+
+
+def test_a_role_named_in_either_language_or_as_a_delegation_is_not_missing():
+    assert missing_role("Which ministers attended?", ["وحضر اللقاء وزير الخارجية سيرغي لافروف."]) is None
+    assert missing_role("من هم الوزراء الذين حضروا؟", ["The foreign ministers met in Ankara."]) is None
+    # «غياب ممثلين عن الولايات المتحدة»: representatives answer a question about officials.
+    assert missing_role("Did US officials attend the Astana talks?",
+                        ["وسط غياب ممثلين عن الولايات المتحدة."]) is None
+    assert missing_role("Did Turkish officials attend?", ["وشارك وفد تركي في المحادثات."]) is None

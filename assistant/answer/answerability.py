@@ -8,7 +8,8 @@ Two kinds of evidence, because similarity alone cannot tell "what did Erdogan sa
 * **the specific ask**: a person, country or organisation the question names must be mentioned in the best
   candidates; a quantity it asks for (how many, how long, what price) needs a number there that the question
   did not bring itself, a duration or a price needs its unit, a count per item ("each ship") a number
-  stated per item, and "how many times" a count of times; a date needs a month or a year, not a weekday.
+  stated per item, and "how many times" a count of times; a date needs a month or a year, not a weekday;
+  a question about the holders of a role (ministers, officials) needs the role named.
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
     speaker = unquoted_speaker(question, texts)
     if speaker:
         return Answerability(False, f"the closest passages do not quote {speaker}")
+    role = missing_role(question, texts)
+    if role:
+        return Answerability(False, f"the closest passages name no {role}")
     return Answerability(True)
 
 
@@ -150,6 +154,40 @@ def missing_date(question: str, texts: list[str]) -> str | None:
         if any(m.english.lower() in words or cldr.mentions(sentence, m) for m in months):
             return None
     return "the closest passages state no date"
+
+
+# Holders of a role that a question may ask about ("Which ministers attended?", «هل التقى بمسؤولين
+# إيرانيين؟»): an article that never names the role cannot say who held it, however close its passages are.
+# Each role: the English words that ask for it, the folded Arabic stems that ask for it, and the stems
+# (Arabic, then English) that name it in a passage. «مسؤول» alone also means "responsible" («المسؤول
+# عن»), so only its plurals ask for officials, and a delegation or representatives name officials too.
+# Only roles without common synonyms: an "envoy" is as often «الوسيط» (the mediator) as «المبعوث», and
+# such a role was refused wrongly (docs/evaluation.md).
+_ROLES: dict[str, tuple[re.Pattern, tuple[str, ...], tuple[str, ...]]] = {
+    "minister": (re.compile(r"\bministers?\b"), ("وزير", "وزراء"), ("وزير", "وزراء", "minister")),
+    "official": (re.compile(r"\bofficials\b"), ("مسوولين", "مسوولون", "مسيولين", "مسيولون"),
+                 ("مسوول", "مسيول", "ممثل", "وفد", "official", "representative", "delegation")),
+}
+
+
+def _word_forms(text: str) -> set[str]:
+    """Every word of ``text`` folded, with and without its clitics."""
+    return {f for word in re.findall(r"\w+", fold_for_match(text)) for f in strip_clitics(word)}
+
+
+def missing_role(question: str, texts: list[str]) -> str | None:
+    """A role whose holders ``question`` asks about (ministers, officials, an ambassador …) that ``texts``
+    never name, or None."""
+    asked = fold_for_match(question)
+    forms = _word_forms(question)
+    evidence = None
+    for role, (english, arabic, named) in _ROLES.items():
+        if not (english.search(asked) or any(f.startswith(arabic) for f in forms)):
+            continue
+        evidence = evidence if evidence is not None else _word_forms("\n".join(texts))
+        if not any(f.startswith(named) for f in evidence):
+            return role
+    return None
 
 
 def _sentences(texts: list[str]) -> list[str]:
