@@ -176,8 +176,8 @@ def _word_forms(text: str) -> set[str]:
 
 
 def missing_role(question: str, texts: list[str]) -> str | None:
-    """A role whose holders ``question`` asks about (ministers, officials, an ambassador …) that ``texts``
-    never name, or None."""
+    """A role whose holders ``question`` asks about (ministers, officials) that ``texts`` never name, or
+    None."""
     asked = fold_for_match(question)
     forms = _word_forms(question)
     evidence = None
