@@ -227,8 +227,15 @@ def test_token_counts_match_the_torch_tokenizer(torch_embedder, backend_embedder
 
 # -- index compatibility ----------------------------------------------------------------------------------
 def test_store_reuses_the_index_within_tolerance_and_rebuilds_otherwise(make_settings, torch_embedder,
-                                                                        backend_embedders):
-    settings = make_settings()
+                                                                        backend_embedders, article_path,
+                                                                        tmp_path):
+    # The headline and three paragraphs (the guarantors' among them): the index is built twice with backends
+    # whose vectors no cache holds, and the whole article would cost the real model a minute under load.
+    paragraphs = [p for p in article_path.read_text(encoding="utf-8").split("\n") if p.strip()]
+    short = tmp_path / "assad-putin-sochi.ar.txt"
+    short.write_text("\n\n".join([paragraphs[0], *(p for p in paragraphs if "استانا" in p)][:4]),
+                     encoding="utf-8")
+    settings = make_settings(corpus=[short])
     built = Assistant(settings, embedder=torch_embedder)
     passages = built.store.count()
     assert passages > 0

@@ -81,13 +81,20 @@ def remember_query_vectors(assistant: Assistant,
 
 
 def probe(assistant: Assistant, cases: Sequence[Case]) -> list[Probe]:
-    """Ask each case once (extractive) to learn its search query and vector."""
+    """Learn each case's search query and vector: a case with history is asked once (extractive), since
+    whether it is a follow-up decides its query; one without is searched as it is (``Assistant._retrieve``),
+    so only its vector is needed."""
     probes = []
     with remember_query_vectors(assistant) as vectors:
         for case in cases:
             before = set(vectors)
-            answer = assistant.ask(case.question, case.history, mode="extractive", language=case.language)
-            query = answer.search_query or case.question
+            if case.history:
+                answer = assistant.ask(case.question, case.history, mode="extractive",
+                                       language=case.language)
+                query = answer.search_query or case.question
+            else:
+                query = assistant.validate(case.question)
+                assistant.embedder.encode_query(query)
             mine = {text: vector for text, vector in vectors.items() if text not in before or text == query}
             probes.append(Probe(case=case, search_query=query, vector=vectors[query], vectors=mine))
     return probes

@@ -210,10 +210,6 @@ class ChatPage:
         yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
                gr.Button(visible=True), gr.Button(visible=False))
 
-    def _admitted(self, mode: str | None):
-        """This answer's slot in the API's answer pools, held for a ``with`` block (:func:`admitted`)."""
-        return admitted(self.admissions, mode, self.settings.allow_generative)
-
     def _cancel(self, conv: ChatSession | None) -> Running | None:
         """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
         stops the work it started on the server)."""
@@ -360,7 +356,7 @@ class ChatPage:
             raise gr.Error("history must be a list of {role: user|assistant, content: text} turns",
                            print_exception=False) from exc
         try:
-            with self._admitted(None):
+            with admitted(self.admissions, None, self.settings.allow_generative):
                 return self.assistant.ask(question, turns).model_dump(mode="json")
         except ApiError as exc:
             # An expected refusal (busy, too long): the caller is told; no traceback in the server's log.
