@@ -1,15 +1,15 @@
 """Sweeps for choosing defaults by numbers: the lexical fusion weight and the not-found threshold.
 
-Each case's question is embedded once (through the Assistant, so the search query is exactly the one the
-app uses, history included); the retrieval is then repeated for every lexical weight with that vector,
-and the refusal decision ("best dense similarity among the retrieved < threshold", as in the facade) is
-replayed for every threshold without asking again.
+Each case's search query is learnt once (through the Assistant, so it is exactly the one the app uses,
+history included); the retrieval is then repeated for every lexical weight with that query's vector, and the
+refusal decision ("best dense similarity among the retrieved < threshold", as in the facade) is replayed for
+every threshold without asking again. Question and focus vectors come from the embedder's query cache
+(``KHABAR_QUERY_CACHE_SIZE``), so each is embedded once while the cache holds them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +30,6 @@ class Probe:
     case: Case
     search_query: str
     vector: np.ndarray
-    #: Every query vector asking the case embedded (the question, its focus, a follow-up's combined query),
-    #: so that the sweep embeds nothing again.
-    vectors: dict[str, np.ndarray]
 
 
 class WeightResult(BaseModel):
@@ -57,46 +54,18 @@ class ThresholdResult(BaseModel):
     false_refusals: int
 
 
-@contextmanager
-def remember_query_vectors(assistant: Assistant,
-                           known: dict[str, np.ndarray] | None = None) -> Iterator[dict[str, np.ndarray]]:
-    """Record every query vector the assistant computes, keyed by the query text.
-
-    The embedder's method is shadowed on the instance for the duration, then restored.
-    """
-    embedder = assistant.embedder
-    original = embedder.encode_query
-    seen: dict[str, np.ndarray] = dict(known or {})
-
-    def encode(text: str) -> np.ndarray:
-        if text not in seen:
-            seen[text] = original(text)
-        return seen[text]
-
-    embedder.encode_query = encode  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        del embedder.encode_query
-
-
 def probe(assistant: Assistant, cases: Sequence[Case]) -> list[Probe]:
     """Learn each case's search query and vector: a case with history is asked once (extractive), since
     whether it is a follow-up decides its query; one without is searched as it is (``Assistant._retrieve``),
     so only its vector is needed."""
     probes = []
-    with remember_query_vectors(assistant) as vectors:
-        for case in cases:
-            before = set(vectors)
-            if case.history:
-                answer = assistant.ask(case.question, case.history, mode="extractive",
-                                       language=case.language)
-                query = answer.search_query or case.question
-            else:
-                query = assistant.validate(case.question)
-                assistant.embedder.encode_query(query)
-            mine = {text: vector for text, vector in vectors.items() if text not in before or text == query}
-            probes.append(Probe(case=case, search_query=query, vector=vectors[query], vectors=mine))
+    for case in cases:
+        if case.history:
+            answer = assistant.ask(case.question, case.history, mode="extractive", language=case.language)
+            query = answer.search_query or case.question
+        else:
+            query = assistant.validate(case.question)
+        probes.append(Probe(case=case, search_query=query, vector=assistant.embedder.encode_query(query)))
     return probes
 
 
@@ -110,12 +79,10 @@ def sweep_weights(assistant: Assistant, probes: Sequence[Probe], weights: Sequen
     """Retrieval quality at each lexical weight (the assistant's weight is restored afterwards)."""
     retriever = assistant.retriever
     saved = retriever.max_lexical_weight
-    # The probes carry every query vector their questions needed (the focus of retrieve/focus.py too).
-    with remember_query_vectors(assistant, {t: v for p in probes for t, v in p.vectors.items()}):
-        try:
-            return [_at_weight(assistant, probes, weight, k) for weight in weights]
-        finally:
-            retriever.max_lexical_weight = saved
+    try:
+        return [_at_weight(assistant, probes, weight, k) for weight in weights]
+    finally:
+        retriever.max_lexical_weight = saved
 
 
 def _at_weight(assistant: Assistant, probes: Sequence[Probe], weight: float, k: int) -> WeightResult:
