@@ -156,10 +156,11 @@ def record_traffic(page) -> None:
     page.on("console", lambda m: note("console", m.text))
 
 
-def wait_visible(page, locator) -> None:
-    """``locator.wait_for()``, failing with the page's recent traffic when it times out."""
+def wait_visible(locator) -> None:
+    """``locator.wait_for()``, failing with its page's recent traffic when it times out."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    page = locator.page
     try:
         locator.wait_for()
     except PlaywrightTimeout as exc:
@@ -222,7 +223,7 @@ def open_cited_source(page, answer, text: str):
         marker.click()
         target = marker.get_attribute("href").lstrip("#")
         active = page.locator(f".khabar-sources #{target}.khabar-active")
-        wait_visible(page, active)
+        wait_visible(active)
         mark = active.locator("mark")
         if text in mark.inner_text():
             return active
@@ -270,7 +271,7 @@ def test_arabic_question_gets_a_right_to_left_answer_whose_citation_opens_the_hi
     # "Show in the article" opens the whole article, right to left, at the cited span.
     source.locator("a.khabar-goto").click()
     article_mark = page.locator(".khabar-article-text mark.khabar-active")
-    wait_visible(page, article_mark)
+    wait_visible(article_mark)
     assert SECURITY_REASONS in article_mark.inner_text()
     assert direction(page.locator(".khabar-article-text")) == "rtl"
     assert page.locator(".khabar-article-text").inner_text().startswith("الأسد يلتقي بوتين")
@@ -338,7 +339,7 @@ def test_too_long_question_is_refused_naming_the_limit_and_an_empty_one_is_ignor
     page.fill("#khabar-question textarea", "س" * (limit + 1))
     page.click("#khabar-send")
     error = page.locator("#khabar-chat .khabar-error")
-    wait_visible(page, error)
+    wait_visible(error)
     assert str(limit) in error.inner_text()
     assert "Traceback" not in page.locator("#khabar-chat").inner_text()
 
@@ -356,7 +357,7 @@ def test_thumbs_up_with_a_comment_is_stored_for_evaluators(page, assistant):
     ask(page, WHY_AR)
     page.locator("#khabar-chat button[aria-label='Like']").last.click()
     comment = page.locator("#khabar-feedback-comment textarea")
-    wait_visible(page, comment)
+    wait_visible(comment)
     comment.fill("جواب دقيق")
     page.click("#khabar-feedback-send")
     page.wait_for_function("document.querySelector('#khabar-status').innerText.includes('saved')")
@@ -382,11 +383,11 @@ def test_two_browsers_keep_their_conversations_and_feedback_apart(browser, base_
             open_page(page, base_url)
         ask(a, GUARANTORS_EN)
         a.locator("#khabar-chat button[aria-label='Like']").last.click()
-        wait_visible(a, a.locator("#khabar-feedback-comment textarea"))
+        wait_visible(a.locator("#khabar-feedback-comment textarea"))
         ask(b, WHY_AR)
         b.locator("#khabar-chat button[aria-label='Dislike']").last.click()
         comment = b.locator("#khabar-feedback-comment textarea")
-        wait_visible(b, comment)
+        wait_visible(comment)
         comment.fill("ناقص")
         b.click("#khabar-feedback-send")
         b.wait_for_function("document.querySelector('#khabar-status').innerText.includes('saved')")
@@ -411,7 +412,7 @@ def test_a_refusal_shows_related_passages_not_support(page):
     ask(page, "What did Erdogan say about the meeting?")
     assert "does not answer" in answers(page).last.inner_text()
     note = page.locator(".khabar-sources .khabar-related-note")
-    wait_visible(page, note)
+    wait_visible(note)
     assert "not evidence" in note.inner_text()
     assert page.locator(".khabar-sources .khabar-source").count() >= 1
     assert page.locator(".khabar-sources mark").count() == 0  # nothing highlighted as support
@@ -437,7 +438,7 @@ def test_page_language_switch_and_screenshots(page, base_url):
     assert source.locator("a.khabar-goto").inner_text() == "أظهره في المقال"
     arabic = screenshot(page, "chat-ar.png")
     source.locator("a.khabar-goto").click()
-    wait_visible(page, page.locator(".khabar-article-text mark.khabar-active"))
+    wait_visible(page.locator(".khabar-article-text mark.khabar-active"))
     screenshot(page, "chat-ar-article.png")
 
     # ?lang=ar opens the page in Arabic directly.
@@ -481,7 +482,7 @@ def test_conversations_last_across_reloads_and_each_browser_lists_only_its_own(b
 
         # A reload brings back the conversation, its answer and the answer's sources.
         open_page(b, base_url, lang="ar")
-        wait_visible(b, answers(b).first)
+        wait_visible(answers(b).first)
         assert b.locator("#khabar-chat .khabar-user").all_inner_texts() == [WHY_AR]
         assert SECURITY_REASONS in answers(b).first.inner_text()
         assert b.locator(".khabar-sources .khabar-source").count() >= 1
@@ -497,7 +498,7 @@ def test_conversations_last_across_reloads_and_each_browser_lists_only_its_own(b
         a.wait_for_function("t => document.querySelector('#khabar-chat .khabar-user')?.innerText === t",
                             arg=GUARANTORS_EN)
         open_page(a, base_url)
-        wait_visible(a, answers(a).first)
+        wait_visible(answers(a).first)
         assert a.locator("#khabar-chat .khabar-user").all_inner_texts() == [GUARANTORS_EN]
         assert "تركيا وروسيا وإيران" in answers(a).first.inner_text()
 
@@ -507,11 +508,11 @@ def test_conversations_last_across_reloads_and_each_browser_lists_only_its_own(b
         a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
         assert a.locator("#khabar-chat .khabar-user").all_inner_texts() == [GUARANTORS_EN]
         a.locator("#khabar-history .khabar-conv", has_text=GUARANTORS_EN).locator(delete).click()
-        wait_visible(a, a.locator("#khabar-history .khabar-conv-empty"))
+        wait_visible(a.locator("#khabar-history .khabar-conv-empty"))
         a.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
         # The other browser's conversation is untouched.
         open_page(b, base_url, lang="ar")
-        wait_visible(b, answers(b).first)
+        wait_visible(answers(b).first)
         assert history_titles(b) == [WHY_AR]
     finally:
         for context in contexts:
@@ -611,7 +612,7 @@ def check_comment_box_beside_the_rated_message(page, height: int, shot: str) -> 
     """Thumbs down on the last answer: the comment box opens under it, on screen, inside the chat."""
     page.locator("#khabar-chat button[aria-label='Dislike']").last.click()
     comment = page.locator("#khabar-feedback")
-    wait_visible(page, page.locator("#khabar-feedback-comment textarea"))
+    wait_visible(page.locator("#khabar-feedback-comment textarea"))
     page.wait_for_function("document.querySelector('#khabar-feedback').style.top !== ''")
     page.wait_for_timeout(500)  # placed again as the box settles to its final height
     rated = box(page.locator("#khabar-chat .message-buttons").last)
@@ -670,7 +671,7 @@ def test_phone_layout_and_screenshots_in_both_languages(browser, base_url):
             # The same conversation on a desktop screen (restored after the reload), sources beside the chat.
             page.set_viewport_size({"width": 1280, "height": 900})
             open_page(page, base_url, lang=ui)
-            wait_visible(page, answers(page).last)
+            wait_visible(answers(page).last)
             assert page.locator(".khabar-tagline").is_visible()
             chat, sources = box(page.locator("#khabar-chat")), box(page.locator("#khabar-sources-column"))
             assert sources["y"] < chat["y"] + chat["height"]  # beside, not below
