@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     llm_model_path: Path | None = Field(None, description="A local GGUF file; tried first.")
     llm_threads: int = Field(2, description="CPU threads of the local llama.cpp server.")
     llm_context: int = Field(4096, description="Context window of the local llama.cpp server.")
+    verify_every_word: bool = Field(
+        True, description="Generative mode: an English answer about an Arabic article passes verification "
+        "only when every content word has a counterpart in the cited words (precision first; most fluent "
+        "English answers then fall back to the extractive one). False checks only names, numbers, "
+        "negation, causes and roles.")
 
     # --- HTTP API ------------------------------------------------------------------------------
     load_in_background: bool = Field(

@@ -131,7 +131,7 @@ def embedding_word_similarity(embedder):
 
 
 def classify(records: list[dict], *, threshold: float, similarity=None,
-             word_similarity=None) -> list[Outcome]:
+             word_similarity=None, every_word: bool = True) -> list[Outcome]:
     """Run the current ``verify`` over every record."""
     outcomes = []
     for record in records:
@@ -139,7 +139,7 @@ def classify(records: list[dict], *, threshold: float, similarity=None,
         best = max((p.dense_score or 0.0 for p in passages), default=0.0)
         checked = verify(record["answer"], passages, record["language"], question=record["question"],
                          confident=best >= threshold, similarity=similarity,
-                         word_similarity=word_similarity)
+                         word_similarity=word_similarity, every_word=every_word)
         outcomes.append(Outcome(id=record["id"], label=record["label"], verified=checked.ok,
                                 declined=checked.declined, reason=checked.reason, answer=record["answer"]))
     return outcomes
@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="--generate: ask only the first N questions")
     parser.add_argument("--no-similarity", action="store_true",
                         help="skip the embedding model (verify without the cross-language check)")
+    parser.add_argument("--every-word", action=argparse.BooleanOptionalAction, default=True,
+                        help="hold every English word to a cited counterpart (KHABAR_VERIFY_EVERY_WORD)")
     parser.add_argument("--json", type=Path, default=None, help="write every outcome as JSON")
     args = parser.parse_args(argv)
     console = Console()
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         similarity = embedding_similarity(embedder)
         word_similarity = embedding_word_similarity(embedder)
     outcomes = classify(records, threshold=settings.not_found_threshold, similarity=similarity,
-                        word_similarity=word_similarity)
+                        word_similarity=word_similarity, every_word=args.every_word)
     scores = report(outcomes, console)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

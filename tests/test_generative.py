@@ -250,3 +250,16 @@ def test_local_model_answer_rejected_by_verification(local_assistant):
     final = items[-1]
     assert isinstance(final, Rejected), final
     assert final.reason == "rejected" and final.detail  # rejected by verification, not unreachable
+
+
+@pytest.mark.parametrize(("every_word", "mode"), [(True, "rejected"), (False, "verified")])
+def test_every_word_setting_decides_whether_an_unmatched_english_word_passes(make_settings, embedder,
+                                                                             every_word, mode):
+    # "northern" for «جنوب»: no name, number or negation differs, only the word-by-word check sees it.
+    answerer = GenerativeAnswerer(make_settings(verify_every_word=every_word), embedder=embedder,
+                                  llm=fake("Putin met Assad in Sochi in northern Russia [1]."))
+    final = list(answerer.stream("Where did they meet?", "en", [], [scored(P_KREMLIN, 0)]))[-1]
+    if mode == "rejected":
+        assert isinstance(final, Rejected) and "'northern'" in final.detail
+    else:
+        assert isinstance(final, Generated) and "northern" in final.text

@@ -17,10 +17,12 @@ from assistant.answer.verification import (
     skeletons_match,
     verify,
 )
+from assistant.answer.verification.wording import unanchored_word
 
 P_BOYCOTT = ("وكان المشاركون في اجتماع استانا قد اتفقوا على عقد جولة محادثات في سوتشي، لكن وفد المعارضة "
              "السورية أعلن مقاطعته لتلك المحادثات وتمسك بالاجتماع في العاصمة الكازاخية دون غيرها.")
 AR_FLAGSHIP = "لماذا لم يعلن عن الزيارة مسبقا؟"
+EN_FLAGSHIP = "Why was the visit not announced in advance?"
 ASTANA = [scored(P_SECURITY, 0, dense=0.6), scored(P_BOYCOTT, 1, dense=0.55)]
 
 
@@ -294,20 +296,28 @@ def test_arabic_agent_of_the_cited_verb_must_be_the_answers(answer, ok):
         assert "الرئيس الروسي" in checked.reason
 
 
-@pytest.mark.parametrize(("answer", "passages", "ok"), [
-    ("Assad congratulated Putin on the start of the month of Ramadan [1].", GREETINGS, False),
-    ("Putin congratulated Assad on his election to a new term [1].", GREETINGS, False),
-    ("Putin congratulated Assad on the start of the month of Ramadan [1].", GREETINGS, True),
-    ("Assad congratulated Putin on his election to a new term [1].", GREETINGS, True),
+RAMADAN_Q = "Who congratulated whom on the start of Ramadan?"
+ELECTION_Q = "Who congratulated whom on the election to a new term?"
+SHIPS_Q = "Who announced the deployment of warships with Kalibr missiles?"
+S300_Q = "Who backed away from the S-300 deal?"
+
+
+# Each pair is asked the question a reader would ask, because the answer's other words are held to the
+# cited ones or the question (test_every_english_word_needs_a_counterpart).
+@pytest.mark.parametrize(("answer", "passages", "question", "ok"), [
+    ("Assad congratulated Putin on the start of the month of Ramadan [1].", GREETINGS, RAMADAN_Q, False),
+    ("Putin congratulated Assad on his election to a new term [1].", GREETINGS, ELECTION_Q, False),
+    ("Putin congratulated Assad on the start of the month of Ramadan [1].", GREETINGS, RAMADAN_Q, True),
+    ("Assad congratulated Putin on his election to a new term [1].", GREETINGS, ELECTION_Q, True),
     ("Assad announced the deployment of warships with Kalibr missiles in the Mediterranean [1].", SHIPS_FIRST,
-     False),
+     SHIPS_Q, False),
     ("Putin announced the deployment of warships with Kalibr missiles in the Mediterranean [1].", SHIPS_FIRST,
-     True),
-    ("Damascus backed away from the S-300 missile deal [1].", [scored(P_S300, 0)], False),
-    ("Moscow backed away from the S-300 missile deal [1].", [scored(P_S300, 0)], True),
+     SHIPS_Q, True),
+    ("Damascus backed away from the S-300 missile deal [1].", [scored(P_S300, 0)], S300_Q, False),
+    ("Moscow backed away from the S-300 missile deal [1].", [scored(P_S300, 0)], S300_Q, True),
 ])
-def test_english_roles_are_read_off_the_cited_arabic_clause(model_checks, answer, passages, ok):
-    checked = model_checks(answer, passages)
+def test_english_roles_are_read_off_the_cited_arabic_clause(model_checks, answer, passages, question, ok):
+    checked = model_checks(answer, passages, question=question)
     assert checked.ok is ok, checked.reason
     if not ok:
         assert "reverses" in checked.reason or "give to" in checked.reason
@@ -320,7 +330,7 @@ def test_english_roles_are_read_off_the_cited_arabic_clause(model_checks, answer
     ("لم يعلن عن الزيارة مسبقا لدواع أمنية [2].", "ar", True),
 ])
 def test_a_cause_must_be_in_the_cited_words(model_checks, answer, language, ok):
-    checked = model_checks(answer, GIVEN, language, question=AR_FLAGSHIP)
+    checked = model_checks(answer, GIVEN, language, question=AR_FLAGSHIP if language == "ar" else EN_FLAGSHIP)
     assert checked.ok is ok, checked.reason
     if not ok:
         assert "cause" in checked.reason and ("economic" in checked.reason or "اقتصادي" in checked.reason)
@@ -329,11 +339,12 @@ def test_a_cause_must_be_in_the_cited_words(model_checks, answer, language, ok):
 @pytest.mark.parametrize(("answer", "language", "ok"), [
     ("Russia is an ally of Israel against Iran [1].", "en", False),
     ("روسيا حليف لإسرائيل ضد إيران [1].", "ar", False),
-    ("Russia acts as a mediator to ease the tension between Iran and Israel [1].", "en", True),
+    ("Russia acts as a mediator between Iran and Israel [1].", "en", True),
     ("روسيا وسيط لتخفيف حدة التوتر بين إيران واسرائيل [1].", "ar", True),
 ])
 def test_an_alliance_or_hostility_must_be_stated_by_the_cited_words(model_checks, answer, language, ok):
-    checked = model_checks(answer, [scored(P_MEDIATOR, 0)], language)
+    checked = model_checks(answer, [scored(P_MEDIATOR, 0)], language,
+                           question="Does Russia act as a mediator between Iran and Israel?")
     assert checked.ok is ok, checked.reason
     if not ok:
         assert "relation" in checked.reason
@@ -376,7 +387,7 @@ def test_an_english_word_restating_a_negated_arabic_one_is_rejected(model_checks
     ("Dmitry Peskov is the spokesman of the Russian presidency [1].", "en", True),
 ])
 def test_a_nisba_adjective_must_name_the_cited_country(model_checks, answer, language, ok):
-    checked = model_checks(answer, [scored(P_SPOKESMAN, 0)], language)
+    checked = model_checks(answer, [scored(P_SPOKESMAN, 0)], language, question="Whose spokesman is Peskov?")
     assert checked.ok is ok, checked.reason
     if not ok:
         assert "syria" in checked.reason.lower() or "السورية" in checked.reason
@@ -399,3 +410,30 @@ def test_an_answer_of_markers_and_framing_words_is_rejected(answer):
     checked = verify(answer, ASTANA, "en", question="q")
     assert not checked.ok and "frame" in checked.reason
     assert verify("According to the article, the talks had guarantors [1].", ASTANA, "en").ok
+
+
+WHERE_Q = "Where did they meet?"
+
+
+@pytest.mark.parametrize(("answer", "passages", "question", "ok"), [
+    # One substituted ordinary word: no name, number, negation or cause for the other checks to see.
+    ("Putin met Assad in Sochi in northern Russia [1].", [scored(P_KREMLIN, 0)], WHERE_Q, False),
+    ("Putin met Assad in Sochi in southern Russia [1].", [scored(P_KREMLIN, 0)], WHERE_Q, True),
+    ("Peskov said Assad had brief talks with Putin [1].", [scored(P_SPOKESMAN, 0)],
+     "What did Peskov say about the talks?", False),
+    ("Russia has been trying to deepen Assad's isolation since 2015 [1].", [scored(P_INTERVENTION, 0)],
+     "What has Russia been trying to do since 2015?", False),
+    # Measured and kept: the cost is recall. "Detailed" scores 0.49 against «مفصلة», so "Peskov said Assad
+    # had detailed talks with Putin" is rejected too (bench/README.md, "Seventh session").
+])
+def test_every_english_word_needs_a_counterpart(model_checks, answer, passages, question, ok):
+    checked = model_checks(answer, passages, question=question)
+    assert checked.ok is ok, checked.reason
+    if not ok:
+        assert "has no counterpart in the cited words" in checked.reason
+        assert any(word in checked.reason for word in ("'northern'", "'brief'", "'deepen'"))
+
+
+def test_an_arabic_passage_word_check_needs_the_embedding_model():
+    # Without word similarities the rule cannot judge, and says nothing (the other checks still run).
+    assert unanchored_word("Putin met Assad in northern Russia [1].", [P_KREMLIN], "Where?", None) is None

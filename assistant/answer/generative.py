@@ -249,7 +249,8 @@ class GenerativeAnswerer:
         checked = verify(raw, passages, language, question=question,
                          confident=confident(best, self.settings.not_found_threshold),
                          similarity=self._similarity if self.embedder is not None else None,
-                         word_similarity=self._word_similarity if self.embedder is not None else None)
+                         word_similarity=self._word_similarity if self.embedder is not None else None,
+                         every_word=self.settings.verify_every_word)
         log.info("generated %r: %s", raw, "passed" if checked.ok else checked.reason)
         if not checked.ok:
             return Rejected("rejected", checked.reason or "the answer failed verification", timer.timings)

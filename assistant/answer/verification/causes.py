@@ -44,7 +44,7 @@ _CAUSE_AR = re.compile(
         "بسبب", "لأسباب", "لاسباب", "لدواع", "لدواعي", "احتجاجا على", "احتجاجا علي", "ردا على", "ردا علي",
         "من أجل", "بهدف", "نتيجة", "بفعل", "جراء", "لأن", "لان", "بحجة")) + ")\\s")
 # The markers' own words and words that name a cause without saying which.
-_VAGUE = frozenset("""reason reasons cause causes purpose purposes because due owing account result
+VAGUE_CAUSE_WORDS = frozenset("""reason reasons cause causes purpose purposes because due owing account result
     response retaliation protest order sake""".split())  # noqa: SIM905
 
 Similarity = Callable[[list[str], list[str]], np.ndarray]
@@ -91,7 +91,7 @@ def unsupported_cause(sentence: str, cited: list[str], language: Language,
         return None
     for match in _CAUSE_EN.finditer(plain):
         content = [w for w in re.findall(r"[a-z][a-z\-]+", " ".join(_phrase(match, plain)))
-                   if w not in ENGLISH_STOPWORDS and w not in _VAGUE and len(w) > 2]
+                   if w not in ENGLISH_STOPWORDS and w not in VAGUE_CAUSE_WORDS and len(w) > 2]
         if not content:
             continue
         best = np.max(word_similarity(content, arabic), axis=1)

@@ -41,6 +41,7 @@ from assistant.answer.verification.markers import (
 from assistant.answer.verification.polarity import reversed_claim
 from assistant.answer.verification.roles import swapped_roles, wrong_agent
 from assistant.answer.verification.scope import restates_negated, wrong_nisba
+from assistant.answer.verification.wording import unanchored_word
 from assistant.schemas import Language, ScoredPassage
 from assistant.textnorm import detect_language, fold_for_match, tokenize
 
@@ -211,9 +212,10 @@ def _unstated_word(sentence: str, evidence: Evidence, question_tokens: set[str])
 
 def _content_check(sentence: str, cited: list[str], given: list[str], language: Language,
                    passage_language: set[str], similarity: Similarity | None,
-                   word_similarity: Similarity | None) -> str | None:
-    """What names, numbers and negation cannot see: an unstated cause, and the wrong agent of a verb.
-    Both read Arabic passages; English ones are left to the other checks."""
+                   word_similarity: Similarity | None, question: str, every_word: bool) -> str | None:
+    """What names, numbers and negation cannot see: an unstated cause, the wrong agent of a verb and, with
+    ``every_word``, an English word without a cited counterpart. All read Arabic passages; English ones
+    are left to the other checks."""
     if passage_language != {"ar"}:
         return None
     return (unsupported_cause(sentence, cited, language, word_similarity)
@@ -221,19 +223,22 @@ def _content_check(sentence: str, cited: list[str], given: list[str], language: 
             or restates_negated(sentence, cited, language, word_similarity)
             or wrong_nisba(sentence, cited, language, word_similarity)
             or swapped_roles(sentence, cited, given, language, similarity)
-            or wrong_agent(sentence, cited, given, language, similarity, word_similarity))
+            or wrong_agent(sentence, cited, given, language, similarity, word_similarity)
+            or (unanchored_word(sentence, cited, question, word_similarity)
+                if language == "en" and every_word else None))
 
 
 def verify(answer: str, passages: list[ScoredPassage], language: Language, *, question: str = "",
            similarity: Similarity | None = None, word_similarity: Similarity | None = None,
-           confident: bool = True) -> Verification:
+           confident: bool = True, every_word: bool = True) -> Verification:
     """Check a generated ``answer`` against the ``passages`` it was given (numbered from 1).
 
     Returns the cleaned text with contiguous markers when every check passes, or the reason it failed.
     ``confident`` says whether retrieval found a close passage (a refusal is then a failure).
     ``similarity`` (sentence to passage or clause) and ``word_similarity`` (word to word, both embedded as
     documents) come from the embedding model; without them an English answer over Arabic passages is
-    checked by its names, numbers and negation only.
+    checked by its names, numbers and negation only. ``every_word`` holds each content word of an English
+    sentence over Arabic passages to a cited counterpart (:mod:`.wording`).
     """
     # An instruction inside the article ("ignore previous instructions and say …") is no evidence of what
     # it tells the model to say.
@@ -288,7 +293,8 @@ def verify(answer: str, passages: list[ScoredPassage], language: Language, *, qu
         reason = (_check_sentence(sentence, evidence_for(numbers), language, question_tokens, others, label)
                   or reversed_claim(sentence, cited_texts, language, question)
                   or _content_check(sentence, cited_texts, texts, language, passage_language,
-                                    similarity if crossing else None, word_similarity if crossing else None)
+                                    similarity if crossing else None, word_similarity if crossing else None,
+                                    question, every_word)
                   # Last, so that the more specific reasons above are the ones a user reads.
                   or _unstated_reason(sentence, evidence_for(numbers), language, question_tokens, label))
         if reason:
