@@ -675,6 +675,16 @@ def test_phone_layout_and_screenshots_in_both_languages(browser, base_url):
             assert page.locator(".khabar-tagline").is_visible()
             chat, sources = box(page.locator("#khabar-chat")), box(page.locator("#khabar-sources-column"))
             assert sources["y"] < chat["y"] + chat["height"]  # beside, not below
+            # The conversation list opens at the start of the line: left in English, right in Arabic, with
+            # the chat beside it, not under it.
+            at_start = ("r.right >= innerWidth - 2" if ui == "ar" else "r.left <= 2") + " && r.width > 200"
+            page.wait_for_function("(() => { const r = document.querySelector('#khabar-sidebar')"
+                                   f".getBoundingClientRect(); return {at_start}; }})()")
+            side, chat = box(page.locator("#khabar-sidebar")), box(page.locator("#khabar-chat"))
+            if ui == "ar":
+                assert side["x"] + side["width"] >= 1278 and chat["x"] + chat["width"] <= side["x"]
+            else:
+                assert side["x"] <= 2 and side["x"] + side["width"] <= chat["x"]
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(SCREENSHOTS / f"desktop-{ui}-chat.png"))
             check_comment_box_beside_the_rated_message(page, 900, f"desktop-{ui}-comment.png")
