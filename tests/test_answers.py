@@ -145,3 +145,24 @@ def test_zero_history_turns_means_no_history(assistant):
                Message(role="assistant", content="…")]
     answer = forgetful.ask("Who boycotted them?", history)
     assert answer.search_query == "Who boycotted them?"
+
+
+@pytest.mark.parametrize(("kind", "text", "kept"), [
+    ("phrase", "السورية مكاسب ميدانية مهمة مستفيدة من اتفاق خفض التصعيد في",
+     "السورية مكاسب ميدانية مهمة مستفيدة من اتفاق خفض التصعيد"),
+    ("phrase", "the guarantor states of the Astana talks and of", "the guarantor states of the Astana talks"),
+    # A leading preposition stays: it can be the answer to "where".
+    ("phrase", "في مدينة سوتشي جنوب روسيا", "في مدينة سوتشي جنوب روسيا"),
+    ("sentence", "ولم يقدم الكرملين المزيد من التفاصيل عن", "ولم يقدم الكرملين المزيد من التفاصيل عن"),
+])
+def test_a_phrase_window_does_not_end_on_a_function_word(kind, text, kept):
+    from assistant.answer.extractive import _ends_on_content_word
+    from assistant.schemas import Sentence, Span
+
+    article = "مقدمة. " + text + " خاتمة."
+    start = article.index(text)
+    unit = Sentence(id="u", passage_id="a#p0", article_id="a", text=text, kind=kind,
+                    span=Span(start=start, end=start + len(text)))
+    trimmed = _ends_on_content_word(unit)
+    assert trimmed.text == kept
+    assert article[trimmed.span.start:trimmed.span.end] == trimmed.text  # still a span of the article

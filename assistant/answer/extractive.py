@@ -6,6 +6,7 @@ the offline default and the fallback of generative mode.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant import cldr
@@ -14,8 +15,8 @@ from assistant.answer.directives import is_directive
 from assistant.answer.prompts import render
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import unit_bonus
-from assistant.schemas import Citation, Language, ScoredPassage, Sentence
-from assistant.textnorm import detect_language
+from assistant.schemas import Citation, Language, ScoredPassage, Sentence, Span
+from assistant.textnorm import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, detect_language, fold_for_match
 
 #: Passages whose place in the fused ranking earns their units a prior (first gets 2x RANK_BONUS, third 0).
 #: Every retrieved passage competes for the quote: the units a passage ranked 4th or 5th brings are the
@@ -49,6 +50,27 @@ class _Scored:
 
 def _contains(outer: Sentence, inner: Sentence) -> bool:
     return outer.span.start <= inner.span.start and inner.span.end <= outer.span.end
+
+
+def _ends_on_content_word(unit: Sentence) -> Sentence:
+    """``unit`` without the function words that end it, when it is a phrase window.
+
+    Phrase units are fixed-length windows of a long sentence, so one can stop on a preposition or a
+    conjunction («… مستفيدة من اتفاق خفض التصعيد في»). Shown as the answering words and highlighted, such a
+    tail reads as broken; dropping it keeps every character a span of the article.
+    """
+    if unit.kind != "phrase":
+        return unit
+    words = list(re.finditer(r"\S+", unit.text))
+    end = len(words)
+    while end > 2 and fold_for_match(words[end - 1].group().strip(".,،:;؛!?؟\"'«»()")) in (
+            ARABIC_STOPWORDS | ENGLISH_STOPWORDS):
+        end -= 1
+    if end == len(words):
+        return unit
+    cut = words[end - 1].end()
+    return unit.model_copy(update={"text": unit.text[:cut],
+                                   "span": Span(start=unit.span.start, end=unit.span.start + cut)})
 
 
 def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
@@ -86,7 +108,8 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
             inside = [o for o in scored if o.unit.kind != "sentence" and _contains(holder.unit, o.unit)]
             if inside:
                 words = inside[0].unit  # scored is sorted best first
-        return Quote(sentence=holder.unit, words=words, passage=best.passage, score=best.score)
+        return Quote(sentence=holder.unit, words=_ends_on_content_word(words), passage=best.passage,
+                     score=best.score)
 
     chosen = [quote_for(scored[0])]
     for other in scored[1:]:
