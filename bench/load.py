@@ -113,6 +113,16 @@ def run_locust(url: str, users: int, seconds: int, out: Path) -> dict:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+def errors_cell(row: dict) -> str:
+    """The error count with its kinds ("3 (ask: 500 × 2, stream: 0 ReadTimeout × 1)"), so that a bad run
+    says what failed."""
+    kinds = row.get("error_kinds") or {}
+    if not row["errors"] or not kinds:
+        return str(row["errors"])
+    listed = ", ".join(f"{kind} × {n}" for kind, n in sorted(kinds.items(), key=lambda item: -item[1]))
+    return f"{row['errors']} ({listed})"
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| users | answered/s | requests/s | p50 / p95 / p99 (answered) | shed (503) | errors | "
              "peak server RSS |", "| ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
@@ -120,7 +130,7 @@ def table(rows: list[dict]) -> str:
         p50, p95, p99 = (row[f"{q}_ms"] / 1000 for q in ("p50", "p95", "p99"))
         lines.append(f"| {row['users']} | {row['answered_per_s']} | {row['requests_per_s']} | "
                      f"{p50:.2f} / {p95:.2f} / {p99:.2f} s | "
-                     f"{row['shed_503']} | {row['errors']} | {row['peak_rss_mb']} MB |")
+                     f"{row['shed_503']} | {errors_cell(row)} | {row['peak_rss_mb']} MB |")
     return "\n".join(lines)
 
 
@@ -135,7 +145,8 @@ def soak_summary(samples: list[tuple[float, int]], summary: dict, users: int, se
     slope = (float(np.polyfit([t / 60 for t, _ in settled], [m for _, m in settled], 1)[0])
              if len(settled) >= 3 else float("nan"))
     return {"users": users, "seconds": seconds, "answered_per_s": summary["answered_per_s"],
-            "errors": summary["errors"], "shed_503": summary["shed_503"], "p95_ms": summary["p95_ms"],
+            "errors": summary["errors"], "error_kinds": summary.get("error_kinds", {}),
+            "shed_503": summary["shed_503"], "p95_ms": summary["p95_ms"],
             "first_minute_mb": round(float(np.median(first))),
             "last_minute_mb": round(float(np.median(last))),
             "slope_mb_per_min": round(slope, 2), "peak_mb": round(max(m for _, m in mb)),
@@ -146,7 +157,7 @@ def soak_table(row: dict) -> str:
     return ("| soak | answered/s | p95 (answered) | shed (503) | errors | RSS first min → last min | "
             "slope after 1st min | peak RSS |\n| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |\n"
             f"| {row['users']} users × {row['seconds'] // 60} min | {row['answered_per_s']} | "
-            f"{row['p95_ms'] / 1000:.2f} s | {row['shed_503']} | {row['errors']} | "
+            f"{row['p95_ms'] / 1000:.2f} s | {row['shed_503']} | {errors_cell(row)} | "
             f"{row['first_minute_mb']} → {row['last_minute_mb']} MB | {row['slope_mb_per_min']} MB/min | "
             f"{row['peak_mb']} MB |")
 
