@@ -112,7 +112,9 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None,
                   soft_wrap=True)
         return 2
 
-    settings = settings or get_settings()
+    # Every ranking asks the same questions: without KHABAR_QUERY_CACHE_SIZE=0 the second and third rankings
+    # would reuse the first one's question vectors and their latencies would not compare.
+    settings = (settings or get_settings()).model_copy(update={"query_cache_size": 0})
     embedder = embedder or Embedder(settings, progress=not args.quiet)
     result = run(path, settings, rankings=rankings, embedder=embedder, paragraphs=args.paragraphs,
                  progress=not args.quiet, console=console)

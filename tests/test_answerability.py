@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.answerability import (
+    UNIT_MARGIN,
+    closeness,
+    judge,
     missing_date,
     missing_name,
     missing_quantity,
@@ -166,3 +169,26 @@ def test_a_role_named_in_either_language_or_as_a_delegation_is_not_missing():
     assert missing_role("Did US officials attend the Astana talks?",
                         ["وسط غياب ممثلين عن الولايات المتحدة."]) is None
     assert missing_role("Did Turkish officials attend?", ["وشارك وفد تركي في المحادثات."]) is None
+
+
+@pytest.mark.parametrize(("passage_cosine", "unit_cosine", "answerable"), [
+    (0.28, 0.28 + UNIT_MARGIN + 0.06, True),   # a clause close enough on the passage scale
+    (0.28, 0.28 + UNIT_MARGIN + 0.02, False),  # the unit's own scale is higher: 0.42 is not close
+    (0.40, 0.30, True),                        # the passage alone is close enough
+    (0.20, 0.0, False),
+])
+def test_a_close_sentence_counts_for_closeness_on_the_passage_scale(passage_cosine, unit_cosine, answerable):
+    import numpy as np
+
+    from assistant.retrieve.base import RetrievalResult, Unit
+    from assistant.schemas import Passage, ScoredPassage, Sentence, Span
+
+    text = "أعلن الكرملين أن بوتين التقى الأسد في سوتشي."
+    passage = Passage(id="a#p0", article_id="a", index=0, role="body", text=text,
+                      span=Span(start=0, end=len(text)))
+    sentence = Sentence(id="a#p0#s0", passage_id="a#p0", article_id="a", text=text, span=passage.span)
+    unit = Unit(sentence, np.array([unit_cosine, np.sqrt(1 - unit_cosine**2)]))
+    result = RetrievalResult(query="q", vector=np.array([1.0, 0.0]), units=[unit],
+                             passages=[ScoredPassage(passage=passage, score=1.0, dense_score=passage_cosine)])
+    assert closeness(result) == pytest.approx(max(passage_cosine, unit_cosine - UNIT_MARGIN))
+    assert judge(result, 0.33).answerable is answerable

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.answer.answerability import confident
+from assistant.answer.answerability import closeness, confident
 from assistant.answer.extractive import compose, select_quotes
 from assistant.evaluation import metrics as m
 from assistant.evaluation.suites import Case
@@ -41,6 +41,7 @@ class WeightResult(BaseModel):
     mrr: float | None
     hit_at_1_by_language: dict[str, float | None]
     must_include_accuracy: float | None
+    #: Per case, what the not-found threshold is compared with (answerability.closeness).
     best_dense: dict[str, float]
 
 
@@ -94,7 +95,7 @@ def _at_weight(assistant: Assistant, probes: Sequence[Probe], weight: float, k: 
     for p in probes:
         result = retriever.retrieve(p.search_query, k=k, vector=p.vector)
         ranked = result.passages
-        best[p.case.id] = max((s.dense_score or 0.0 for s in ranked), default=0.0)
+        best[p.case.id] = closeness(result)  # what the not-found threshold is compared with
         if not p.case.answerable:
             continue
         if p.case.has_evidence:

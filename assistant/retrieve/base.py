@@ -101,3 +101,8 @@ class RetrievalResult:
     def best_dense(self) -> float:
         """The best cosine similarity between the query and a retrieved passage (0 when none)."""
         return max((s.dense_score or 0.0 for s in self.passages), default=0.0)
+
+    @property
+    def best_unit(self) -> float:
+        """The best similarity between the question (or its focus) and a unit of the retrieved passages."""
+        return max((self.similarity(u.vector) for u in self.units), default=0.0)
