@@ -52,6 +52,10 @@ def _contains(outer: Sentence, inner: Sentence) -> bool:
     return outer.span.start <= inner.span.start and inner.span.end <= outer.span.end
 
 
+#: Words a phrase window may not end on (prepositions, conjunctions, articles).
+_FUNCTION_WORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
+
+
 def _ends_on_content_word(unit: Sentence) -> Sentence:
     """``unit`` without the function words that end it, when it is a phrase window.
 
@@ -63,8 +67,7 @@ def _ends_on_content_word(unit: Sentence) -> Sentence:
         return unit
     words = list(re.finditer(r"\S+", unit.text))
     end = len(words)
-    while end > 2 and fold_for_match(words[end - 1].group().strip(".,،:;؛!?؟\"'«»()")) in (
-            ARABIC_STOPWORDS | ENGLISH_STOPWORDS):
+    while end > 2 and fold_for_match(words[end - 1].group().strip(".,،:;؛!?؟\"'«»()")) in _FUNCTION_WORDS:
         end -= 1
     if end == len(words):
         return unit
