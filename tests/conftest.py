@@ -10,8 +10,11 @@ persistence, CLI plumbing, handlers) use ``fake_embedder``/``fake_assistant``, w
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -20,6 +23,16 @@ from assistant import Assistant, Settings
 from assistant.retrieve.embeddings import Embedder
 from assistant.settings import PROJECT_ROOT
 from assistant.textnorm import tokenize
+
+
+def load_script(relative: str, name: str) -> ModuleType:
+    """A script of the repository (``bench/…``, ``examples/…``) imported as a module, to test its functions.
+    It is registered in ``sys.modules`` because dataclasses look their module up there."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 ARTICLE = PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt"
 

@@ -4,29 +4,19 @@ answers a few oddities must get, exactly. The full run (over 10,000 requests) is
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 
 import pytest
 from api_support import closed_port_url, sibling
 
 from assistant.server import create_app, serve_in_thread
-from assistant.settings import PROJECT_ROOT
+from tests.conftest import load_script
 
 BODY_TIMEOUT = 2.0
 
 
-def _load_fuzz():
-    spec = importlib.util.spec_from_file_location("khabar_bench_fuzz", PROJECT_ROOT / "bench" / "fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzz()
+fuzz = load_script("bench/fuzz.py", "khabar_bench_fuzz")
 
 
 @pytest.fixture(scope="module")

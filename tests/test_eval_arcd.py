@@ -3,22 +3,19 @@ and run once per ranking of ``assistant.settings.RANKINGS`` (here on the small S
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 from assistant.settings import PROJECT_ROOT, RANKINGS
+from tests.conftest import load_script
 
 SQUAD_SMALL = PROJECT_ROOT / "tests" / "data" / "squad_v2_small.json"
 
 
 @pytest.fixture(scope="module")
 def arcd():
-    spec = importlib.util.spec_from_file_location("bench_arcd", PROJECT_ROOT / "bench" / "arcd.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/arcd.py", "bench_arcd")
 
 
 def test_the_data_is_looked_for_next_to_the_repository_or_where_the_env_says(arcd, monkeypatch, tmp_path):

@@ -7,27 +7,21 @@ changed, and the set is what measures it.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections import Counter
 
 import pytest
 
 from assistant.settings import PROJECT_ROOT
 from assistant.textnorm import fold_for_match
+from tests.conftest import load_script
 
 ARTICLE = fold_for_match((PROJECT_ROOT / "data" / "articles" / "assad-putin-sochi.ar.txt").read_text())
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_verification_set",
-                                                  PROJECT_ROOT / "bench" / "verification_set.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/verification_set.py", "bench_verification_set")
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,8 @@ Telegram side is python-telegram-bot itself with a stand-in transport that answe
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +16,7 @@ from telegram.request import BaseRequest, RequestData
 from assistant import Assistant
 from assistant.api import create_api
 from assistant.server import serve_in_thread
+from tests.conftest import load_script
 
 KEY = "khabar-bot-test-key-0c41e9"
 WHY_SECRET = "لماذا لم يعلن عن الزيارة مسبقا؟"
@@ -27,12 +25,7 @@ WHO_WAS_ABSENT = "ومن غاب عنها؟"
 
 
 def _load_bot():
-    path = Path(__file__).resolve().parent.parent / "examples" / "telegram_bot.py"
-    spec = importlib.util.spec_from_file_location("khabar_telegram_bot", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/telegram_bot.py", "khabar_telegram_bot")
 
 
 bot = _load_bot()
