@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.answer.citations import MARKER
-from assistant.answer.verification.entities import bare_arabic
+from assistant.answer.verification.entities import arabic_forms, bare_arabic
 from assistant.answer.verification.markers import quote
 from assistant.schemas import Language
 from assistant.textnorm import ENGLISH_STOPWORDS, fold_for_match, tokenize
@@ -85,8 +85,7 @@ def unsupported_cause(sentence: str, cited: list[str], language: Language,
         return None
     if word_similarity is None:
         return None
-    arabic = sorted({form for text in cited for w in re.findall(r"[\u0621-\u064a]+", text)
-                     for form in (w, *bare_arabic(w)[1:]) if len(form) >= 2})
+    arabic = arabic_forms(cited)
     if not arabic:
         return None
     for match in _CAUSE_EN.finditer(plain):

@@ -44,6 +44,13 @@ def bare_arabic(word: str) -> list[str]:
     return strip_clitics(normalize_arabic(word))
 
 
+def arabic_forms(texts: list[str]) -> list[str]:
+    """Every Arabic word of ``texts`` and its forms without clitics (two letters or more), sorted: what an
+    English word of an answer is compared with, by embedding, when no translation is at hand."""
+    return sorted({form for text in texts for w in ARABIC_WORD.findall(text)
+                   for form in (w, *bare_arabic(w)[1:]) if len(form) >= 2})
+
+
 def numbers_in(text: str) -> set[str]:
     """Numbers stated in ``text``: digits (Arabic-Indic folded) and number words, as digit strings."""
     text = normalize_arabic(MARKER.sub(" ", text))

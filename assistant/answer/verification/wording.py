@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from assistant.answer.citations import MARKER
 from assistant.answer.verification.causes import VAGUE_CAUSE_WORDS, Similarity
-from assistant.answer.verification.entities import bare_arabic, numbers_in
+from assistant.answer.verification.entities import arabic_forms, numbers_in
 from assistant.answer.verification.markers import quote
 from assistant.textnorm import stem
 
@@ -63,8 +63,7 @@ def unanchored_word(sentence: str, cited: list[str], question: str,
     """Why an English ``sentence`` over Arabic ``cited`` passages says something they do not, or None."""
     if word_similarity is None:
         return None
-    arabic = sorted({form for text in cited for w in re.findall(r"[\u0621-\u064a]+", text)
-                     for form in (w, *bare_arabic(w)[1:]) if len(form) >= 2})
+    arabic = arabic_forms(cited)
     words = _content_words(sentence, question)
     if not arabic or not words:
         return None
