@@ -86,9 +86,9 @@ def confident(best_dense: float, threshold: float) -> bool:
 
 def judge(result: RetrievalResult, threshold: float, question: str | None = None
           ) -> Answerability:
-    """Refuse when even the closest passage is far from the question, or when what the question
-    specifically asks for is absent from the best candidates (``question``: the question as asked; the
-    retrieval query may carry the previous question too)."""
+    """Refuse when even the closest passage and unit are far from the question (:func:`closeness`), or when
+    what the question specifically asks for is absent from the best candidates (``question``: the question
+    as asked; the retrieval query may carry the previous question too)."""
     best = closeness(result)
     if not confident(best, threshold):
         return Answerability(False, f"best similarity {best:.3f} is below the threshold")

@@ -2,9 +2,9 @@
 
 Each case's search query is learnt once (through the Assistant, so it is exactly the one the app uses,
 history included); the retrieval is then repeated for every lexical weight with that query's vector, and the
-refusal decision ("best dense similarity among the retrieved < threshold", as in the facade) is replayed for
-every threshold without asking again. Question and focus vectors come from the embedder's query cache
-(``KHABAR_QUERY_CACHE_SIZE``), so each is embedded once while the cache holds them all.
+refusal decision ("closeness < threshold", :func:`assistant.answer.answerability.closeness`, as in the
+facade) is replayed for every threshold without asking again. Question and focus vectors come from the
+embedder's query cache (``KHABAR_QUERY_CACHE_SIZE``), so each is embedded once while the cache holds them all.
 """
 
 from __future__ import annotations
