@@ -13,7 +13,7 @@ from collections.abc import Generator as Generator_
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from assistant.answer.answerability import judge
+from assistant.answer.answerability import closeness, judge
 from assistant.answer.availability import AVAILABLE, GenerativeStatus, check_generative
 from assistant.answer.base import Generated, Generator
 from assistant.answer.citations import make_citation, marker_label
@@ -224,7 +224,8 @@ class Assistant:
         outcome = None
         # Unless the caller streams live, the model's text is kept back until verified, so that what a
         # client shows is what the answer says.
-        for item in self.generator().stream(question, language, history, result.passages, cancel):
+        for item in self.generator().stream(question, language, history, result.passages, cancel,
+                                            closeness=closeness(result)):
             if not isinstance(item, str):
                 outcome = item
             elif shown is not None and item:

@@ -174,6 +174,20 @@ def test_decline_although_retrieval_is_confident_falls_back(with_llm, question, 
     assert answer.language == detect_language(question)
 
 
+@pytest.mark.parametrize(("closeness", "passes"), [(None, True), (0.5, False)])
+def test_decline_is_judged_by_closeness_when_given(make_settings, embedder, closeness, passes):
+    # The passage alone is far (0.2, under the 0.33 threshold), so a decline passes; when its closest
+    # sentence brought the question over the threshold (closeness 0.5), the answerer may not decline.
+    answerer = GenerativeAnswerer(make_settings(), embedder=embedder,
+                                  llm=fake("The article does not answer this question."))
+    final = list(answerer.stream("Where did they meet?", "en", [], [scored(P_KREMLIN, 0, dense=0.2)],
+                                 closeness=closeness))[-1]
+    if passes:
+        assert isinstance(final, Generated) and not final.citations
+    else:
+        assert isinstance(final, Rejected) and final.reason == "rejected"
+
+
 def test_model_server_down_falls_back_with_a_note(make_settings, embedder, assistant):
     settings = make_settings(llm_base_url=f"http://127.0.0.1:{closed_port()}/v1", llm_timeout=5)
     helper = Assistant(settings, embedder=embedder, store=assistant.store, ingest_corpus=False)

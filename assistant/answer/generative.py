@@ -212,11 +212,14 @@ class GenerativeAnswerer:
             yield piece
 
     def stream(self, question: str, language: Language, history: list[Message],
-               passages: list[ScoredPassage], cancel: threading.Event | None = None
-               ) -> Iterator[str | Generated | Rejected]:
+               passages: list[ScoredPassage], cancel: threading.Event | None = None, *,
+               closeness: float | None = None) -> Iterator[str | Generated | Rejected]:
         """Yield the model's text as it comes, then one :class:`Generated` or :class:`Rejected`.
 
-        Setting ``cancel`` (the client left) stops the model.
+        Setting ``cancel`` (the client left) stops the model. ``closeness`` is how close the article comes to
+        the question (:func:`~assistant.answer.answerability.closeness`, the scale of the not-found
+        threshold); without it, the best passage's similarity. At or above the threshold the model may not
+        decline.
         """
         passages = passages[:MAX_PROMPT_PASSAGES]
         timer = Timer()
@@ -241,11 +244,12 @@ class GenerativeAnswerer:
                            timer.timings)
             return
         with timer.stage("verify"):
-            yield self._verified("".join(pieces).strip(), question, language, passages, timer)
+            yield self._verified("".join(pieces).strip(), question, language, passages, timer, closeness)
 
     def _verified(self, raw: str, question: str, language: Language, passages: list[ScoredPassage],
-                  timer: Timer) -> Generated | Rejected:
-        best = max((p.dense_score or 0.0 for p in passages), default=0.0)
+                  timer: Timer, closeness: float | None = None) -> Generated | Rejected:
+        best = closeness if closeness is not None else max((p.dense_score or 0.0 for p in passages),
+                                                           default=0.0)
         checked = verify(raw, passages, language, question=question,
                          confident=confident(best, self.settings.not_found_threshold),
                          similarity=self._similarity if self.embedder is not None else None,
