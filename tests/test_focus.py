@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.answer.extractive import RANK_BONUS, select_quotes
-from assistant.retrieve.base import RetrievalResult, Unit
+from assistant.retrieve.base import FOCUS_WEIGHT, RetrievalResult, Unit
 from assistant.retrieve.focus import focus
 from assistant.schemas import Passage, ScoredPassage, Sentence, Span
 from tests.conftest import ARTICLE
@@ -50,14 +50,17 @@ def test_a_short_article_has_no_topic_to_drop():
     assert focus("لماذا لم يعلن عن زيارة الأسد مسبقا؟", three) is None
 
 
-def test_a_unit_is_as_close_as_the_better_of_question_and_focus():
+def test_a_unit_is_scored_against_a_blend_of_question_and_focus():
     question, focused = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     unit = np.array([0.6, 0.8])
     alone = RetrievalResult(query="q", vector=question, passages=[])
     assert alone.similarity(unit) == pytest.approx(0.6)
     both = RetrievalResult(query="q", vector=question, passages=[], focus_vector=focused)
-    assert both.similarity(unit) == pytest.approx(0.8)
-    assert both.similarity(np.array([0.9, 0.1])) == pytest.approx(0.9)  # the question itself may be closer
+    assert both.similarity(unit) == pytest.approx((1 - FOCUS_WEIGHT) * 0.6 + FOCUS_WEIGHT * 0.8)
+    # Not the better of the two: a unit close to the whole question only by the article's pervasive names
+    # (close to the question, far from its focus) falls behind one close to the focus.
+    names_only, answering = np.array([0.9, 0.1]), np.array([0.5, np.sqrt(0.75)])
+    assert both.similarity(answering) > both.similarity(names_only)
 
 
 def test_the_quote_may_come_from_a_passage_ranked_below_the_third():

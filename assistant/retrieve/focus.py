@@ -5,9 +5,9 @@ question such as "Why was Assad's visit to Sochi not announced beforehand?" thos
 vector towards every sentence about the visit, and the one sentence giving the reason («لم يعلن عنه مسبقا
 لدواع أمنية») ranks 18th among the units; asked without them ("Why was visit to not announced beforehand?")
 it ranks first. It is what IDF does for BM25, done for the dense side: a name the article repeats in most of
-its passages does not tell its sentences apart. The units are then scored against both the question and its
-focus (the better of the two), so a question whose names are the point ("Who did Assad meet?") loses
-nothing.
+its passages does not tell its sentences apart. The units are then scored against a blend of the question
+and its focus (:func:`assistant.retrieve.base.unit_similarity`); a question whose names are the point ("Who
+did Assad meet?") has no focus, since too little of it would be left.
 
 English names are the capitalised words, looked for in the Arabic passages by transliteration
 (``Evidence.has_name``). Arabic writes no capitals, so there any word the article repeats that much leaves

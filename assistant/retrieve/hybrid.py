@@ -21,7 +21,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from assistant.questions import answer_type_bonus
-from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit, closest_cosine
+from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit, unit_similarity
 from assistant.retrieve.focus import focus
 from assistant.schemas import Passage, ScoredPassage
 from assistant.textnorm import tokenize
@@ -192,7 +192,7 @@ class HybridRetriever(BaseRetriever):
         found: dict[str, Unit] = {}
         for sentence, vec, _ in hits:
             found[sentence.id] = hit = unit(sentence, vec)
-            score = closest_cosine(vec, vector, focus_vector) + unit_bonus(query, hit)
+            score = unit_similarity(vec, vector, focus_vector) + unit_bonus(query, hit)
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
         unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
