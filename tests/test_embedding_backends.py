@@ -102,6 +102,20 @@ def test_manifest_names_source_kind_and_exporters(shared_exports, source):
     assert "onnxruntime" in shared_exports["onnx-int8"].manifest["exporters"]
 
 
+@pytest.mark.parametrize(("cpuinfo", "reduced"), [
+    ("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n", True),  # AVX2 only: int8 sums saturate
+    ("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 avx512f avx512_vnni\n", False),
+    ("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 avx_vnni\n", False),
+    ("processor\t: 0\nFeatures\t: fp asimd asimddp\n", False),  # ARM: other kernels
+    (None, False),  # no /proc/cpuinfo (macOS, Windows)
+])
+def test_int8_weights_use_seven_bits_only_where_the_cpu_lacks_vnni(tmp_path, cpuinfo, reduced):
+    path = tmp_path / "cpuinfo"
+    if cpuinfo is not None:
+        path.write_text(cpuinfo, encoding="utf-8")
+    assert export.needs_reduced_range(path) is reduced
+
+
 def test_second_load_reuses_the_export(private_models, source, monkeypatch):
     def must_not_build(*args, **kwargs):
         raise AssertionError("the export was rebuilt although its manifest matches")
