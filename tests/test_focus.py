@@ -28,6 +28,11 @@ PASSAGES = _passages([p for p in ARTICLE.read_text(encoding="utf-8").split("\n")
      "Why was visit to not announced beforehand?"),
     ("لماذا لم يعلن عن زيارة الأسد مسبقا؟", "لماذا لم يعلن عن مسبقا؟"),
     ("ما سبب عدم الإعلان المسبق عن لقاء الأسد وبوتين؟", "ما سبب عدم الإعلان المسبق عن لقاء"),
+    # Names joined by a hyphen are names each; a hyphen inside a word or before a digit stays.
+    ("Which arms deal is mentioned in connection with the Assad-Putin meeting?",
+     "Which arms deal is mentioned in connection with the meeting?"),
+    ("Was the S-300 deal discussed at the Assad-Putin meeting?",
+     "Was the S-300 deal discussed at the meeting?"),
 ])
 def test_the_articles_pervasive_names_leave_the_question(question, expected):
     assert focus(question, PASSAGES) == expected

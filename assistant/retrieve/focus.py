@@ -36,6 +36,8 @@ MIN_FOCUS_WORDS = 2
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
 _PUNCTUATION = " ?؟.,،:;!\"'«»()"
 _POSSESSIVE = re.compile(r"['’]s?$")
+# A hyphen joining capitalised words ("the Assad-Putin meeting", "Iran-Israel"): each is a name of its own.
+_NAME_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Z])")
 
 
 @lru_cache(maxsize=64)
@@ -65,7 +67,7 @@ def focus(question: str, passages: list[Passage]) -> str | None:
     latin = {_POSSESSIVE.sub("", n).lower() for n in latin_names(question, language)}
     texts = tuple(p.text for p in passages)
     token_sets = _profile(texts)[0]
-    for word in question.split():
+    for word in _NAME_HYPHEN.sub(" ", question).split():
         bare = word.strip(_PUNCTUATION)
         name = _POSSESSIVE.sub("", bare)
         # A name too short to transliterate ("UN": one consonant) would be "found" in every passage.
