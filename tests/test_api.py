@@ -491,7 +491,7 @@ class RejectedWords:
     def condense(self, question, history, language):
         return question
 
-    def stream(self, question, language, history, passages, cancel=None):
+    def stream(self, question, language, history, passages, cancel=None, *, closeness=None):
         from assistant.answer.base import Rejected
 
         yield from ("Moscow ", "announced ", "it [1]")

@@ -66,7 +66,7 @@ class SlowGenerator:
     def condense(self, question, history, language):
         return question
 
-    def stream(self, question, language, history, passages, cancel=None):
+    def stream(self, question, language, history, passages, cancel=None, *, closeness=None):
         self.started.set()
         try:
             for word in self.WORDS:

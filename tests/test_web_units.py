@@ -316,7 +316,7 @@ class WordsGenerator:
     def condense(self, question, history, language):
         return question
 
-    def stream(self, question, language, history, passages, cancel=None):
+    def stream(self, question, language, history, passages, cancel=None, *, closeness=None):
         from assistant.answer.base import Generated, Rejected
         from assistant.answer.citations import make_citation
 

@@ -42,9 +42,12 @@ class Generator(Protocol):
         ...
 
     def stream(self, question: str, language: Language, history: list[Message],
-               passages: list[ScoredPassage], cancel: threading.Event | None = None
-               ) -> Iterator[str | Generated | Rejected]:
-        """Yield the model's raw text as it is written, then one :class:`Generated` or :class:`Rejected`."""
+               passages: list[ScoredPassage], cancel: threading.Event | None = None, *,
+               closeness: float | None = None) -> Iterator[str | Generated | Rejected]:
+        """Yield the model's raw text as it is written, then one :class:`Generated` or :class:`Rejected`.
+
+        ``closeness`` is how close the article comes to the question, on the not-found threshold's scale: at
+        or above the threshold the model may not decline."""
         ...
 
     def close(self) -> None:
