@@ -114,6 +114,19 @@ def test_the_why_answer_highlights_the_reason(assistant):
     assert len(answer.citations[0].quote) < len(answer.citations[0].text)
 
 
+@pytest.mark.parametrize(("question", "answering"), [
+    # The phrase most like the question restates it («هنأ الرئيس الروسي نظيره السوري»); the answer follows.
+    ("بماذا هنأ بوتين الأسد؟", "رمضان"),
+    ("Why did Moscow back away from the S-300 deal?", "التصعيد العسكري"),
+    ("على ماذا اتفق المشاركون في اجتماع أستانا؟", "سوتشي"),
+])
+def test_the_answering_words_hold_what_follows_the_restated_question(assistant, question, answering):
+    first = assistant.ask(question).citations[0]
+    assert answering in first.quote
+    assert first.passage_span.start <= first.span.start and first.span.end < first.passage_span.end
+    assert assistant.article(first.article_id).text[first.span.start:first.span.end] == first.quote
+
+
 def test_an_english_answer_glosses_names_and_numbers_from_cldr(assistant):
     answer = assistant.ask("How many warships does Moscow plan to deploy?")
     assert "Names and numbers in the quote, from CLDR:" in answer.answer

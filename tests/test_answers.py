@@ -166,3 +166,29 @@ def test_a_phrase_window_does_not_end_on_a_function_word(kind, text, kept):
     trimmed = _ends_on_content_word(unit)
     assert trimmed.text == kept
     assert article[trimmed.span.start:trimmed.span.end] == trimmed.text  # still a span of the article
+
+
+def test_the_answering_words_take_the_words_that_follow_a_phrase():
+    from assistant.answer.extractive import FOLLOWING_WORDS, _with_what_follows
+    from assistant.schemas import Sentence, Span
+
+    sentence = "هنأ الرئيس الروسي نظيره السوري بحلول شهر رمضان، ورد الأخير بتهنئة بوتين بانتخابه."
+    article = "مقدمة. " + sentence + " خاتمة."
+
+    def unit(text: str, kind: str) -> Sentence:
+        at = article.index(text)
+        return Sentence(id=kind, passage_id="a#p0", article_id="a", text=text, kind=kind,
+                        span=Span(start=at, end=at + len(text)))
+
+    holder = unit(sentence, "sentence")
+    phrase = unit("هنأ الرئيس الروسي نظيره السوري", "phrase")
+    longer = _with_what_follows(phrase, holder)
+    assert longer.text == "هنأ الرئيس الروسي نظيره السوري بحلول شهر رمضان، ورد الأخير"
+    assert len(longer.text.split()) == len(phrase.text.split()) + FOLLOWING_WORDS
+    assert article[longer.span.start:longer.span.end] == longer.text  # still a span of the article
+    # At the sentence's end there is nothing to add, and its final full stop stays out.
+    tail = unit("بتهنئة بوتين بانتخابه", "phrase")
+    assert _with_what_follows(unit("ورد الأخير", "phrase"), holder).text == "ورد الأخير بتهنئة بوتين بانتخابه"
+    assert _with_what_follows(tail, holder).text == tail.text
+    # A clause or a sentence is a unit of its own: it is not extended.
+    assert _with_what_follows(holder, holder) == holder

@@ -205,6 +205,22 @@ def test_score_case_answerable_passes_and_measures_everything():
     assert r.language_match is True
 
 
+def test_the_answering_words_are_scored_apart_from_the_answer():
+    evidence = _scored("p8", GUARANTORS, 0.6)
+    case = Case(id="g", question="من هي الدول الضامنة؟", must_include=[["تركيا"], ["إيران"]])
+    answer = _answer(case.question, f"بحسب المقال [1]: «{GUARANTORS}»", "extractive", [evidence], [evidence])
+    assert score_case(case, answer, "extractive", k=5).answering_words_ok is True
+    # The whole sentence is quoted, but the highlighted words stop before the list.
+    answer.citations[0].quote = "تحت رعاية الدول الضامنة وهي تركيا"
+    r = score_case(case, answer, "extractive", k=5)
+    assert r.must_include_ok is True and r.answering_words_ok is False
+    refusal = _answer(case.question, "لا يجيب المقال عن هذا السؤال.", "not_found", [evidence], [])
+    results = [r, score_case(case, refusal, "extractive", k=5)]
+    assert results[1].answering_words_ok is False
+    assert summarise(results).answering_words_accuracy == 0.0
+    assert summarise(results[:1]).must_include_accuracy == 1.0
+
+
 def test_score_case_failures_have_reasons():
     evidence = _scored("p8", GUARANTORS, 0.6)
     unrelated = _scored("p3", "موسكو تحاول فك عزلة الأسد", 0.5)

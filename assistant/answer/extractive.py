@@ -76,6 +76,27 @@ def _ends_on_content_word(unit: Sentence) -> Sentence:
                                    "span": Span(start=unit.span.start, end=unit.span.start + cut)})
 
 
+#: Words after the best phrase that join the answering words (one phrase stride). The phrase most similar to
+#: the question is the one that restates it, and the answer follows what it restates: «هنأ الرئيس الروسي
+#: نظيره السوري» then «بحلول شهر رمضان», «اتفقوا على عقد جولة» then «محادثات في سوتشي».
+FOLLOWING_WORDS = 5
+
+
+def _with_what_follows(unit: Sentence, holder: Sentence) -> Sentence:
+    """``unit`` (a phrase) extended by up to :data:`FOLLOWING_WORDS` words of ``holder`` (its sentence) that
+    follow it; every character is still a span of the article."""
+    if unit.kind != "phrase" or FOLLOWING_WORDS <= 0:
+        return unit
+    offset = unit.span.end - holder.span.start
+    after = list(re.finditer(r"\S+", holder.text[offset:]))[:FOLLOWING_WORDS]
+    if not after:
+        return unit
+    end = offset + after[-1].end()
+    text = holder.text[unit.span.start - holder.span.start:end].rstrip(".,،:;؛!?؟\"'«»()")
+    return unit.model_copy(update={"text": text,
+                                   "span": Span(start=unit.span.start, end=unit.span.start + len(text))})
+
+
 def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     """Best sentences among the top passages of ``result``, each with its answering words, best first."""
     by_id = {s.passage.id: (rank, s) for rank, s in enumerate(result.passages)}
@@ -111,6 +132,7 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
             inside = [o for o in scored if o.unit.kind != "sentence" and _contains(holder.unit, o.unit)]
             if inside:
                 words = inside[0].unit  # scored is sorted best first
+        words = _with_what_follows(words, holder.unit)
         return Quote(sentence=holder.unit, words=_ends_on_content_word(words), passage=best.passage,
                      score=best.score)
 

@@ -70,6 +70,8 @@ class CaseResult(BaseModel):
     evidence_rank: int | None = Field(None, description="1-based rank of the first evidence passage.")
     must_include_ok: bool | None = None
     must_include_missing: list[list[str]] = Field(default_factory=list)
+    answering_words_ok: bool | None = Field(
+        None, description="The first citation's answering words (its span) hold every must-include group.")
     em: float | None = None
     f1: float | None = None
     contains_reference: bool | None = None
@@ -148,6 +150,10 @@ def score_case(case: Case, answer: Answer, mode: str, k: int) -> CaseResult:
         if case.must_include:
             result.must_include_missing = m.missing_groups(text if answered else "", case.must_include)
             result.must_include_ok = not result.must_include_missing
+            # The answering words are what the page highlights and a who/where/how-many answer leads with:
+            # the answer can hold the must-include words (in its whole-sentence quote) while they miss them.
+            words = citations[0].quote if answered and citations else ""
+            result.answering_words_ok = bool(words) and not m.missing_groups(words, case.must_include)
         if case.answers:
             prediction = m.answer_core(answer.answer) if answered else ""
             result.em = m.exact_match(prediction, case.answers)
@@ -218,6 +224,7 @@ class Summary(BaseModel):
     mrr: float | None = None
     citation_precision: float | None = None
     must_include_accuracy: float | None = None
+    answering_words_accuracy: float | None = None
     em: float | None = None
     f1: float | None = None
     answer_contains_reference: float | None = None
@@ -245,9 +252,9 @@ class Summary(BaseModel):
 
 
 #: The stable metric keys, in display order (the `--min` gates accept any numeric summary key).
-STABLE_KEYS = ("cases", "hit@1", "hit@3", "hit@5", "mrr", "citation_precision", "must_include_accuracy", "em",
-               "f1", "answer_contains_reference", "refusal_precision", "refusal_recall", "language_match",
-               "latency_p50_ms", "latency_p95_ms")
+STABLE_KEYS = ("cases", "hit@1", "hit@3", "hit@5", "mrr", "citation_precision", "must_include_accuracy",
+               "answering_words_accuracy", "em", "f1", "answer_contains_reference", "refusal_precision",
+               "refusal_recall", "language_match", "latency_p50_ms", "latency_p95_ms")
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -271,6 +278,7 @@ def summarise(results: list[CaseResult], wall_seconds: float | None = None) -> S
         hit_at_5=_round(m.hit_at_k(ranks, 5)), mrr=_round(m.mean_reciprocal_rank(ranks)),
         citation_precision=_round(m.mean(r.citation_precision for r in ok)),
         must_include_accuracy=_round(m.mean(r.must_include_ok for r in ok)),
+        answering_words_accuracy=_round(m.mean(r.answering_words_ok for r in ok)),
         em=_round(m.mean(r.em for r in ok)), f1=_round(m.mean(r.f1 for r in ok)),
         answer_contains_reference=_round(m.mean(r.contains_reference for r in ok)),
         refusal_precision=_round(precision), refusal_recall=_round(recall),
