@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,6 +172,34 @@ def wait_visible(locator) -> None:
         page.screenshot(path=str(SCREENSHOTS / "failed-wait.png"))
         raise AssertionError(f"{exc.message}\ntoasts: {toasts}\nthe page's last requests:\n{recent}\n"
                              f"screenshot: {SCREENSHOTS / 'failed-wait.png'}") from None
+
+
+#: How long a click's effect is awaited before the click is taken as lost and sent once more.
+LOST_CLICK_SECONDS = 20
+
+
+def click_until(locator, condition: str) -> None:
+    """Click ``locator`` and wait for the JS ``condition``; a click that sent nothing is sent once more, with
+    a warning (not silently), while the clicked element is still there.
+
+    Gradio's frontend sometimes drops a custom event without a word (docs/testing.md, "Fifth session" and
+    "Ninth session"): seen three times in many runs, the third on a delete in this file's browser tests run
+    alone. A reader whose click is lost clicks again; a delete that never works still fails here.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = locator.page
+    locator.click()
+    try:
+        page.wait_for_function(condition, timeout=LOST_CLICK_SECONDS * 1000)
+        return
+    except PlaywrightTimeout:
+        recent = "\n".join(getattr(page, "traffic", [])[-20:])
+        warnings.warn(f"a click had no effect in {LOST_CLICK_SECONDS} s; clicking again. "
+                      f"The page's last requests:\n{recent}", stacklevel=2)
+    if locator.count():
+        locator.click()
+    page.wait_for_function(condition)
 
 
 def open_page(page, base_url: str, lang: str | None = None) -> None:
@@ -504,10 +533,11 @@ def test_conversations_last_across_reloads_and_each_browser_lists_only_its_own(b
 
         # Delete: another conversation leaves the chat as it is; the one shown empties it.
         delete = ".khabar-conv-delete"
-        a.locator("#khabar-history .khabar-conv", has_text=WHY_EN).locator(delete).click()
-        a.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
+        click_until(a.locator("#khabar-history .khabar-conv", has_text=WHY_EN).locator(delete),
+                    "document.querySelectorAll('#khabar-history .khabar-conv').length === 1")
         assert a.locator("#khabar-chat .khabar-user").all_inner_texts() == [GUARANTORS_EN]
-        a.locator("#khabar-history .khabar-conv", has_text=GUARANTORS_EN).locator(delete).click()
+        click_until(a.locator("#khabar-history .khabar-conv", has_text=GUARANTORS_EN).locator(delete),
+                    "document.querySelector('#khabar-history .khabar-conv-empty') !== null")
         wait_visible(a.locator("#khabar-history .khabar-conv-empty"))
         a.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-msg').length === 0")
         # The other browser's conversation is untouched.
