@@ -54,6 +54,8 @@ def _contains(outer: Sentence, inner: Sentence) -> bool:
 
 #: Words a phrase window may not end on (prepositions, conjunctions, articles).
 _FUNCTION_WORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
+#: Punctuation at a unit's edge: it belongs to the sentence, not to the answering words.
+_EDGE_PUNCTUATION = ".,،:;؛!?؟\"'«»()"
 
 
 def _ends_on_content_word(unit: Sentence) -> Sentence:
@@ -67,7 +69,7 @@ def _ends_on_content_word(unit: Sentence) -> Sentence:
         return unit
     words = list(re.finditer(r"\S+", unit.text))
     end = len(words)
-    while end > 2 and fold_for_match(words[end - 1].group().strip(".,،:;؛!?؟\"'«»()")) in _FUNCTION_WORDS:
+    while end > 2 and fold_for_match(words[end - 1].group().strip(_EDGE_PUNCTUATION)) in _FUNCTION_WORDS:
         end -= 1
     if end == len(words):
         return unit
@@ -92,7 +94,7 @@ def _with_what_follows(unit: Sentence, holder: Sentence) -> Sentence:
     if not after:
         return unit
     end = offset + after[-1].end()
-    text = holder.text[unit.span.start - holder.span.start:end].rstrip(".,،:;؛!?؟\"'«»()")
+    text = holder.text[unit.span.start - holder.span.start:end].rstrip(_EDGE_PUNCTUATION)
     return unit.model_copy(update={"text": text,
                                    "span": Span(start=unit.span.start, end=unit.span.start + len(text))})
 
