@@ -58,6 +58,12 @@ _FUNCTION_WORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
 _EDGE_PUNCTUATION = ".,،:;؛!?؟\"'«»()"
 
 
+def _ending_at(unit: Sentence, text: str) -> Sentence:
+    """``unit`` with ``text``, which starts where it starts in the article (cut shorter or run on)."""
+    return unit.model_copy(update={"text": text,
+                                   "span": Span(start=unit.span.start, end=unit.span.start + len(text))})
+
+
 def _ends_on_content_word(unit: Sentence) -> Sentence:
     """``unit`` without the function words that end it, when it is a phrase window.
 
@@ -73,9 +79,7 @@ def _ends_on_content_word(unit: Sentence) -> Sentence:
         end -= 1
     if end == len(words):
         return unit
-    cut = words[end - 1].end()
-    return unit.model_copy(update={"text": unit.text[:cut],
-                                   "span": Span(start=unit.span.start, end=unit.span.start + cut)})
+    return _ending_at(unit, unit.text[:words[end - 1].end()])
 
 
 #: Words after the best phrase that join the answering words (one phrase stride). The phrase most similar to
@@ -87,16 +91,14 @@ FOLLOWING_WORDS = 5
 def _with_what_follows(unit: Sentence, holder: Sentence) -> Sentence:
     """``unit`` (a phrase) extended by up to :data:`FOLLOWING_WORDS` words of ``holder`` (its sentence) that
     follow it; every character is still a span of the article."""
-    if unit.kind != "phrase" or FOLLOWING_WORDS <= 0:
+    if unit.kind != "phrase":
         return unit
     offset = unit.span.end - holder.span.start
     after = list(re.finditer(r"\S+", holder.text[offset:]))[:FOLLOWING_WORDS]
     if not after:
         return unit
     end = offset + after[-1].end()
-    text = holder.text[unit.span.start - holder.span.start:end].rstrip(_EDGE_PUNCTUATION)
-    return unit.model_copy(update={"text": text,
-                                   "span": Span(start=unit.span.start, end=unit.span.start + len(text))})
+    return _ending_at(unit, holder.text[unit.span.start - holder.span.start:end].rstrip(_EDGE_PUNCTUATION))
 
 
 def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
