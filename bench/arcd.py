@@ -11,8 +11,10 @@ Each ranking in ``assistant.settings.RANKINGS`` (``KHABAR_RANKING``) runs the sa
 ``khabar eval``'s runner in extractive mode, on one collection (``squad_<digest>``, in the configured
 index folder) embedded once: the first run embeds every paragraph (about 10 minutes on a 2-core CPU), later
 runs reuse it. Reported per ranking: hit@1/3/5 and MRR (a hit is any passage of the question's own
-paragraph), answer_contains_reference (the quoted answer contains one of ARCD's reference answers as whole
-words), the share of these answerable questions that were refused, and latency.
+paragraph), top_passage_contains_reference (the first passage, of any paragraph, contains a reference answer:
+DPR's top-1 accuracy), answer_contains_reference (the quoted answer contains one of ARCD's reference answers
+as whole words), answering_words_contain_reference (so do the highlighted answering words), the share of
+these answerable questions that were refused, and latency.
 ``--paragraphs N`` keeps the first N paragraphs (and their questions) for a quick run, in a collection of
 its own.
 """
@@ -40,7 +42,8 @@ DEFAULT_PATH = PROJECT_ROOT.parent / "shared" / "data" / "arcd-train.json"
 #: Environment variable naming another copy of the file.
 PATH_ENV = "ARCD_PATH"
 #: Metrics of the table, in order (keys of the eval summary).
-METRICS = ("cases", "hit@1", "hit@3", "hit@5", "mrr", "answer_contains_reference", "f1", "refused",
+METRICS = ("cases", "hit@1", "hit@3", "hit@5", "mrr", "top_passage_contains_reference",
+           "answer_contains_reference", "answering_words_contain_reference", "f1", "refused",
            "latency_p50_ms", "latency_p95_ms", "throughput_qps")
 
 

@@ -192,3 +192,51 @@ def test_the_answering_words_take_the_words_that_follow_a_phrase():
     assert _with_what_follows(tail, holder).text == tail.text
     # A clause or a sentence is a unit of its own: it is not extended.
     assert _with_what_follows(holder, holder) == holder
+
+
+#: A paragraph written for these tests: it names Marie Curie in most sentences and her chemistry prize in one.
+CURIE = ["ماري كوري عالمة فيزياء وكيمياء بولندية المولد.", "ولدت ماري كوري في وارسو عام 1867.",
+         "أما جائزة نوبل في الكيمياء فقد نالتها عام 1911.", "درّست ماري كوري في جامعة السوربون."]
+CURIE_QUESTION = "متى نالت ماري كوري جائزة نوبل في الكيمياء؟"
+
+
+def test_sentence_idf_weighs_the_ask_above_the_name_every_sentence_repeats():
+    from assistant.retrieve.hybrid import sentence_idf, weighted_share
+    from assistant.textnorm import tokenize
+
+    weights = sentence_idf(set(tokenize(CURIE_QUESTION)), CURIE)
+    (curie,) = tokenize("كوري")
+    (nobel,) = tokenize("نوبل")
+    assert weights[nobel] > weights[curie] > 0  # a word in 3 of 4 sentences still weighs a little
+    assert weighted_share(weights, CURIE[2]) > weighted_share(weights, CURIE[1])
+    # No candidates: every word weighs the same.
+    assert len(set(sentence_idf(set(tokenize(CURIE_QUESTION)), []).values())) == 1
+
+
+def test_the_quote_is_the_sentence_with_the_ask_not_the_one_repeating_the_name():
+    """With equal similarity, the sentence holding the question's rare words among the candidates is quoted,
+    although over a corpus of many articles the name is the rarer word (``Unit.lexical``, computed by
+    retrieval over passages, says so): the choice is weighed over the candidate sentences."""
+    import numpy as np
+
+    from assistant.answer.extractive import select_quotes
+    from assistant.retrieve.base import RetrievalResult, Unit
+    from assistant.schemas import Passage, ScoredPassage, Sentence, Span
+
+    text = " ".join(CURIE)
+    passage = Passage(id="curie#p0", article_id="curie", index=0, role="body", text=text,
+                      span=Span(start=0, end=len(text)))
+    vector = np.ones(4, dtype=np.float32) / 2  # every unit as close to the question as the others
+    units = []
+    for n, sentence in enumerate(CURIE):
+        at = text.index(sentence)
+        unit = Sentence(id=f"s{n}", passage_id=passage.id, article_id="curie", text=sentence,
+                        span=Span(start=at, end=at + len(sentence)))
+        # Over passages "Curie" is rare and the prize common: the name sentences get the larger share.
+        units.append(Unit(unit, vector, lexical=0.2 if n == 2 else 0.8))
+    result = RetrievalResult(query=CURIE_QUESTION, vector=vector, coverage=1.0, units=units,
+                             passages=[ScoredPassage(passage=passage, score=1.0, dense_score=1.0)])
+    (quote, *_) = select_quotes(result)
+    assert quote.sentence.text == CURIE[2]
+
+

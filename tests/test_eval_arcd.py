@@ -47,6 +47,8 @@ def test_every_ranking_is_reported_on_a_squad_file(arcd, monkeypatch, tmp_path, 
     for summary in result["rankings"].values():
         assert summary["cases"] == 13 and summary["hit@1"] == 1.0  # six unrelated paragraphs
         assert 0 < summary["answer_contains_reference"] <= 1 and 0 <= summary["refused"] < 1
+        assert 0 < summary["top_passage_contains_reference"] <= 1
+        assert 0 <= summary["answering_words_contain_reference"] <= summary["answer_contains_reference"]
     printed = capsys.readouterr().out
     assert "| metric | " + " | ".join(RANKINGS) + " |" in printed and "| hit@1 |" in printed
     # A quick run on the first paragraphs keeps only their questions.

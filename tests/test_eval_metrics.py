@@ -389,3 +389,31 @@ def test_halves_and_kinds_are_reported_side_by_side():
     only = _report(held, ["extractive"], split="held")
     assert [c.header for c in summary_table(only).columns] == ["metric", "extractive held"]
     assert "split held only" in str(summary_table(only).title)
+
+
+def test_a_reference_in_the_top_passage_and_in_the_answering_words_are_scored():
+    top = _scored("p8", GUARANTORS, 0.6)
+    other = _scored("p2", "وصل الرئيس السوري إلى سوتشي.", 0.5)
+    case = Case(id="g", question="من هي الدول الضامنة؟", answers=["تركيا وروسيا وإيران"])
+    answer = _answer(case.question, f"بحسب المقال [1]: «{GUARANTORS}»", "extractive", [top, other], [top])
+    r = score_case(case, answer, "extractive", k=5)
+    assert r.top_passage_contains_reference is True and r.answering_words_contain_reference is True
+    # The highlighted words stop before the list; the top passage still holds it.
+    answer.citations[0].quote = "تحت رعاية الدول الضامنة وهي تركيا"
+    words_miss = score_case(case, answer, "extractive", k=5)
+    assert words_miss.answering_words_contain_reference is False
+    # Another passage first: retrieval missed, whatever is quoted.
+    answer = _answer(case.question, "بحسب المقال [1]: «وصل الرئيس السوري إلى سوتشي.»", "extractive",
+                     [other, top], [other])
+    retrieval_miss = score_case(case, answer, "extractive", k=5)
+    assert retrieval_miss.top_passage_contains_reference is False
+    refused = _answer(case.question, "لا يجيب المقال عن هذا السؤال.", "not_found", [top], [])
+    refusal = score_case(case, refused, "extractive", k=5)
+    assert refusal.top_passage_contains_reference is True
+    assert refusal.answering_words_contain_reference is False
+    summary = summarise([r, words_miss, retrieval_miss, refusal])
+    assert summary.top_passage_contains_reference == 0.75
+    assert summary.answering_words_contain_reference == 0.25
+    # Cases without reference answers do not count.
+    assert summarise([score_case(Case(id="n", question="?"), answer, "extractive", k=5)]
+                     ).top_passage_contains_reference is None

@@ -7,16 +7,16 @@ the offline default and the fallback of generative mode.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant import cldr
 from assistant.answer.citations import make_citation
 from assistant.answer.directives import is_directive
 from assistant.answer.prompts import render
 from assistant.retrieve.base import RetrievalResult
-from assistant.retrieve.hybrid import unit_bonus
+from assistant.retrieve.hybrid import sentence_idf, unit_bonus, weighted_share
 from assistant.schemas import Citation, Language, ScoredPassage, Sentence, Span
-from assistant.textnorm import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, detect_language, fold_for_match
+from assistant.textnorm import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, detect_language, fold_for_match, tokenize
 
 #: Passages whose place in the fused ranking earns their units a prior (first gets 2x RANK_BONUS, third 0).
 #: Every retrieved passage competes for the quote: the units a passage ranked 4th or 5th brings are the
@@ -109,6 +109,10 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     # it nor a phrase inside it is quoted as an answer (see answer.directives).
     directives = [u.sentence for u in result.units
                   if u.sentence.kind == "sentence" and is_directive(u.sentence.text)]
+    # The question's words are weighted by their rarity among the candidate sentences (hybrid.sentence_idf),
+    # where retrieval weighted them over the corpus's passages.
+    weights = sentence_idf(set(tokenize(query)),
+                           [u.sentence.text for u in result.units if u.sentence.kind == "sentence"])
     scored: list[_Scored] = []
     for unit in result.units:
         if unit.sentence.passage_id not in by_id:
@@ -117,8 +121,10 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
             continue
         sentence = unit.sentence
         rank, passage = by_id[sentence.passage_id]
-        # The same unit score retrieval ranked with, plus a prior for the passage's place in the ranking.
-        score = (result.similarity(unit.vector) + unit_bonus(query, unit)
+        # Retrieval's unit score (with the words weighed over the candidates), plus a prior for the passage's
+        # place in the ranking.
+        lexical = result.coverage * weighted_share(weights, sentence.text)
+        score = (result.similarity(unit.vector) + unit_bonus(query, replace(unit, lexical=lexical))
                  + RANK_BONUS * max(0, PRIOR_PASSAGES - 1 - rank))
         scored.append(_Scored(sentence, passage, score))
     if not scored:

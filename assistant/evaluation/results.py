@@ -75,6 +75,10 @@ class CaseResult(BaseModel):
     em: float | None = None
     f1: float | None = None
     contains_reference: bool | None = None
+    top_passage_contains_reference: bool | None = Field(
+        None, description="The first retrieved passage contains a reference answer (answered or not).")
+    answering_words_contain_reference: bool | None = Field(
+        None, description="The first citation's answering words (its span) contain a reference answer.")
     language_match: bool | None = None
     citation_precision: float | None = None
     citations_in_retrieved: bool | None = None
@@ -144,6 +148,7 @@ def score_case(case: Case, answer: Answer, mode: str, k: int) -> CaseResult:
     )
     result.language_match = result.answer_language == result.language
 
+    words = citations[0].quote if answered and citations else ""  # the first citation's answering words
     if case.answerable:
         if case.has_evidence:
             result.evidence_rank = m.first_hit_rank(retrieved, lambda r: bool(r.evidence))
@@ -152,13 +157,16 @@ def score_case(case: Case, answer: Answer, mode: str, k: int) -> CaseResult:
             result.must_include_ok = not result.must_include_missing
             # The answering words are what the page highlights and a who/where/how-many answer leads with:
             # the answer can hold the must-include words (in its whole-sentence quote) while they miss them.
-            words = citations[0].quote if answered and citations else ""
             result.answering_words_ok = bool(words) and not m.missing_groups(words, case.must_include)
         if case.answers:
             prediction = m.answer_core(answer.answer) if answered else ""
             result.em = m.exact_match(prediction, case.answers)
             result.f1 = m.token_f1(prediction, case.answers)
             result.contains_reference = bool(answered and m.contains_reference(text, case.answers))
+            result.top_passage_contains_reference = bool(
+                retrieved and m.contains_reference(retrieved[0].text, case.answers))
+            result.answering_words_contain_reference = bool(words) and bool(
+                m.contains_reference(words, case.answers))
         if answered and case.has_evidence and citations:
             result.citation_precision = m.citation_precision([bool(c.evidence) for c in citations])
     if answered and citations:
@@ -243,6 +251,11 @@ class Summary(BaseModel):
     answer_length_chars: float | None = None
     throughput_qps: float | None = Field(None, description="Questions per second of wall time (per mode).")
     latency_by_stage_ms: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    top_passage_contains_reference: float | None = Field(
+        None, description="Cases with reference answers whose first retrieved passage contains one (DPR's "
+                          "top-1 accuracy: a near-duplicate or sibling paragraph that also answers counts).")
+    answering_words_contain_reference: float | None = Field(
+        None, description="Cases with reference answers whose first citation's answering words contain one.")
     answer_modes: dict[str, int] = Field(
         default_factory=dict, description="Answers per kind: extractive, generative, fallback, not_found.")
     topic_change_as_alone: float | None = Field(
@@ -292,6 +305,8 @@ def summarise(results: list[CaseResult], wall_seconds: float | None = None) -> S
         answer_length_chars=_round(m.mean(r.answer_chars for r in ok), 1),
         throughput_qps=_round(len(results) / wall_seconds, 3) if wall_seconds else None,
         latency_by_stage_ms=by_stage,
+        top_passage_contains_reference=_round(m.mean(r.top_passage_contains_reference for r in ok)),
+        answering_words_contain_reference=_round(m.mean(r.answering_words_contain_reference for r in ok)),
         answer_modes=dict(sorted(Counter(r.answer_mode for r in ok if r.answer_mode).items())),
         topic_change_as_alone=_round(m.mean(r.as_alone for r in ok)),
         topic_change_same_as_alone=_round(m.mean(r.same_as_alone for r in ok)),

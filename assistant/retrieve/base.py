@@ -106,6 +106,8 @@ class RetrievalResult:
     units: list[Unit] = field(default_factory=list)
     #: The vector of the question without the article's pervasive names (retrieve/focus.py), or None.
     focus_vector: np.ndarray | None = None
+    #: Share of the question's tokens the corpus knows (0 for a question in another language than it).
+    coverage: float = 0.0
 
     def similarity(self, vector: np.ndarray) -> float:
         """Similarity of a unit's ``vector`` with the question (and its focus, :func:`unit_similarity`)."""

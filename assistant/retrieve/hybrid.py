@@ -71,16 +71,12 @@ class LexicalIndex:
 
     def idf(self, token: str) -> float:
         """BM25's inverse document frequency of a token over the passages (rare words weigh more)."""
-        n, df = len(self.passages), self.document_frequency.get(token, 0)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return idf(self.document_frequency.get(token, 0), len(self.passages))
 
     def weighted_overlap(self, query_tokens: set[str], text: str) -> float:
         """Share of the question's token weight (IDF) that ``text`` contains, in [0, 1]: "لم يعلن مسبقا"
         outweighs "زيارة الأسد", which every other sentence of the article also contains."""
-        total = sum(self.idf(t) for t in query_tokens)
-        if not total:
-            return 0.0
-        return sum(self.idf(t) for t in query_tokens & unit_tokens(text)) / total
+        return weighted_share({t: self.idf(t) for t in query_tokens}, text)
 
     def search(self, tokens: list[str], k: int) -> list[tuple[Passage, float]]:
         """Passages with a positive BM25 score for ``tokens``, best first."""
@@ -90,6 +86,33 @@ class LexicalIndex:
         k = min(k, len(self.passages))
         ids, scores = self._bm25.retrieve([known], k=k, show_progress=False)
         return [(self.passages[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+
+
+def idf(document_frequency: int, documents: int) -> float:
+    """BM25's inverse document frequency (rare words weigh more, a word in every document still a little)."""
+    return math.log(1 + (documents - document_frequency + 0.5) / (document_frequency + 0.5))
+
+
+def weighted_share(weights: dict[str, float], text: str) -> float:
+    """Share of the question tokens' total ``weights`` that ``text`` contains, in [0, 1]."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    tokens = unit_tokens(text)
+    return sum(w for t, w in weights.items() if t in tokens) / total
+
+
+def sentence_idf(query_tokens: set[str], sentences: list[str]) -> dict[str, float]:
+    """The question's tokens weighted by their IDF over ``sentences`` (the candidates an answer is chosen
+    from), not over the corpus's passages.
+
+    Which sentence of a paragraph answers is told by the question's words that few of those sentences share:
+    asked «ما هي عاصمة آيسلندا؟», the paragraph about Iceland names Iceland in several sentences and the
+    capital in one. Over the corpus "Iceland" is the rarer word (a few paragraphs of 231), and the climate
+    sentence that repeats it used to beat «عاصمتها هي ريكيافيك».
+    """
+    token_sets = [unit_tokens(s) for s in sentences]
+    return {t: idf(sum(t in tokens for tokens in token_sets), len(token_sets)) for t in query_tokens}
 
 
 def fuse(dense: list[tuple[Passage, float]], lexical: list[tuple[Passage, float]],
@@ -179,7 +202,7 @@ class HybridRetriever(BaseRetriever):
             top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
             units = [unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
             return RetrievalResult(query=query, vector=vector, passages=ranked, units=units,
-                                   focus_vector=focus_vector)
+                                   focus_vector=focus_vector, coverage=coverage)
 
         # Sentence ranking: questions are short and specific, passages long and mixed, so the units
         # (sentences, clauses, phrases) are searched directly; each passage is also ranked by its best unit.
@@ -205,7 +228,7 @@ class HybridRetriever(BaseRetriever):
             if sentence.id not in found:
                 found[sentence.id] = unit(sentence, vec)
         return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()),
-                               focus_vector=focus_vector)
+                               focus_vector=focus_vector, coverage=coverage)
 
     def _focus_vector(self, query: str, ranked: list[ScoredPassage]) -> np.ndarray | None:
         """The vector of ``query`` without the names most passages of the best passage's article mention
