@@ -240,3 +240,33 @@ def test_the_quote_is_the_sentence_with_the_ask_not_the_one_repeating_the_name()
     assert quote.sentence.text == CURIE[2]
 
 
+
+
+def test_a_sentence_two_passages_repeat_is_quoted_once():
+    """Near-duplicate paragraphs (two versions of a story, encyclopaedia paragraphs that open alike) used to
+    give «X»، و[2]: «X»: the repeat is skipped and the next sentence within the margin is quoted instead."""
+    import numpy as np
+
+    from assistant.answer.extractive import select_quotes
+    from assistant.retrieve.base import RetrievalResult, Unit
+    from assistant.schemas import Passage, ScoredPassage, Sentence, Span
+
+    opening = "ماري كوري عالمة فيزياء وكيمياء بولندية المولد."
+    texts = {"a#p0": opening, "b#p0": opening + " درّست في جامعة السوربون.", "c#p0": CURIE[2]}
+    question = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    # Similarities chosen around the passages' rank prior: the repeat (2nd) and the new sentence (3rd) are
+    # both within the second quote's margin, the repeat first.
+    closeness = {"a#p0": 0.99, "b#p0": 1.0, "c#p0": 1.008}
+    passages, units = [], []
+    for pid, text in texts.items():
+        article = pid.split("#")[0]
+        passage = Passage(id=pid, article_id=article, index=0, role="body", text=text,
+                          span=Span(start=0, end=len(text)))
+        passages.append(ScoredPassage(passage=passage, score=1.0, dense_score=1.0))
+        first = text.split(". ")[0].rstrip(".") + "."
+        units.append(Unit(Sentence(id=f"{pid}s", passage_id=pid, article_id=article, text=first,
+                                   span=Span(start=0, end=len(first))), question * closeness[pid]))
+    result = RetrievalResult(query="من هي ماري كوري؟", vector=question, passages=passages, units=units)
+    quotes = select_quotes(result)
+    assert [q.sentence.text for q in quotes] == [opening, CURIE[2]]
+    assert [q.passage.passage.id for q in quotes] == ["a#p0", "c#p0"]

@@ -150,9 +150,22 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     for other in scored[1:]:
         if len(chosen) >= max_quotes or other.score < chosen[0].score - SECOND_QUOTE_MARGIN:
             break
-        if all(other.passage.passage.id != q.passage.passage.id for q in chosen):
-            chosen.append(quote_for(other))
+        if any(other.passage.passage.id == q.passage.passage.id for q in chosen):
+            continue
+        candidate = quote_for(other)
+        if not any(_repeats(candidate.sentence, q.sentence) for q in chosen):
+            chosen.append(candidate)
     return chosen
+
+
+def _repeats(one: Sentence, other: Sentence) -> bool:
+    """Whether two quoted sentences say the same words (one holds the other, compared folded).
+
+    Corpora repeat themselves: two versions of a story, or encyclopaedia paragraphs that open with the same
+    sentence. Quoted twice, the sentence reads as a glitch and crowds out a second one that adds something.
+    """
+    a, b = fold_for_match(one.text), fold_for_match(other.text)
+    return a in b or b in a
 
 
 def compose(quotes: list[Quote], language: Language, *, lead: bool = False) -> tuple[str, list[Citation]]:
