@@ -240,8 +240,6 @@ def test_the_quote_is_the_sentence_with_the_ask_not_the_one_repeating_the_name()
     assert quote.sentence.text == CURIE[2]
 
 
-
-
 def test_a_sentence_two_passages_repeat_is_quoted_once():
     """Near-duplicate paragraphs (two versions of a story, encyclopaedia paragraphs that open alike) used to
     give «X»، و[2]: «X»: the repeat is skipped and the next sentence within the margin is quoted instead."""
@@ -270,3 +268,68 @@ def test_a_sentence_two_passages_repeat_is_quoted_once():
     quotes = select_quotes(result)
     assert [q.sentence.text for q in quotes] == [opening, CURIE[2]]
     assert [q.passage.passage.id for q in quotes] == ["a#p0", "c#p0"]
+
+
+def test_repeats_compares_whole_words_of_the_folded_text():
+    from assistant.answer.extractive import _repeats
+    from assistant.schemas import Sentence, Span
+
+    def unit(text: str) -> Sentence:
+        return Sentence(id="u", passage_id="a#p0", article_id="a", text=text,
+                        span=Span(start=0, end=len(text)))
+
+    opening = "ماري كوري عالمة فيزياء وكيمياء بولندية المولد."
+    assert _repeats(unit(opening), unit(opening))
+    # One holds the other, with a different end of sentence, hamza forms or diacritics.
+    assert _repeats(unit(opening), unit("ماري كوري عالمة فيزياء وكيمياء بولندية المولد، عاشت في فرنسا."))
+    assert _repeats(unit("ماري كوري عالِمة فيزياء"), unit(opening))
+    # Part of a word is not a repeat, nor is an empty unit.
+    assert not _repeats(unit("كوري عالم"), unit(opening))
+    assert not _repeats(unit("«»"), unit(opening))
+    assert not _repeats(unit(CURIE[2]), unit(opening))
+
+
+def _curie_result(lexical_first: float, coverage: float, extra_units=()):
+    """A retrieval result over the Curie paragraph whose units are all as close to the question."""
+    import numpy as np
+
+    from assistant.retrieve.base import RetrievalResult, Unit
+    from assistant.schemas import Passage, ScoredPassage, Sentence, Span
+
+    text = " ".join(CURIE)
+    passage = Passage(id="curie#p0", article_id="curie", index=0, role="body", text=text,
+                      span=Span(start=0, end=len(text)))
+    vector = np.ones(4, dtype=np.float32) / 2
+    units = []
+    for n, sentence in enumerate(CURIE):
+        at = text.index(sentence)
+        unit = Sentence(id=f"s{n}", passage_id=passage.id, article_id="curie", text=sentence,
+                        span=Span(start=at, end=at + len(sentence)))
+        units.append(Unit(unit, vector * (1.001 if n == 1 else 1.0), lexical=lexical_first))
+    for n, sentence in enumerate(extra_units):  # unit-search hits of passages that were not retrieved
+        hit = Sentence(id=f"x{n}", passage_id=f"other{n}#p0", article_id=f"other{n}", text=sentence,
+                       span=Span(start=0, end=len(sentence)))
+        units.append(Unit(hit, vector))
+    return RetrievalResult(query=CURIE_QUESTION, vector=vector, coverage=coverage, units=units,
+                           passages=[ScoredPassage(passage=passage, score=1.0, dense_score=1.0)])
+
+
+def test_an_english_question_is_not_scored_by_arabic_words():
+    """Coverage 0 (the corpus knows none of the question's words, as for an English question about an
+    Arabic article): the words weigh nothing and the closest unit is quoted."""
+    from assistant.answer.extractive import select_quotes
+
+    (quote, *_) = select_quotes(_curie_result(0.0, coverage=0.0))
+    assert quote.sentence.text == CURIE[1]  # the closest, not the one holding the prize
+    (quote, *_) = select_quotes(_curie_result(0.0, coverage=1.0))
+    assert quote.sentence.text == CURIE[2]
+
+
+def test_units_of_passages_not_retrieved_do_not_weigh_the_words():
+    """Unit-search hits of passages outside the ranking cannot be quoted, so they do not count among the
+    sentences the question's words are weighed over: many hits naming the prize leave it the rare word."""
+    from assistant.answer.extractive import select_quotes
+
+    hits = [f"نال عالم آخر جائزة نوبل في الكيمياء عام {year}." for year in range(1950, 1960)]
+    (quote, *_) = select_quotes(_curie_result(0.0, coverage=1.0, extra_units=hits))
+    assert quote.sentence.text == CURIE[2]

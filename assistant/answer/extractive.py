@@ -109,16 +109,15 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     # it nor a phrase inside it is quoted as an answer (see answer.directives).
     directives = [u.sentence for u in result.units
                   if u.sentence.kind == "sentence" and is_directive(u.sentence.text)]
+    candidates = [u for u in result.units if u.sentence.passage_id in by_id
+                  and not any(d.passage_id == u.sentence.passage_id and _contains(d, u.sentence)
+                              for d in directives)]
     # The question's words are weighted by their rarity among the candidate sentences (hybrid.sentence_idf),
-    # where retrieval weighted them over the corpus's passages.
-    weights = sentence_idf(set(tokenize(query)),
-                           [u.sentence.text for u in result.units if u.sentence.kind == "sentence"])
+    # where retrieval weighted them over the corpus's passages (``Unit.lexical``).
+    weights = sentence_idf(set(tokenize(query)), [u.sentence.text for u in candidates
+                                                  if u.sentence.kind == "sentence"])
     scored: list[_Scored] = []
-    for unit in result.units:
-        if unit.sentence.passage_id not in by_id:
-            continue
-        if any(d.passage_id == unit.sentence.passage_id and _contains(d, unit.sentence) for d in directives):
-            continue
+    for unit in candidates:
         sentence = unit.sentence
         rank, passage = by_id[sentence.passage_id]
         # Retrieval's unit score (with the words weighed over the candidates), plus a prior for the passage's
@@ -159,13 +158,15 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
 
 
 def _repeats(one: Sentence, other: Sentence) -> bool:
-    """Whether two quoted sentences say the same words (one holds the other, compared folded).
+    """Whether two quoted sentences say the same words (one holds the other's words in order, compared folded,
+    punctuation aside).
 
     Corpora repeat themselves: two versions of a story, or encyclopaedia paragraphs that open with the same
     sentence. Quoted twice, the sentence reads as a glitch and crowds out a second one that adds something.
     """
-    a, b = fold_for_match(one.text), fold_for_match(other.text)
-    return a in b or b in a
+    a, b = (" ".join(w for w in (w.strip(_EDGE_PUNCTUATION) for w in fold_for_match(s.text).split()) if w)
+            for s in (one, other))
+    return bool(a and b) and (f" {a} " in f" {b} " or f" {b} " in f" {a} ")
 
 
 def compose(quotes: list[Quote], language: Language, *, lead: bool = False) -> tuple[str, list[Citation]]:

@@ -17,7 +17,8 @@ from assistant.evaluation.results import STABLE_KEYS, CaseResult, EvalReport, Su
 from assistant.textnorm import detect_language
 
 #: Rows of the summary tables: the stable keys, then a few of the extra ones.
-TABLE_KEYS = (*STABLE_KEYS, "topic_change_as_alone", "topic_change_same_as_alone", "citations_in_retrieved",
+TABLE_KEYS = (*STABLE_KEYS, "top_passage_contains_reference", "answering_words_contain_reference",
+              "topic_change_as_alone", "topic_change_same_as_alone", "citations_in_retrieved",
               "answer_length_chars", "pass_rate", "errors", "throughput_qps")
 #: Rows of the per-language and per-kind tables (latency and throughput are whole-run figures).
 DETAIL_KEYS = tuple(k for k in TABLE_KEYS if not k.startswith(("latency", "throughput")))

@@ -165,8 +165,8 @@ def score_case(case: Case, answer: Answer, mode: str, k: int) -> CaseResult:
             result.contains_reference = bool(answered and m.contains_reference(text, case.answers))
             result.top_passage_contains_reference = bool(
                 retrieved and m.contains_reference(retrieved[0].text, case.answers))
-            result.answering_words_contain_reference = bool(words) and bool(
-                m.contains_reference(words, case.answers))
+            result.answering_words_contain_reference = bool(
+                words and m.contains_reference(words, case.answers))
         if answered and case.has_evidence and citations:
             result.citation_precision = m.citation_precision([bool(c.evidence) for c in citations])
     if answered and citations:

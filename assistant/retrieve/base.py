@@ -88,7 +88,8 @@ def unit_similarity(vector: np.ndarray, question: np.ndarray, focus: np.ndarray 
 @dataclass(frozen=True)
 class Unit:
     """A quotable unit (sentence, clause or phrase) of a retrieved passage, with its stored vector and the
-    share of the question's (IDF-weighted) words it contains."""
+    share of the question's words it contains, weighted by IDF over the corpus's passages (retrieval's unit
+    ranking; the extractive stage weighs them again over the candidate sentences)."""
 
     sentence: Sentence
     vector: np.ndarray

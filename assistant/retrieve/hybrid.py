@@ -37,6 +37,8 @@ UNIT_DEPTH = 40
 UNIT_WEIGHT = 1.0
 #: Unit score = cosine + this × coverage × the question's IDF-weighted words in the unit (+ the answer-type
 #: cue); coverage (the share of question tokens the corpus knows) silences it for cross-language questions.
+#: Retrieval weighs the words by IDF over the corpus's passages; the extractive stage over the candidate
+#: sentences (:func:`sentence_idf`).
 UNIT_LEXICAL_BONUS = 0.25
 
 
@@ -187,11 +189,10 @@ class HybridRetriever(BaseRetriever):
         dense = self.store.dense_search(vector, depth)
         tokens = tokenize(query)
         lexical_index = self._lexical_index()
-        weight = self.max_lexical_weight * lexical_index.coverage(tokens)
+        coverage = lexical_index.coverage(tokens)
+        weight = self.max_lexical_weight * coverage
         lexical = lexical_index.search(tokens, depth) if weight > 0 else []
         q_tokens = set(tokens)
-
-        coverage = lexical_index.coverage(tokens)
 
         def unit(sentence, vec) -> Unit:
             return Unit(sentence, vec, coverage * lexical_index.weighted_overlap(q_tokens, sentence.text))
