@@ -103,6 +103,24 @@ def test_a_total_the_article_states_is_not_missing(question):
     assert missing_quantity(question, PARAGRAPHS) is None
 
 
+def test_to_what_extent_is_not_a_duration_nor_a_number():
+    """«ما مدى» asks "to what extent", «ما مدة» "how long" (found on ARCD: an answerable «ما مدى تأثير …؟»
+    was refused for stating no duration)."""
+    extent = "العوامل الوراثية هي الأكثر تأثيرا في حالات الاضطراب."
+    assert missing_quantity("ما مدى تأثير العوامل الوراثية في حالات الاضطراب؟", [extent]) is None
+    no_duration = "the closest passages state no duration"
+    assert missing_quantity("ما مدة اللقاء؟", ["حضر اللقاء 5 وزراء."]) == no_duration
+    assert missing_quantity("ما مدة الزيارة؟", ["استمرت الزيارة 3 أيام."]) is None
+
+
+def test_speaking_for_someone_reports_their_words():
+    """«تتحدث باسم» (speaks for) reports speech like «قال»: a newspaper that "spoke for the revolution" is
+    quoted (found on ARCD, where «ماذا قالت جريدة المجاهد …؟» was refused)."""
+    text = "كتب عنه أحد العارفين به في جريدة المجاهد التي كانت تتحدث باسم الثورة أنه شاب مؤمن."
+    assert unquoted_speaker("ماذا قالت جريدة المجاهد عنه؟", [text]) is None
+    assert unquoted_speaker("ماذا قالت جريدة المجاهد عنه؟", ["نشرت جريدة المجاهد صورته."]) == "جريدة"
+
+
 def test_a_count_per_item_or_of_times_is_found_when_stated():
     per_item = ["وتحمل كل سفينة 8 صواريخ كالبير."]
     assert missing_quantity("How many missiles does each ship carry?", per_item) is None

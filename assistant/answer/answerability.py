@@ -33,11 +33,12 @@ from assistant.textnorm import ARABIC_STOPWORDS, detect_language, fold_for_match
 #: Passages whose words count as "what the article offers for this question".
 CANDIDATES = 3
 
-# What a quantity question asks for, on folded text. A duration or a price also needs its unit.
+# What a quantity question asks for, on folded text. A duration or a price also needs its unit. «ما مدة»
+# (folded «ما مده») asks how long; «ما مدى» («ما مدي», "to what extent") asks for no number.
 _COUNT = re.compile(r"\bhow (?:many|much|long|old)\b|\bwhat (?:is|was) the (?:price|cost|number|value)\b"
-                    r"|\bكم\b|ما عدد|ما سعر|ما ثمن|ما تكلف|ما قيم|ما مد")
+                    r"|\bكم\b|ما عدد|ما سعر|ما ثمن|ما تكلف|ما قيم|ما مده")
 _DURATION = re.compile(r"\bhow long\b|\bhow many (?:hours|minutes|days|weeks|months|years)\b"
-                       r"|كم (?:ساع|دقيق|يوم|ايام|اسبوع|شهر|سن|عام)|كم من الوقت|كم استغرق|ما مد")
+                       r"|كم (?:ساع|دقيق|يوم|ايام|اسبوع|شهر|سن|عام)|كم من الوقت|كم استغرق|ما مده")
 _DURATION_UNITS = re.compile(r"ساع|دقيق|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|عام|اعوام"
                              r"|hour|minute|day|week|month|year")
 _PRICE = re.compile(r"\bprice\b|\bcost\b|\bhow much (?:money|did|does|is|was)\b|سعر|ثمن|تكلف|قيمه")
@@ -233,7 +234,7 @@ _REPORTING_AR_STEMS = ("قال", "اعلن", "اكد", "صرح", "اعتبر", "
                        "رحب", "ندد", "انتقد", "هنا", "اعرب", "حذر", "متحدث", "المتحدث", "بيان", "تصريح",
                        "موقف", "بحسب", "وفق")
 _REPORTING_AR_WORDS = frozenset(("يقول", "تقول", "يعلن", "تعلن", "يؤكد", "تؤكد", "يري", "تري", "رد", "ردت",
-                                 "ردا", "ذكر", "ذكرت", "يذكر"))
+                                 "ردا", "ذكر", "ذكرت", "يذكر", "تحدث", "تحدثت", "يتحدث", "تتحدث"))
 _REPORTING_EN = re.compile(r"\b(?:sa(?:id|ys|y)|announc\w*|stat(?:ed|es|ement)\w*|told|according|describ\w*"
                            r"|call(?:ed|s)|welcom\w*|condemn\w*|criticis\w*|spokes\w*|react\w*"
                            r"|respon\w*)\b")
