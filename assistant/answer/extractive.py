@@ -7,7 +7,7 @@ the offline default and the fallback of generative mode.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from assistant import cldr
 from assistant.answer.citations import make_citation
@@ -123,7 +123,7 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         # Retrieval's unit score (with the words weighed over the candidates), plus a prior for the passage's
         # place in the ranking.
         lexical = result.coverage * weighted_share(weights, sentence.text)
-        score = (result.similarity(unit.vector) + unit_bonus(query, replace(unit, lexical=lexical))
+        score = (result.similarity(unit.vector) + unit_bonus(query, sentence.text, lexical)
                  + RANK_BONUS * max(0, PRIOR_PASSAGES - 1 - rank))
         scored.append(_Scored(sentence, passage, score))
     if not scored:

@@ -216,7 +216,7 @@ class HybridRetriever(BaseRetriever):
         found: dict[str, Unit] = {}
         for sentence, vec, _ in hits:
             found[sentence.id] = hit = unit(sentence, vec)
-            score = unit_similarity(vec, vector, focus_vector) + unit_bonus(query, hit)
+            score = unit_similarity(vec, vector, focus_vector) + unit_bonus(query, sentence.text, hit.lexical)
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
         unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
@@ -244,9 +244,10 @@ class HybridRetriever(BaseRetriever):
         return [to_document(s) for s in self.retrieve(query).passages]
 
 
-def unit_bonus(query: str, unit: Unit) -> float:
-    """What a unit's words add to its cosine: the question's (IDF-weighted) words and the answer-type cue."""
-    return UNIT_LEXICAL_BONUS * unit.lexical + answer_type_bonus(query, unit.sentence.text)
+def unit_bonus(query: str, text: str, lexical: float) -> float:
+    """What a unit's words add to its cosine: the question's (IDF-weighted) words, ``lexical`` (their share in
+    ``text``, times coverage), and the answer-type cue."""
+    return UNIT_LEXICAL_BONUS * lexical + answer_type_bonus(query, text)
 
 
 def to_document(scored: ScoredPassage) -> Document:
