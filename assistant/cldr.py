@@ -66,11 +66,37 @@ def _word_forms(text: str) -> frozenset[str]:
     return frozenset(form for word in words for form in strip_clitics(word))
 
 
+@lru_cache(maxsize=1)
+def _country_words() -> dict[str, int]:
+    """How many countries' Arabic names hold each (bare) word."""
+    counts: dict[str, int] = {}
+    for name in names():
+        if name.kind == "country":
+            for word in set(_bare(w) for w in name.folded.split()):
+                counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def _distinctive(name: Name) -> list[str]:
+    """The one word of a country's several-word Arabic name that tells it apart, when every other word is
+    shared with other countries' names: text names Saudi Arabia («المملكة العربية السعودية») as «السعودية»
+    and the United Arab Emirates as «الإمارات». Names of two own words («الرأس الأخضر») have none: each
+    word alone is an ordinary one ("the green")."""
+    counts = _country_words()
+    words = [_bare(w) for w in name.folded.split()]
+    own = [w for w in words if counts.get(w, 0) == 1]
+    return own if len(own) == 1 and len(own[0]) >= 4 and own[0].isalpha() else []
+
+
 def mentions(text: str, name: Name) -> bool:
-    """True when Arabic ``text`` mentions ``name`` (whole name, or a word sharing its stem)."""
+    """True when Arabic ``text`` mentions ``name`` (whole name, a word sharing its stem, or for a name of
+    several words one that only this country's name has)."""
     folded = fold_for_match(text)
     if " " in name.folded:
-        return name.folded in folded or _bare(name.folded) in folded
+        if name.folded in folded or _bare(name.folded) in folded:
+            return True
+        forms = _word_forms(text)
+        return name.kind == "country" and any(_bare(f) == w for w in _distinctive(name) for f in forms)
     stem = _stem(name.folded)
     return any(form.startswith(stem) for form in _word_forms(text)) if len(stem) >= 3 else False
 

@@ -28,6 +28,7 @@ from assistant.questions import asks_for_words, looks_like_followup
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.embedding_cache import with_cache
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
+from assistant.retrieve.word_vectors import WordSimilarity
 from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message, Replace
 from assistant.settings import AnswerMode, Settings, get_settings
 from assistant.textnorm import clean_question, detect_language
@@ -73,7 +74,10 @@ class Assistant:
             store=self.store, embedder=self.embedder, k=self.settings.top_k,
             max_lexical_weight=0.0 if self.settings.ranking == "dense" else MAX_LEXICAL_WEIGHT,
             unit_weight=UNIT_WEIGHT if self.settings.ranking == "sentence" else 0.0)
-        self.indexer = Indexer(self.store, with_cache(self.embedder, self.settings.embedding_cache),
+        cached = with_cache(self.embedder, self.settings.embedding_cache)
+        # Single words embedded once: answerability looks for an English word the article translates.
+        self.words = WordSimilarity(cached)
+        self.indexer = Indexer(self.store, cached,
                                max_passage_tokens=self.settings.max_passage_tokens,
                                progress=progress, on_written=self.retriever.written)
         self._generator = generator
@@ -210,7 +214,7 @@ class Assistant:
         ``shown`` is given (it collects what was yielded)."""
         base = dict(question=question, language=language, retrieved=result.passages,
                     search_query=result.query)
-        verdict = judge(result, self.settings.not_found_threshold, question)
+        verdict = judge(result, self.settings.not_found_threshold, question, self.words)
         if not verdict.answerable:
             return self._not_found(result, language, base, timer, note=verdict.note)
         with timer.stage("extract"):

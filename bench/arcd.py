@@ -17,6 +17,12 @@ as whole words), answering_words_contain_reference (so do the highlighted answer
 these answerable questions that were refused, and latency.
 ``--paragraphs N`` keeps the first N paragraphs (and their questions) for a quick run, in a collection of
 its own.
+
+``--translations FILE`` asks the questions of FILE instead (JSON lines ``{"id", "question"}``, e.g. the
+hand translations of ``bench/data/arcd-train-en.jsonl``) against the same paragraphs and references: the
+cross-language case of an English reader and an Arabic article, which no dataset here covers. Only the
+translated questions are asked; ``--original`` asks those same questions in ARCD's Arabic, so that the two
+runs differ by the language of the question alone.
 """
 
 from __future__ import annotations
@@ -62,10 +68,39 @@ def first_paragraphs(suite: Suite, count: int) -> Suite:
     return suite.model_copy(update={"contexts": contexts, "cases": cases, "sha256": digest})
 
 
+def read_translations(path: Path) -> dict[str, str]:
+    """``{question id: question}`` from a JSON-lines file of ``{"id", "question"}`` records."""
+    translations: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if not str(record.get("question", "")).strip():
+            raise ValueError(f"{path}:{number}: no question")
+        translations[str(record["id"])] = record["question"].strip()
+    return translations
+
+
+def translated(suite: Suite, translations: dict[str, str], *, original: bool = False) -> Suite:
+    """The cases of ``suite`` that ``translations`` has, asked in translation (or, ``original``, as
+    written). The paragraphs, and so the embedded collection, are unchanged; an id the suite does not have
+    is an error (a translation file for another dataset)."""
+    known = {c.id for c in suite.cases}
+    stray = sorted(set(translations) - known)
+    if stray:
+        raise ValueError(f"{len(stray)} translated ids are not questions of {suite.name}: {stray[:3]}")
+    cases = [c if original else c.model_copy(update={"question": translations[c.id], "language": None})
+             for c in suite.cases if c.id in translations]
+    return suite.model_copy(update={"cases": cases})
+
+
 def run(path: Path, settings: Settings, *, rankings: list[str], embedder: Embedder,
-        paragraphs: int | None = None, progress: bool = True, console: Console | None = None) -> dict:
+        paragraphs: int | None = None, translations: dict[str, str] | None = None, original: bool = False,
+        progress: bool = True, console: Console | None = None) -> dict:
     """Evaluate ``path`` once per ranking; ``{ranking: summary dict}`` plus the run's description."""
     suite = load_suite(path)
+    if translations is not None:
+        suite = translated(suite, translations, original=original)
     if paragraphs:
         suite = first_paragraphs(suite, paragraphs)
     results: dict[str, dict] = {}
@@ -97,6 +132,10 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None,
     parser.add_argument("--rankings", default=",".join(RANKINGS),
                         help=f"comma-separated rankings (default: all of {', '.join(RANKINGS)})")
     parser.add_argument("--paragraphs", type=int, default=None, help="keep the first N paragraphs only")
+    parser.add_argument("--translations", type=Path, default=None,
+                        help="ask these questions instead (JSON lines of {id, question}), only these")
+    parser.add_argument("--original", action="store_true",
+                        help="with --translations: ask the same questions as ARCD wrote them")
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress")
     args = parser.parse_args(argv)
@@ -115,12 +154,13 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None,
                   soft_wrap=True)
         return 2
 
+    translations = read_translations(args.translations) if args.translations else None
     # Every ranking asks the same questions: without KHABAR_QUERY_CACHE_SIZE=0 the second and third rankings
     # would reuse the first one's question vectors and their latencies would not compare.
     settings = (settings or get_settings()).model_copy(update={"query_cache_size": 0})
     embedder = embedder or Embedder(settings, progress=not args.quiet)
     result = run(path, settings, rankings=rankings, embedder=embedder, paragraphs=args.paragraphs,
-                 progress=not args.quiet, console=console)
+                 translations=translations, original=args.original, progress=not args.quiet, console=console)
 
     table = Table(title=f"ARCD {path.name}: {result['questions']} questions over {result['paragraphs']} "
                         "paragraphs, extractive, k=5")

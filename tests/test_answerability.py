@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.answer.answerability import (
@@ -15,6 +16,8 @@ from assistant.answer.answerability import (
     reporting_windows,
     unquoted_speaker,
 )
+from assistant.answer.verification.entities import latin_names
+from assistant.retrieve.word_vectors import WordSimilarity
 from tests.conftest import ARTICLE
 
 PARAGRAPHS = [p for p in ARTICLE.read_text(encoding="utf-8").split("\n") if p.strip()]
@@ -210,3 +213,76 @@ def test_a_close_sentence_counts_for_closeness_on_the_passage_scale(passage_cosi
                              passages=[ScoredPassage(passage=passage, score=1.0, dense_score=passage_cosine)])
     assert closeness(result) == pytest.approx(max(passage_cosine, unit_cosine - UNIT_MARGIN))
     assert judge(result, 0.33).answerable is answerable
+
+
+def _similarity(close: dict[str, str]):
+    """A word similarity that puts each English word of ``close`` near the Arabic words holding its
+    value, and everything else far (for the logic; the real model's is tested below)."""
+    def similarity(left: list[str], right: list[str]) -> np.ndarray:
+        return np.array([[0.9 if w in close and close[w] in r else 0.1 for r in right] for w in left])
+    return similarity
+
+
+WORLD_WAR = ["الحرب العالمية الأولى، وتسمى أيضاً الحرب العظمى، كانت حرب عالمية نشبت بدايةً في أوروبا "
+             "في 28 يوليو 1914."]
+
+
+def test_an_english_word_the_article_translates_is_mentioned_when_an_arabic_word_embeds_close():
+    question = "When did World War I break out?"
+    assert missing_name(question, WORLD_WAR, _similarity({"World": "عالمي"})) is None
+    assert missing_name(question, WORLD_WAR, _similarity({})) == "World"
+    # Without a model to ask, a dictionary word is not held against the question.
+    assert missing_name(question, WORLD_WAR) is None
+
+
+def test_a_name_no_dictionary_has_still_needs_its_transliteration():
+    everything_close = _similarity({"Erdogan": ""})
+    assert missing_name("What did Erdogan say about the meeting?", PARAGRAPHS, everything_close) == "Erdogan"
+
+
+def test_a_cldr_city_is_looked_for_by_its_arabic_name_not_by_similarity():
+    everything_close = _similarity({"Tehran": "", "Moscow": ""})
+    # The article names Iran, never Tehran.
+    assert missing_name("What did Assad say in Tehran?", PARAGRAPHS, everything_close) == "Tehran"
+    assert missing_name("What did Assad say in Moscow?", PARAGRAPHS, everything_close) is None
+
+
+@pytest.mark.parametrize(("question", "text"), [
+    # CLDR's «المملكة العربية السعودية» is written «السعودية»; ق read as g joins ج (Khashoggi).
+    ("When did Khashoggi leave Saudi Arabia?", "غادر خاشقجي السعودية في سبتمبر 2017."),
+    ("Where is most of Egypt's population?", "ويتركز أغلب سكان مصر في وادي النيل."),  # possessive
+    ("Where was Naguib Mahfouz born?", "وُلد نجيب محفوظ في حي الجمالية بالقاهرة."),  # ظ read as z
+    ("When was Sherine Abdel Wahab born?", "شيرين عبد الوهاب (8 أكتوبر 1980)، مغنية مصرية."),  # «عبد ال»
+    ("What did Oman and the United Kingdom compete over?", "كانت سلطنة عمان تتنافس مع المملكة المتحدة."),
+    # A capital that opens a sentence is no name.
+    ("Belgium has two languages. Which one is used more?", "وفي بلجيكا لغتان هما الهولندية والفرنسية."),
+])
+def test_names_written_the_ways_arabic_writes_them_are_mentioned(question, text):
+    assert missing_name(question, [text], _similarity({})) is None
+
+
+def test_an_abbreviation_does_not_start_a_sentence():
+    assert latin_names("What did Mr. Erdogan say? And Putin?", "en") == ["Erdogan", "Putin"]
+    assert latin_names("Which languages? Dutch.", "en") == []
+
+
+def test_with_the_real_model_translated_words_pass_and_absent_names_do_not(embedder):
+    words = WordSimilarity(embedder)
+    assert missing_name("When did World War I break out?", WORLD_WAR, words) is None
+    assert missing_name("What is the Islamic Republic of Iran?",
+                        ["الجمهورية الإسلامية الإيرانية هي دولة تقع في غرب آسيا."], words) is None
+    # Dictionary words that are names of people the article never mentions stay missing.
+    assert missing_name("What did Trump say about the meeting?", PARAGRAPHS, words) == "Trump"
+    assert missing_name("What did Erdogan say about the meeting?", PARAGRAPHS, words) == "Erdogan"
+
+
+@pytest.mark.parametrize("question", [
+    "Did Assad visit Aleppo during the trip?",  # a dictionary word, closest to «السورية» (0.79)
+    "Was the meeting held in Ankara?",  # closest to «تركيا»
+    "Was Geneva mentioned as a venue for the talks?",
+    "What did Macron say about Assad's visit?",
+])
+def test_an_on_topic_question_about_a_place_or_person_the_article_never_names_is_refused(assistant, question):
+    answer = assistant.ask(question, [], mode="extractive")
+    assert answer.mode == "not_found", answer.answer
+    assert answer.answer.startswith("The article does not answer this question")

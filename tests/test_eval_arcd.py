@@ -56,3 +56,36 @@ def test_every_ranking_is_reported_on_a_squad_file(arcd, monkeypatch, tmp_path, 
     assert len(small.contexts) == 2 and small.cases
     assert all(set(c.evidence_articles) <= {a.id for a in small.contexts} for c in small.cases)
     assert arcd.main(["--rankings", "bm25"]) == 2  # a ranking the settings do not know
+
+
+def test_translated_questions_replace_only_the_questions_they_name(arcd, tmp_path):
+    suite = arcd.load_suite(SQUAD_SMALL)
+    path = tmp_path / "en.jsonl"
+    path.write_text('{"id": "nile-length", "question": "How long is the Nile?"}\n\n'
+                    '{"id": "nile-mouth", "question": "Where does the Nile flow into the sea?"}\n',
+                    encoding="utf-8")
+    translations = arcd.read_translations(path)
+    english = arcd.translated(suite, translations)
+    assert [(c.id, c.question) for c in english.cases] == [
+        ("nile-length", "How long is the Nile?"), ("nile-mouth", "Where does the Nile flow into the sea?")]
+    assert english.cases[0].answers == ["6650 كيلومترا"]  # the Arabic references stay
+    assert english.contexts == suite.contexts and english.sha256 == suite.sha256  # the same collection
+    arabic = arcd.translated(suite, translations, original=True)
+    assert [c.question for c in arabic.cases] == ["كم يبلغ طول نهر النيل؟", "أين يصب نهر النيل؟"]
+    with pytest.raises(ValueError, match="not questions of"):
+        arcd.translated(suite, {"no-such-id": "Why?"})
+    path.write_text('{"id": "nile-length", "question": " "}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"en\.jsonl:1: no question"):
+        arcd.read_translations(path)
+
+
+def test_a_translated_run_asks_only_the_translated_questions(arcd, monkeypatch, tmp_path, make_settings,
+                                                             embedder):
+    monkeypatch.setenv(arcd.PATH_ENV, str(SQUAD_SMALL))
+    path = tmp_path / "en.jsonl"
+    path.write_text('{"id": "nile-length", "question": "How long is the Nile river?"}\n', encoding="utf-8")
+    out_json = tmp_path / "arcd.json"
+    assert arcd.main(["--translations", str(path), "--rankings", "sentence", "--json", str(out_json),
+                      "--quiet"], settings=make_settings(), embedder=embedder) == 0
+    summary = json.loads(out_json.read_text(encoding="utf-8"))["rankings"]["sentence"]
+    assert summary["cases"] == 1 and summary["hit@1"] == 1.0

@@ -45,6 +45,7 @@ from assistant.ingest.splitting import sentence_spans
 from assistant.models.files import resolve_llm_file
 from assistant.models.llm_server import LocalLLMServer
 from assistant.retrieve.hybrid import to_document
+from assistant.retrieve.word_vectors import WordSimilarity
 from assistant.schemas import Language, Message, ScoredPassage, Span
 from assistant.settings import Settings
 from assistant.textnorm import tokenize
@@ -64,8 +65,6 @@ CONDENSE_TURNS = 4
 CONDENSE_TURN_CHARS = 300
 #: Passage vectors kept for the cross-language support check.
 PASSAGE_VECTOR_CACHE = 1024
-#: Single-word vectors kept for the word-level checks (a cause's words, a verb's anchor): ~3 KB each.
-WORD_VECTOR_CACHE = 4096
 #: Errors that mean "the language model cannot answer now": the user gets the extractive answer.
 LLM_ERRORS: tuple[type[BaseException], ...] = (
     openai.OpenAIError, httpx.HTTPError, OSError, LLMUnavailable, ModelUnavailable,
@@ -96,7 +95,8 @@ class GenerativeAnswerer:
         self._start_error: str | None = None
         self._lock = threading.Lock()
         self._passage_vectors: dict[str, np.ndarray] = {}
-        self._word_vectors: dict[str, np.ndarray] = {}
+        # Single-word vectors for the word-level checks (a cause's words, a verb's anchor).
+        self._words = WordSimilarity(embedder) if embedder is not None else None
 
     @property
     def start_error(self) -> str | None:
@@ -292,11 +292,9 @@ class GenerativeAnswerer:
         return vectors  # type: ignore[return-value]
 
     def _word_similarity(self, left: list[str], right: list[str]) -> np.ndarray:
-        """Cosine similarities of single words, both embedded as documents: a word embedded with the
-        query prompt scores far lower against its own translation."""
-        assert self.embedder is not None
-        vectors = self._documents([*left, *right], self._word_vectors, WORD_VECTOR_CACHE)
-        return np.stack([vectors[w] for w in left]) @ np.stack([vectors[w] for w in right]).T
+        """Cosine similarities of single words (:class:`WordSimilarity`)."""
+        assert self._words is not None
+        return self._words(left, right)
 
     def _supporting_span(self, scored: ScoredPassage, support: list[str]) -> Span | None:
         """The passage sentence sharing most words with the answer sentences citing it (whole passage

@@ -112,10 +112,36 @@ def arabic_skeleton(word: str) -> str:
     return _collapse(_ARABIC_CLASS[c] for c in word if c in _ARABIC_CLASS)
 
 
+# Letters that names are transliterated two ways, by dialect or by the language they came through: ظ ذ ض as
+# "z" (Mahfouz «محفوظ», Azerbaijan «أذربيجان», Ramzan «رمضان»), ق as "g" (Gaddafi «القذافي»).
+_ARABIC_ALTERNATIVES = {"ظ": "S", "ذ": "S", "ض": "S", "ق": "G"}
+#: Most ambiguous letters a word's alternative skeletons are spelled out for (2**n skeletons).
+_MAX_ALTERNATIVES = 3
+
+
+def arabic_skeletons(word: str) -> set[str]:
+    """Every consonant skeleton of a folded Arabic word: :func:`arabic_skeleton` and the ones with the
+    letters of :data:`_ARABIC_ALTERNATIVES` read their other way (``محفوظ`` -> ``MFD``, ``MFS``)."""
+    skeletons = [""]
+    ambiguous = 0
+    for char in word:
+        if char not in _ARABIC_CLASS:
+            continue
+        readings = [_ARABIC_CLASS[char]]
+        if char in _ARABIC_ALTERNATIVES and ambiguous < _MAX_ALTERNATIVES:
+            readings.append(_ARABIC_ALTERNATIVES[char])
+            ambiguous += 1
+        skeletons = [s + r for s in skeletons for r in readings]
+    return {_collapse(s) for s in skeletons} - {""}
+
+
 def latin_variants(word: str) -> list[str]:
     """A Latin word and the forms without possessive, plural or demonym endings (Syrian -> Syria)."""
     word = re.sub(r"['’]s$", "", word)
     variants = [word]
+    # «عبد» of a compound name is written joined to the article that follows: Abdel, Abdul, Abdal.
+    if re.fullmatch(r"abd[aeu]l", word, re.IGNORECASE):
+        variants.append(word[:3])
     for suffix in ("ians", "ian", "ans", "an", "ese", "ish", "is", "i", "s", "n"):
         if word.lower().endswith(suffix) and len(word) - len(suffix) >= 3:
             variants.append(word[: -len(suffix)])
@@ -175,15 +201,30 @@ _GENERIC_WORDS = """i a an the this that these those it its according article pa
 GENERIC_CAPITALISED = frozenset(_GENERIC_WORDS.split())
 
 
+def _opens_sentence(before: str) -> bool:
+    """Whether a word after ``before`` starts a sentence, where a capital says nothing of a name: after a
+    question or exclamation mark, or a full stop that ends a lower-case word or a number (not "Mr." or
+    "U.S.")."""
+    before = before.rstrip()
+    if before.endswith(("?", "!", "؟")):
+        return True
+    ended = re.search(r"(\S+)\.$", before)
+    word = ended.group(1) if ended else ""
+    return word.isdigit() or (word.isalpha() and word.islower())
+
+
 def latin_names(sentence: str, language: Language, *, include_first: bool = False) -> list[str]:
     """Latin words to check as names: capitalised ones after the first word in English (the first too with
     ``include_first``, for an answer of a word or two), all in Arabic."""
-    words = [w.strip(".'’-") for w in LATIN_WORD.findall(MARKER.sub(" ", sentence))]
+    plain = MARKER.sub(" ", sentence)
+    matches = list(LATIN_WORD.finditer(plain))
     names = []
-    for index, word in enumerate(words):
+    for index, match in enumerate(matches):
+        word = match.group().strip(".'’-")
         if not word:
             continue
-        if language == "en" and ((index == 0 and not include_first) or not word[0].isupper()):
+        opens = index == 0 or _opens_sentence(plain[:match.start()])
+        if language == "en" and ((opens and not include_first) or not word[0].isupper()):
             continue
         for part in word.split("-"):
             if part and part.lower() not in GENERIC_CAPITALISED and (language == "ar" or part[0].isupper()):
@@ -216,7 +257,7 @@ class Evidence:
         self.tokens = set(tokenize(joined))
         self.latin_words = {w.lower() for w in re.findall(r"[A-Za-z]+", joined)}
         self.bare_forms = {form for word in ARABIC_WORD.findall(joined) for form in bare_arabic(word)}
-        self.skeletons = {arabic_skeleton(form) for form in self.bare_forms} - {""}
+        self.skeletons = {k for form in self.bare_forms for k in arabic_skeletons(form)}
         self.places = {key for word in ARABIC_WORD.findall(joined)
                        if (key := place_key_of(bare_arabic(word)))}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer.citations import MARKER
 from assistant.answer.verification.entities import (
-    arabic_skeleton,
+    arabic_skeletons,
     bare_arabic,
     latin_skeleton,
     latin_variants,
@@ -71,7 +71,7 @@ def latin_keys(name: str) -> set[str]:
 def _name_matches(name: str, forms: list[str]) -> bool:
     skeletons = {latin_skeleton(v) for v in latin_variants(name)}
     skeletons = {s for s in skeletons if len(s) >= 2}
-    return any(skeletons_match(k, arabic_skeleton(f)) for k in skeletons for f in forms if f)
+    return any(skeletons_match(k, a) for k in skeletons for f in forms if f for a in arabic_skeletons(f))
 
 
 class EntityReader:

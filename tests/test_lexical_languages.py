@@ -1,0 +1,42 @@
+"""BM25 searches the passages written in the question's language: an English word in an Arabic paragraph
+(the subject's English name) is a gloss, not evidence for an English question."""
+
+from __future__ import annotations
+
+from assistant.retrieve.hybrid import LexicalIndexes
+from assistant.schemas import Passage, Span
+
+
+def _passage(index: int, text: str) -> Passage:
+    return Passage(id=f"a#p{index}", article_id="a", index=index, role="body", text=text,
+                   span=Span(start=1000 * index, end=1000 * index + len(text)))
+
+
+GLOSSED = _passage(0, "صراع العروش (بالإنجليزية: Game of Thrones) مسلسل تلفزيوني أمريكي من نوع الخيال.")
+ANSWERS = _passage(1, "تدور أحداث المسلسل في قارتين خياليتين هما ويستروس وإيسوس.")
+ENGLISH = _passage(2, "Game of Thrones is set on the fictional continents of Westeros and Essos.")
+
+
+def test_an_english_question_does_not_search_the_english_words_of_arabic_passages():
+    indexes = LexicalIndexes([GLOSSED, ANSWERS])
+    question = "Where does the Game of Thrones series take place?"
+    lexical = indexes.for_question(question)
+    assert lexical.search(["game", "throne"], 5) == []
+    assert lexical.coverage(["game", "throne", "seri", "take", "place"]) == 0.0
+    # The Arabic question still finds the Arabic passages, English gloss and all.
+    arabic = indexes.for_question("أين تدور أحداث مسلسل صراع العروش؟")
+    assert [p.id for p, _ in arabic.search(["game"], 5)] == ["a#p0"]
+    assert {p.id for p, _ in arabic.search(["دور", "احداث"], 5)} >= {"a#p1"}
+
+
+def test_in_a_corpus_of_both_languages_each_language_keeps_its_bm25():
+    indexes = LexicalIndexes([GLOSSED, ANSWERS, ENGLISH])
+    lexical = indexes.for_question("Where is Game of Thrones set?")
+    assert [p.id for p, _ in lexical.search(["game", "throne"], 5)] == ["a#p2"]
+    assert lexical.coverage(["game", "throne"]) == 1.0
+    assert set(indexes.by_language) == {"ar", "en"}
+
+
+def test_an_empty_corpus_has_an_empty_index_for_every_language():
+    lexical = LexicalIndexes([]).for_question("Who?")
+    assert lexical.search(["who"], 5) == [] and lexical.coverage(["who"]) == 0.0
