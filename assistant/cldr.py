@@ -66,26 +66,21 @@ def _word_forms(text: str) -> frozenset[str]:
     return frozenset(form for word in words for form in strip_clitics(word))
 
 
-@lru_cache(maxsize=1)
-def _country_words() -> dict[str, int]:
-    """How many countries' Arabic names hold each (bare) word."""
-    counts: dict[str, int] = {}
-    for name in names():
-        if name.kind == "country":
-            for word in set(_bare(w) for w in name.folded.split()):
-                counts[word] = counts.get(word, 0) + 1
-    return counts
+#: Words of a state's formal name that do not tell it apart (kingdom, Arab, united, republic, state…),
+#: folded and without the article.
+_STATE_WORDS = frozenset(fold_for_match(w) for w in (
+    "مملكة", "عربية", "متحدة", "جمهورية", "دولة", "اتحادية", "شعبية", "ديمقراطية", "إسلامية", "سلطنة",
+    "إمارة", "دوقية", "كبرى", "ولايات"))
 
 
-def _distinctive(name: Name) -> list[str]:
-    """The one word of a country's several-word Arabic name that tells it apart, when every other word is
-    shared with other countries' names: text names Saudi Arabia («المملكة العربية السعودية») as «السعودية»
-    and the United Arab Emirates as «الإمارات». Names of two own words («الرأس الأخضر») have none: each
-    word alone is an ordinary one ("the green")."""
-    counts = _country_words()
+def _distinctive(name: Name) -> str | None:
+    """The word that names a country whose Arabic name is that word with words of a state's formal name
+    (:data:`_STATE_WORDS`): text names Saudi Arabia («المملكة العربية السعودية») as «السعودية» and the United
+    Arab Emirates as «الإمارات». Other several-word names have no such word: alone, «الأسود» of Montenegro
+    («الجبل الأسود») is "the black"."""
     words = [_bare(w) for w in name.folded.split()]
-    own = [w for w in words if counts.get(w, 0) == 1]
-    return own if len(own) == 1 and len(own[0]) >= 4 and own[0].isalpha() else []
+    own = [w for w in words if w not in _STATE_WORDS]
+    return own[0] if len(own) == 1 and len(own[0]) >= 4 and own[0].isalpha() else None
 
 
 def mentions(text: str, name: Name) -> bool:
@@ -95,8 +90,8 @@ def mentions(text: str, name: Name) -> bool:
     if " " in name.folded:
         if name.folded in folded or _bare(name.folded) in folded:
             return True
-        forms = _word_forms(text)
-        return name.kind == "country" and any(_bare(f) == w for w in _distinctive(name) for f in forms)
+        own = _distinctive(name) if name.kind == "country" else None
+        return own is not None and any(_bare(f) == own for f in _word_forms(text))
     stem = _stem(name.folded)
     return any(form.startswith(stem) for form in _word_forms(text)) if len(stem) >= 3 else False
 

@@ -273,7 +273,7 @@ class Assistant:
                 from assistant.answer.generative import GenerativeAnswerer
 
                 # The embedder lets verification check English sentences against Arabic passages.
-                self._generator = GenerativeAnswerer(self.settings, embedder=self.embedder)
+                self._generator = GenerativeAnswerer(self.settings, embedder=self.embedder, words=self.words)
             return self._generator
 
     def close(self) -> None:

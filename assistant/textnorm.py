@@ -21,7 +21,6 @@ _FOLD = str.maketrans({
     "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4", "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9",
 })
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
-_LATIN_LETTER = re.compile("[A-Za-z]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # Function words that carry no topic. bm25s ships English stop words but not Arabic ones; this short list
@@ -124,14 +123,19 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_ARABIC_RUN = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
+_LATIN_RUN = re.compile(r"[A-Za-z]+")
+
+
 def detect_language(text: str, default: Language = "en") -> Language:
-    """``ar`` when Arabic letters are at least as many as Latin ones, else ``en``.
+    """``ar`` when words in Arabic script are at least as many as words in Latin script, else ``en``.
 
     A script count is exact for this choice between two languages of different scripts, and unlike
-    statistical detectors it does not misjudge a three-word question.
+    statistical detectors it does not misjudge a three-word question. Words are counted, not letters: «ما هو
+    ChatGPT؟» has more Latin letters than Arabic ones and is an Arabic question.
     """
-    arabic = len(_ARABIC_LETTER.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
+    arabic = len(_ARABIC_RUN.findall(text))
+    latin = len(_LATIN_RUN.findall(text))
     if arabic == 0 and latin == 0:
         return default
     return "ar" if arabic >= latin else "en"

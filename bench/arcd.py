@@ -75,8 +75,12 @@ def read_translations(path: Path) -> dict[str, str]:
         if not line.strip():
             continue
         record = json.loads(line)
-        if not str(record.get("question", "")).strip():
+        if not isinstance(record, dict) or not str(record.get("id", "")).strip():
+            raise ValueError(f"{path}:{number}: no id")
+        if not isinstance(record.get("question"), str) or not record["question"].strip():
             raise ValueError(f"{path}:{number}: no question")
+        if str(record["id"]) in translations:
+            raise ValueError(f"{path}:{number}: id {record['id']} is translated twice")
         translations[str(record["id"])] = record["question"].strip()
     return translations
 
@@ -112,8 +116,11 @@ def run(path: Path, settings: Settings, *, rankings: list[str], embedder: Embedd
         summary["refused"] = round(refused / summary["cases"], 4) if summary["cases"] else None
         summary["setup_seconds"] = report.setup_seconds
         results[ranking] = summary
-    return {"suite": str(path), "sha256": suite.sha256, "paragraphs": len(suite.contexts),
-            "questions": len(suite.cases), "problems": len(suite.problems), "rankings": results}
+    # Which questions were asked: ARCD's own, or a translation file's (translated, or the same in Arabic).
+    asked = "all" if translations is None else ("original" if original else "translated")
+    return {"suite": str(path), "sha256": suite.sha256, "questions_asked": asked,
+            "paragraphs": len(suite.contexts), "questions": len(suite.cases), "problems": len(suite.problems),
+            "rankings": results}
 
 
 def markdown(result: dict) -> str:
@@ -139,6 +146,8 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None,
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress")
     args = parser.parse_args(argv)
+    if args.original and not args.translations:
+        parser.error("--original asks the translated questions as ARCD wrote them: give --translations too")
     console = Console(stderr=True)
     out = Console()
 

@@ -74,9 +74,19 @@ def test_translated_questions_replace_only_the_questions_they_name(arcd, tmp_pat
     assert [c.question for c in arabic.cases] == ["كم يبلغ طول نهر النيل؟", "أين يصب نهر النيل؟"]
     with pytest.raises(ValueError, match="not questions of"):
         arcd.translated(suite, {"no-such-id": "Why?"})
-    path.write_text('{"id": "nile-length", "question": " "}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"en\.jsonl:1: no question"):
-        arcd.read_translations(path)
+    for text, problem in [('{"id": "nile-length", "question": " "}', "no question"),
+                          ('{"question": "How long?"}', "no id"),
+                          ('{"id": "a", "question": "Why?"}\n{"id": "a", "question": "How?"}',
+                           "id a is translated twice")]:
+        path.write_text(text + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=problem):
+            arcd.read_translations(path)
+
+
+def test_original_without_translations_is_a_usage_error(arcd, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        arcd.main(["--original"])
+    assert exit_.value.code == 2 and "give --translations too" in capsys.readouterr().err
 
 
 def test_a_translated_run_asks_only_the_translated_questions(arcd, monkeypatch, tmp_path, make_settings,
@@ -87,5 +97,7 @@ def test_a_translated_run_asks_only_the_translated_questions(arcd, monkeypatch, 
     out_json = tmp_path / "arcd.json"
     assert arcd.main(["--translations", str(path), "--rankings", "sentence", "--json", str(out_json),
                       "--quiet"], settings=make_settings(), embedder=embedder) == 0
-    summary = json.loads(out_json.read_text(encoding="utf-8"))["rankings"]["sentence"]
+    result = json.loads(out_json.read_text(encoding="utf-8"))
+    assert result["questions_asked"] == "translated"
+    summary = result["rankings"]["sentence"]
     assert summary["cases"] == 1 and summary["hit@1"] == 1.0

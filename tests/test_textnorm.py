@@ -49,6 +49,8 @@ def test_fold_for_match_ignores_case_space_and_hamza():
         ("Why was the visit not announced in advance?", "en"),
         ("ما هي صواريخ S-300؟", "ar"),  # Arabic with a Latin name stays Arabic
         ("What does لدواع أمنية mean in this article?", "en"),
+        ("ما هو ChatGPT؟", "ar"),  # more Latin letters than Arabic ones, but two Arabic words to one
+        ("Who is «بوتين»?", "en"),
     ],
 )
 def test_detect_language(text, language):

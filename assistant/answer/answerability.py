@@ -16,17 +16,16 @@ Two kinds of evidence, because similarity alone cannot tell "what did Erdogan sa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import simplemma
 
 from assistant import cldr
+from assistant.answer.verification.checks import Similarity
 from assistant.answer.verification.entities import (
     ARABIC_WORD,
+    POSSESSIVE,
     Evidence,
-    bare_arabic,
     latin_names,
     numbers_in,
     translated_phrases,
@@ -34,10 +33,13 @@ from assistant.answer.verification.entities import (
 from assistant.answer.verification.gazetteer import place_forms
 from assistant.retrieve.base import RetrievalResult
 from assistant.schemas import Language
-from assistant.textnorm import ARABIC_STOPWORDS, detect_language, fold_for_match, strip_clitics
-
-#: Word-to-word similarities (the embedding model): a ``len(left) × len(right)`` array.
-Similarity = Callable[[list[str], list[str]], np.ndarray]
+from assistant.textnorm import (
+    ARABIC_STOPWORDS,
+    detect_language,
+    fold_for_match,
+    normalize_arabic,
+    strip_clitics,
+)
 
 #: Passages whose words count as "what the article offers for this question".
 CANDIDATES = 3
@@ -128,19 +130,19 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
 #: mention, closest to a word it does: Tehran / «إيران» 0.80, Aleppo / «السورية» 0.79, Ankara / «تركيا» 0.78,
 #: Trump / «الرئيس» 0.69 (bench/README.md).
 TRANSLATED_WORD_SIMILARITY = 0.82
-_POSSESSIVE = re.compile(r"['’]s?$")
 
 
 def missing_name(question: str, texts: list[str], word_similarity: Similarity | None = None) -> str | None:
     """A name in ``question`` (a country in either language, a Latin-script name) that ``texts`` never
     mention, or None.
 
-    A capitalised English word is looked for as a CLDR country or city, then as a transliteration
-    (consonant skeletons). An English dictionary word that is neither ("World" of "World War", "Islamic",
+    A capitalised English word is looked for as a transliteration (consonant skeletons) and, when CLDR has
+    it as a country or city, by its Arabic name; a CLDR place or a word no dictionary has (Erdogan) that
+    neither finds is missing. An English dictionary word neither finds ("World" of "World War", "Islamic",
     "Battle") is usually translated: it is mentioned when ``word_similarity`` (the embedding model, word to
-    word) finds an Arabic word close to it (:data:`TRANSLATED_WORD_SIMILARITY`), and is not held against the
-    question when no ``word_similarity`` is given. Names no dictionary has (Erdogan, Khashoggi) need their
-    transliteration.
+    word) finds a content word of the best passage close to it (:data:`TRANSLATED_WORD_SIMILARITY`), and is
+    not held against the question when no ``word_similarity`` is given. simplemma's dictionary has some
+    names too (Trump, Macron): they go through the same similarity test.
     """
     joined = "\n".join(texts)
     for name in cldr.named_in(question):
@@ -157,40 +159,53 @@ def missing_name(question: str, texts: list[str], word_similarity: Similarity | 
     countries = {w for n in cldr.named_in(question) for w in n.english.lower().split()}
     translated: list[str] = []
     for name in latin_names(question, language):
-        bare = _POSSESSIVE.sub("", name)  # "Egypt's" is Egypt
+        bare = POSSESSIVE.sub("", name)  # "Egypt's" is Egypt
         if bare.lower() in covered or bare.lower() in countries:
             continue
-        if place_forms(bare) is not None:
-            if f"place:{bare.lower()}" not in evidence.places:
-                return name
-        elif not evidence.has_name(bare):
-            if language != "en" or not simplemma.is_known(bare.lower(), lang="en"):
-                return name
-            translated.append(bare)
+        place = place_forms(bare) is not None
+        if f"place:{bare.lower()}" in evidence.places:
+            continue
+        # A CLDR place has its Arabic name, looked for above; a person who shares it (Darwin, Davis) is
+        # found by the transliteration of the whole name, not of a shortened form ("Tehr" of Tehran).
+        if evidence.has_name(bare, variants=not place):
+            continue
+        # A place, or a word no dictionary has, is a name to transliterate: missing.
+        if place or language != "en" or not simplemma.is_known(bare.lower(), lang="en"):
+            return name
+        translated.append(bare)
     if translated and word_similarity is not None:
         # The best passage's content words only: each word costs the model about as much as a question
-        # (bench/README.md), and these are the words an answer would quote.
+        # (bench/README.md), and these are the words an answer would quote. A passage with no Arabic word
+        # (an English article) would have held the word itself.
         arabic = _content_forms(texts[:1])
-        if arabic:
-            best = word_similarity(translated, arabic).max(axis=1)
-            for word, score in zip(translated, best, strict=True):
-                if score < TRANSLATED_WORD_SIMILARITY:
-                    return word
+        if not arabic:
+            return translated[0]
+        best = word_similarity(translated, arabic).max(axis=1)
+        for word, score in zip(translated, best, strict=True):
+            if score < TRANSLATED_WORD_SIMILARITY:
+                return word
     return None
 
 
+#: The article and the clitics before it: only these are taken off a word whose translation is looked for
+#: (a single و ب ل ف ك may be the word's own first letter: «فرنسا», «بريطانيا», «لبنان»).
+_ARTICLE = re.compile(r"^(?:[وف]?[بكل]?ال|[وف]?لل)(?=\w{3})")
+
+
 def _content_forms(texts: list[str]) -> list[str]:
-    """The Arabic words of ``texts`` that could translate an English name: each word without its clitics
-    and article, no function words, and the noun a nisba adjective is made from (English names a war
-    "World" where Arabic says «العالمية»: 0.81 to "World", «عالم» 0.84)."""
+    """The Arabic words of ``texts`` that could translate an English name: each word (normalised) and,
+    when it has the article, the word without it, no function words, and the noun a nisba adjective is made
+    from (English names a war "World" where Arabic says «العالمية»: 0.81 to "World", «عالم» 0.84)."""
     forms: list[str] = []
     for text in texts:
         for word in ARABIC_WORD.findall(text):
-            bare = bare_arabic(word)[-1]
+            written = normalize_arabic(word)
+            bare = _ARTICLE.sub("", written)
             if len(bare) < 3 or fold_for_match(bare) in ARABIC_STOPWORDS:
                 continue
-            forms.append(bare)
-            for ending in ("يه", "ية", "ي"):  # normalised, «ية» is usually «يه»
+            # The written form too: without it 2 more of ARCD's English questions were refused.
+            forms += [written, bare]
+            for ending in ("يه", "ي"):  # normalised: «ية» is «يه»
                 if bare.endswith(ending) and len(bare) - len(ending) >= 3:
                     forms.append(bare[: -len(ending)])
                     break

@@ -83,11 +83,12 @@ class GenerativeAnswerer:
 
     ``llm`` replaces the configured model (tests use a fake chat model). ``embedder`` enables the
     cross-language support check (an English sentence against an Arabic passage); without it, such
-    sentences are checked for numbers and names only.
+    sentences are checked for numbers and names only. ``words``: the word vectors to share (the
+    facade's), else a cache of its own.
     """
 
     def __init__(self, settings: Settings, *, llm: BaseChatModel | None = None,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, words: WordSimilarity | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self._llm = llm
@@ -96,7 +97,7 @@ class GenerativeAnswerer:
         self._lock = threading.Lock()
         self._passage_vectors: dict[str, np.ndarray] = {}
         # Single-word vectors for the word-level checks (a cause's words, a verb's anchor).
-        self._words = WordSimilarity(embedder) if embedder is not None else None
+        self._words = words or (WordSimilarity(embedder) if embedder is not None else None)
 
     @property
     def start_error(self) -> str | None:

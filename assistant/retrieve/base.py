@@ -107,7 +107,7 @@ class RetrievalResult:
     units: list[Unit] = field(default_factory=list)
     #: The vector of the question without the article's pervasive names (retrieve/focus.py), or None.
     focus_vector: np.ndarray | None = None
-    #: Share of the question's tokens the corpus knows (0 for a question in another language than it).
+    #: Share of the question's tokens the passages in its language know (0 when none is in its language).
     coverage: float = 0.0
 
     def similarity(self, vector: np.ndarray) -> float:

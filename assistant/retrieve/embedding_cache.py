@@ -4,7 +4,8 @@ embedded does not run the model again.
 Embedding is nearly all of an ingest's cost. The index already skips an unchanged article; what it cannot skip
 is the same text in a *new* index: an index rebuilt after ``index/`` was deleted, moved to a Chroma server, or
 built by another process on the same machine (a deployment's ``khabar ingest``, the test suite's many
-temporary indexes), or an edited article whose other paragraphs did not change.
+temporary indexes), or an edited article whose other paragraphs did not change. Single words embedded for
+answerability's check of translated names (``retrieve/word_vectors.py``) are kept here too.
 
 Vectors are keyed by the model build and the backend that made them (``Embedder.cache_namespace``) and the
 sha256 of the text, and stored as the exact float32 bytes, so a cached vector is the one the model gave.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.answer.verification.entities import Evidence, latin_names, latin_skeleton
+from assistant.answer.verification.entities import POSSESSIVE, Evidence, latin_names, latin_skeleton
 from assistant.schemas import Passage
 from assistant.textnorm import ARABIC_STOPWORDS, detect_language, fold_for_match, strip_clitics, tokenize
 
@@ -35,7 +35,6 @@ MIN_FOCUS_WORDS = 2
 
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
 _PUNCTUATION = " ?؟.,،:;!\"'«»()"
-_POSSESSIVE = re.compile(r"['’]s?$")
 # A hyphen joining capitalised words ("the Assad-Putin meeting", "Iran-Israel"): each is a name of its own.
 _NAME_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Z])")
 
@@ -64,12 +63,12 @@ def focus(question: str, passages: list[Passage]) -> str | None:
     dropped = False
     content = 0
     # Capitalised words after the first (the first is "Why", "Who"…); "Assad's" is the name Assad.
-    latin = {_POSSESSIVE.sub("", n).lower() for n in latin_names(question, language)}
+    latin = {POSSESSIVE.sub("", n).lower() for n in latin_names(question, language)}
     texts = tuple(p.text for p in passages)
     token_sets = _profile(texts)[0]
     for word in _NAME_HYPHEN.sub(" ", question).split():
         bare = word.strip(_PUNCTUATION)
-        name = _POSSESSIVE.sub("", bare)
+        name = POSSESSIVE.sub("", bare)
         # A name too short to transliterate ("UN": one consonant) would be "found" in every passage.
         if name.lower() in latin and len(latin_skeleton(name)) >= 2:
             if _name_share(texts, name) >= PERVASIVE_SHARE:

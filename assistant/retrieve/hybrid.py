@@ -2,13 +2,14 @@
 
 Plain reciprocal-rank fusion hurts when the lexical list is noise: an English question shares almost no
 tokens with an Arabic article, and BM25's order is then arbitrary. The lexical list is therefore weighted by
-how much of the question's vocabulary the corpus knows, so it only speaks when it has something to say, and
-it searches only the passages written in the question's language (:class:`LexicalIndexes`).
+how much of the question's vocabulary the passages in the question's language know (the only ones it
+searches, :class:`LexicalIndexes`), so it only speaks when it has something to say.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import Counter
 from functools import lru_cache
@@ -29,7 +30,8 @@ from assistant.textnorm import detect_language, tokenize
 
 RRF_K = 60
 #: Most the lexical list can weigh against the dense list's 1.0; reached when every question token is
-#: known to the corpus. Chosen on the shipped suite (`khabar eval`), see bench/README.md.
+#: known to the passages in the question's language. Chosen on the shipped suite (`khabar eval`), see
+#: bench/README.md.
 MAX_LEXICAL_WEIGHT = 0.7
 #: Top passages whose quotable units come with the result (the extractive stage quotes from these).
 UNIT_PASSAGES = 3
@@ -43,6 +45,8 @@ UNIT_WEIGHT = 1.0
 UNIT_LEXICAL_BONUS = 0.25
 
 
+_LETTER = re.compile(r"[A-Za-z\u0621-\u064a\u0671-\u06d3]")
+
 #: Unit texts whose tokens are kept: an article has a few hundred units; a large corpus evicts the oldest.
 UNIT_TOKEN_CACHE_SIZE = 8192
 
@@ -55,8 +59,9 @@ def unit_tokens(text: str) -> frozenset[str]:
 
 
 class LexicalIndex:
-    """BM25 (bm25s) over the passages' normalised tokens. bm25s indexes are immutable: the retriever builds a
-    new one, lazily, at the first search after passages changed."""
+    """BM25 (bm25s) over the normalised tokens of passages in one language. bm25s indexes are immutable:
+    the retriever builds new ones (:class:`LexicalIndexes`), lazily, at the first search after passages
+    changed."""
 
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages
@@ -69,7 +74,7 @@ class LexicalIndex:
             self._bm25.index(corpus, show_progress=False)
 
     def coverage(self, tokens: list[str]) -> float:
-        """Share of the question's tokens that occur in the corpus (0 for an empty question)."""
+        """Share of the question's tokens that occur in these passages (0 for an empty question)."""
         return sum(t in self.vocabulary for t in tokens) / len(tokens) if tokens else 0.0
 
     def idf(self, token: str) -> float:
@@ -105,10 +110,15 @@ class LexicalIndexes:
 
     def __init__(self, passages: list[Passage]) -> None:
         by_language: dict[str, list[Passage]] = {}
+        letterless: list[Passage] = []  # "2019 – 2021": no language of its own, searched in every one
         for passage in passages:
-            by_language.setdefault(detect_language(passage.text), []).append(passage)
-        self.by_language = {language: LexicalIndex(group) for language, group in by_language.items()}
-        self._empty = LexicalIndex([])
+            if _LETTER.search(passage.text):
+                by_language.setdefault(detect_language(passage.text), []).append(passage)
+            else:
+                letterless.append(passage)
+        self.by_language = {language: LexicalIndex(group + letterless)
+                            for language, group in by_language.items()}
+        self._empty = LexicalIndex(letterless)
 
     def for_question(self, question: str) -> LexicalIndex:
         """The index of the passages in ``question``'s language (empty when the corpus has none)."""

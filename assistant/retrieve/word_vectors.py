@@ -8,6 +8,8 @@ import threading
 
 import numpy as np
 
+from assistant.retrieve.base import TextEmbedder
+
 #: Single-word vectors kept (about 3 KB each); past it the cache starts again empty.
 WORD_VECTOR_CACHE = 4096
 
@@ -17,7 +19,7 @@ class WordSimilarity:
     prompt scores far lower against its own translation). Call it with two word lists: a
     ``len(left) × len(right)`` array."""
 
-    def __init__(self, embedder, limit: int = WORD_VECTOR_CACHE) -> None:
+    def __init__(self, embedder: TextEmbedder, limit: int = WORD_VECTOR_CACHE) -> None:
         self.embedder = embedder
         self.limit = limit
         self._kept: dict[str, np.ndarray] = {}
@@ -37,5 +39,7 @@ class WordSimilarity:
         return vectors  # type: ignore[return-value]
 
     def __call__(self, left: list[str], right: list[str]) -> np.ndarray:
+        if not left or not right:
+            return np.zeros((len(left), len(right)), dtype=np.float32)
         vectors = self.vectors([*left, *right])
         return np.stack([vectors[w] for w in left]) @ np.stack([vectors[w] for w in right]).T

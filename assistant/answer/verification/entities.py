@@ -112,16 +112,21 @@ def arabic_skeleton(word: str) -> str:
     return _collapse(_ARABIC_CLASS[c] for c in word if c in _ARABIC_CLASS)
 
 
-# Letters that names are transliterated two ways, by dialect or by the language they came through: ظ ذ ض as
-# "z" (Mahfouz «محفوظ», Azerbaijan «أذربيجان», Ramzan «رمضان»), ق as "g" (Gaddafi «القذافي»).
-_ARABIC_ALTERNATIVES = {"ظ": "S", "ذ": "S", "ض": "S", "ق": "G"}
+# Letters that names are transliterated two ways, by dialect or by the language they came through: ظ as "z"
+# (Mahfouz «محفوظ», Hafez «حافظ»), ق as "g" (Gaddafi «قذافي», Khashoggi «خاشقجي»). ض and ذ as "z" (Ramzan,
+# Azerbaijan) are left out: common words read so matched absent names (Morsi «المعارضة», Bush «الأبيض»).
+_ARABIC_ALTERNATIVES = {"ظ": "S", "ق": "G"}
 #: Most ambiguous letters a word's alternative skeletons are spelled out for (2**n skeletons).
 _MAX_ALTERNATIVES = 3
+#: Shortest skeleton an alternative reading may match: two consonants match too many words read two ways.
+MIN_ALTERNATIVE_SKELETON = 3
 
 
-def arabic_skeletons(word: str) -> set[str]:
-    """Every consonant skeleton of a folded Arabic word: :func:`arabic_skeleton` and the ones with the
-    letters of :data:`_ARABIC_ALTERNATIVES` read their other way (``محفوظ`` -> ``MFD``, ``MFS``)."""
+def alternative_skeletons(word: str) -> set[str]:
+    """The other consonant skeletons of a folded Arabic word, with the letters of
+    :data:`_ARABIC_ALTERNATIVES` read their other way (``محفوظ``: ``MFS`` besides ``MFD``). Only an equal
+    Latin skeleton of :data:`MIN_ALTERNATIVE_SKELETON` letters or more may match one (:func:`matches_word`):
+    the prefix and one-edit leeway of :func:`skeletons_match` would let absent names through."""
     skeletons = [""]
     ambiguous = 0
     for char in word:
@@ -132,16 +137,21 @@ def arabic_skeletons(word: str) -> set[str]:
             readings.append(_ARABIC_ALTERNATIVES[char])
             ambiguous += 1
         skeletons = [s + r for s in skeletons for r in readings]
-    return {_collapse(s) for s in skeletons} - {""}
+    return {_collapse(s) for s in skeletons} - {"", arabic_skeleton(word)}
+
+
+def matches_word(latin: str, arabic_word: str) -> bool:
+    """True when the Latin skeleton ``latin`` plausibly spells the folded Arabic word: its skeleton by
+    :func:`skeletons_match`, or exactly one of its :func:`alternative_skeletons`."""
+    if skeletons_match(latin, arabic_skeleton(arabic_word)):
+        return True
+    return len(latin) >= MIN_ALTERNATIVE_SKELETON and latin in alternative_skeletons(arabic_word)
 
 
 def latin_variants(word: str) -> list[str]:
     """A Latin word and the forms without possessive, plural or demonym endings (Syrian -> Syria)."""
     word = re.sub(r"['’]s$", "", word)
     variants = [word]
-    # «عبد» of a compound name is written joined to the article that follows: Abdel, Abdul, Abdal.
-    if re.fullmatch(r"abd[aeu]l", word, re.IGNORECASE):
-        variants.append(word[:3])
     for suffix in ("ians", "ian", "ans", "an", "ese", "ish", "is", "i", "s", "n"):
         if word.lower().endswith(suffix) and len(word) - len(suffix) >= 3:
             variants.append(word[: -len(suffix)])
@@ -201,21 +211,28 @@ _GENERIC_WORDS = """i a an the this that these those it its according article pa
 GENERIC_CAPITALISED = frozenset(_GENERIC_WORDS.split())
 
 
+#: Lower-case abbreviations whose full stop ends no sentence ("Real Madrid vs. Barcelona").
+_ABBREVIATIONS = frozenset({"vs", "etc", "approx", "cf", "al", "ca", "no", "vol", "pp", "ed", "eds"})
+_ABD = re.compile(r"abd[aeu]l", re.IGNORECASE)
+#: An English possessive ending: "Egypt's" is Egypt.
+POSSESSIVE = re.compile(r"['’]s?$")
+
+
 def _opens_sentence(before: str) -> bool:
     """Whether a word after ``before`` starts a sentence, where a capital says nothing of a name: after a
-    question or exclamation mark, or a full stop that ends a lower-case word or a number (not "Mr." or
-    "U.S.")."""
+    question or exclamation mark, or a full stop that ends a lower-case word or a number (not "Mr.",
+    "U.S." or "vs.")."""
     before = before.rstrip()
     if before.endswith(("?", "!", "؟")):
         return True
     ended = re.search(r"(\S+)\.$", before)
     word = ended.group(1) if ended else ""
-    return word.isdigit() or (word.isalpha() and word.islower())
+    return word.isdigit() or (word.isalpha() and word.islower() and word not in _ABBREVIATIONS)
 
 
 def latin_names(sentence: str, language: Language, *, include_first: bool = False) -> list[str]:
-    """Latin words to check as names: capitalised ones after the first word in English (the first too with
-    ``include_first``, for an answer of a word or two), all in Arabic."""
+    """Latin words to check as names: in English the capitalised ones that do not open a sentence (those
+    too with ``include_first``, for an answer of a word or two); in Arabic all of them."""
     plain = MARKER.sub(" ", sentence)
     matches = list(LATIN_WORD.finditer(plain))
     names = []
@@ -257,15 +274,21 @@ class Evidence:
         self.tokens = set(tokenize(joined))
         self.latin_words = {w.lower() for w in re.findall(r"[A-Za-z]+", joined)}
         self.bare_forms = {form for word in ARABIC_WORD.findall(joined) for form in bare_arabic(word)}
-        self.skeletons = {k for form in self.bare_forms for k in arabic_skeletons(form)}
+        self.skeletons = {arabic_skeleton(form) for form in self.bare_forms} - {""}
+        self.alternatives = {k for form in self.bare_forms for k in alternative_skeletons(form)}
         self.places = {key for word in ARABIC_WORD.findall(joined)
                        if (key := place_key_of(bare_arabic(word)))}
 
-    def has_name(self, name: str) -> bool:
-        """True when ``name`` (Latin script) occurs in the passages as a word or a transliteration."""
+    def has_name(self, name: str, *, variants: bool = True) -> bool:
+        """True when ``name`` (Latin script) occurs in the passages as a word or a transliteration (also of
+        its forms without a possessive, plural or demonym ending, unless ``variants`` is False)."""
         if name.lower() in self.latin_words:
             return True
-        for variant in latin_variants(name):
+        if _ABD.fullmatch(name):
+            # «عبد» of a compound name, written joined to the article of the next word: its skeleton (BD)
+            # is also «بعد» (after), so the word itself must be there.
+            return "عبد" in self.bare_forms
+        for variant in latin_variants(name) if variants else [name]:
             skeleton = latin_skeleton(variant)
             if len(skeleton) < 2:
                 # Too short to tell anything. Only the name itself may pass so: a shortened variant
@@ -274,5 +297,7 @@ class Evidence:
                     return True
                 continue
             if any(skeletons_match(skeleton, s) for s in self.skeletons):
+                return True
+            if len(skeleton) >= MIN_ALTERNATIVE_SKELETON and skeleton in self.alternatives:
                 return True
         return False

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 
 from assistant.answer.citations import MARKER
 from assistant.answer.verification.entities import (
-    arabic_skeletons,
     bare_arabic,
     latin_skeleton,
     latin_variants,
-    skeletons_match,
+    matches_word,
 )
 from assistant.answer.verification.gazetteer import place_forms, place_key_of
 from assistant.textnorm import ARABIC_STOPWORDS, fold_for_match
@@ -71,7 +70,7 @@ def latin_keys(name: str) -> set[str]:
 def _name_matches(name: str, forms: list[str]) -> bool:
     skeletons = {latin_skeleton(v) for v in latin_variants(name)}
     skeletons = {s for s in skeletons if len(s) >= 2}
-    return any(skeletons_match(k, a) for k in skeletons for f in forms if f for a in arabic_skeletons(f))
+    return any(matches_word(k, f) for k in skeletons for f in forms if f)
 
 
 class EntityReader:
