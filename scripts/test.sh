@@ -43,4 +43,4 @@ mkdir -p artifacts
   --min hit@1=0.835 --min hit@5=0.98 --min mrr=0.895 --min must_include_accuracy=0.88 \
   --min answering_words_accuracy=0.75 \
   --min citation_precision=0.89 --min answer_contains_reference=0.81 --min refusal_precision=0.93 \
-  --min refusal_recall=0.94 --min language_match=0.98 --min topic_change_as_alone=0.95
+  --min refusal_recall=0.93 --min language_match=0.98 --min topic_change_as_alone=0.95

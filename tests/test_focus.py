@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from assistant.answer.answerability import missing_name
 from assistant.answer.extractive import RANK_BONUS, select_quotes
 from assistant.retrieve.base import FOCUS_WEIGHT, RetrievalResult, Unit
-from assistant.retrieve.focus import focus
+from assistant.retrieve.focus import focus, topic_names
 from assistant.schemas import Passage, ScoredPassage, Sentence, Span
 from tests.conftest import ARTICLE
 
@@ -53,6 +54,26 @@ def test_a_short_article_has_no_topic_to_drop():
     three = PASSAGES[7:10]
     assert all("الأسد" in p.text or "استانا" in p.text for p in three)
     assert focus("لماذا لم يعلن عن زيارة الأسد مسبقا؟", three) is None
+
+
+def test_the_articles_protagonists_are_its_topic_names():
+    question = "Which round of the Astana talks had ended when Assad met Putin in Sochi?"
+    # Assad (71 % of the paragraphs) and Putin (53 %) are; Sochi (29 %) and Astana are not.
+    assert topic_names(question, PASSAGES) == {"assad", "putin"}
+    assert topic_names(question, PASSAGES[:3]) == frozenset()  # too few passages to have a topic
+
+
+def test_a_passage_may_leave_a_topic_name_implicit():
+    astana = [p.text for p in PASSAGES if "الجولة التاسعة لمحادثات استانا" in p.text]
+    question = "Which round of the Astana talks had just ended when Assad arrived?"
+    def far(left: list[str], right: list[str]) -> np.ndarray:
+        return np.zeros((len(left), len(right)))
+
+    assert missing_name(question, astana, far) == "Assad"
+    assert missing_name(question, astana, far, topic=topic_names(question, PASSAGES)) is None
+    # A name that is not the article's topic is still looked for.
+    assert missing_name("Which round of the Astana talks had ended when Erdogan arrived?", astana, far,
+                        topic=topic_names(question, PASSAGES)) == "Erdogan"
 
 
 def test_a_unit_is_scored_against_a_blend_of_question_and_focus():

@@ -109,6 +109,9 @@ class RetrievalResult:
     focus_vector: np.ndarray | None = None
     #: Share of the question's tokens the passages in its language know (0 when none is in its language).
     coverage: float = 0.0
+    #: The question's names that most passages of the best passage's article mention (lower case,
+    #: retrieve/focus.py): a passage of that article that leaves one of them out still speaks of it.
+    topic_names: frozenset[str] = frozenset()
 
     def similarity(self, vector: np.ndarray) -> float:
         """Similarity of a unit's ``vector`` with the question (and its focus, :func:`unit_similarity`)."""

@@ -24,7 +24,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.questions import answer_type_bonus
 from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit, unit_similarity
-from assistant.retrieve.focus import focus
+from assistant.retrieve.focus import focus, topic_names
 from assistant.schemas import Passage, ScoredPassage
 from assistant.textnorm import detect_language, tokenize
 
@@ -238,7 +238,8 @@ class HybridRetriever(BaseRetriever):
             top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
             units = [unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
             return RetrievalResult(query=query, vector=vector, passages=ranked, units=units,
-                                   focus_vector=focus_vector, coverage=coverage)
+                                   focus_vector=focus_vector, coverage=coverage,
+                                   topic_names=self._topic_names(query, ranked))
 
         # Sentence ranking: questions are short and specific, passages long and mixed, so the units
         # (sentences, clauses, phrases) are searched directly; each passage is also ranked by its best unit.
@@ -264,7 +265,8 @@ class HybridRetriever(BaseRetriever):
             if sentence.id not in found:
                 found[sentence.id] = unit(sentence, vec)
         return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()),
-                               focus_vector=focus_vector, coverage=coverage)
+                               focus_vector=focus_vector, coverage=coverage,
+                               topic_names=self._topic_names(query, ranked))
 
     def _focus_vector(self, query: str, ranked: list[ScoredPassage]) -> np.ndarray | None:
         """The vector of ``query`` without the names most passages of the best passage's article mention
@@ -273,6 +275,12 @@ class HybridRetriever(BaseRetriever):
             return None
         focused = focus(query, self._passages.get(ranked[0].passage.article_id, []))
         return None if focused is None else self.embedder.encode_query(focused)
+
+    def _topic_names(self, query: str, ranked: list[ScoredPassage]) -> frozenset[str]:
+        """The names of ``query`` that most passages of the best passage's article mention."""
+        if not ranked or self._passages is None:
+            return frozenset()
+        return topic_names(query, self._passages.get(ranked[0].passage.article_id, []))
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
