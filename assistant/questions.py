@@ -42,6 +42,24 @@ def answer_type_bonus(question: str, text: str) -> float:
     return 0.0
 
 
+# A question about the article's headings ("How does the headline describe…?", «ماذا يقول العنوان الفرعي؟») is
+# answered by the passages the splitter gave that role: nothing in their words says "headline".
+_ASKS_SUBHEADLINE = re.compile(r"\bsub-?(?:headlines?|heads?|headings?)\b"
+                               r"|العنوان الفرعي|العناوين الفرعيه")
+# Not "title" (a person's title) nor «بعنوان» ("entitled").
+_ASKS_HEADLINE = re.compile(r"\bheadline\b|(?<!\S)(?:ال|في ال|وال)?عنوان(?:ه|ها)?(?!\S)")
+
+
+def asked_roles(question: str) -> frozenset[str]:
+    """The passage roles a question asks about by name: ``subheadline`` or ``headline``, else none."""
+    folded = fold_for_match(question)
+    if _ASKS_SUBHEADLINE.search(folded):
+        return frozenset({"subheadline"})
+    if _ASKS_HEADLINE.search(folded):
+        return frozenset({"headline"})
+    return frozenset()
+
+
 # Questions answered by a few words (a name, a place, a date, a number, a list): their answer leads with
 # those words. "Why" and "how" questions are answered by the sentence.
 _ASKS_FOR_WORDS = re.compile(

@@ -11,6 +11,7 @@ import pytest
 
 from assistant import Message
 from assistant.cldr import gloss, named_in
+from assistant.questions import asked_roles
 
 SECURITY = "لدواع أمنية"
 GUARANTORS = "تركيا وروسيا وإيران"
@@ -162,3 +163,32 @@ def test_paraphrase_of_the_flagship_question_naming_the_articles_topic(assistant
     assert answer.mode == "extractive"
     assert SECURITY in answer.citations[0].text
     assert SECURITY in answer.answer
+
+
+@pytest.mark.parametrize(("question", "roles"), [
+    ("How does the headline characterize Assad's trip to Sochi?", {"headline"}),
+    ("What was the tone of the meeting, according to the subheadline?", {"subheadline"}),
+    ("What do the sub-headlines say about Moscow?", {"subheadline"}),
+    ("ما هو عنوان المقال؟", {"headline"}),
+    ("ماذا يقول العنوان الفرعي عن اللقاء؟", {"subheadline"}),
+    # A person's title, or «بعنوان» ("entitled"), is no heading.
+    ("What is Peskov's title?", set()),
+    ("ما اسم الكتاب الذي صدر بعنوان الحرب؟", set()),
+])
+def test_a_question_naming_the_headline_asks_for_that_role(question, roles):
+    assert asked_roles(question) == roles
+
+
+@pytest.mark.parametrize(("question", "words"), [
+    # From bench/data/article-dev-en.jsonl: nothing in the headings' words says "headline".
+    ("How does the headline characterize Assad's trip to Sochi?", "غير معلنة"),
+    ("What was the tone of the meeting between the two leaders, according to the subheadline?", "وديا"),
+    # What a headline "says" is nobody's statement: no speaker to look for.
+    ("ماذا يقول العنوان عن زيارة الأسد؟", "غير معلنة"),
+    ("What does the headline say about the visit?", "غير معلنة"),
+])
+def test_a_question_about_the_headline_quotes_it(assistant, question, words):
+    answer = assistant.ask(question, [], mode="extractive")
+    assert answer.mode == "extractive", answer.note
+    first = answer.citations[0]
+    assert words in first.quote, answer.answer

@@ -32,6 +32,7 @@ from assistant.answer.verification.entities import (
     translated_phrases,
 )
 from assistant.answer.verification.gazetteer import place_forms, place_key_of
+from assistant.questions import asked_roles
 from assistant.retrieve.base import RetrievalResult
 from assistant.schemas import Language
 from assistant.textnorm import (
@@ -437,9 +438,10 @@ def unquoted_speaker(question: str, texts: list[str]) -> str | None:
     Being mentioned is not enough: the article names Israel (in an escalation with Iran) without a word of
     Israel's reaction. English speakers are checked when they are names (a country, a capitalised name):
     a common noun cannot be matched across languages without a translation model, so it is not refused.
+    What a headline "says" («ماذا يقول العنوان؟») is no one's statement.
     """
     who = _asked_speaker(question)
-    if who is None:
+    if who is None or asked_roles(question):
         return None
     reporting = reporting_windows(texts)
     countries = [n for n in cldr.named_in(question)

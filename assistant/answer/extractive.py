@@ -13,6 +13,7 @@ from assistant import cldr
 from assistant.answer.citations import make_citation
 from assistant.answer.directives import is_directive
 from assistant.answer.prompts import render
+from assistant.questions import asked_roles
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import sentence_idf, unit_bonus, weighted_share
 from assistant.schemas import Citation, Language, ScoredPassage, Sentence, Span
@@ -26,6 +27,9 @@ from assistant.textnorm import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, detect_langu
 PRIOR_PASSAGES = 3
 #: A prior for the passage's place in the fused ranking.
 RANK_BONUS = 0.015
+#: Added to a unit of a passage whose role the question names ("according to the subheadline"): more than
+#: any two units' scores differ, since the question asked for those passages by name.
+ASKED_ROLE_BONUS = 1.0
 #: A second quote is added only when it scores this close to the first.
 SECOND_QUOTE_MARGIN = 0.015
 
@@ -116,6 +120,7 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     # where retrieval weighted them over the corpus's passages (``Unit.lexical``).
     weights = sentence_idf(set(tokenize(query)), [u.sentence.text for u in candidates
                                                   if u.sentence.kind == "sentence"])
+    roles = asked_roles(query)
     scored: list[_Scored] = []
     for unit in candidates:
         sentence = unit.sentence
@@ -124,7 +129,8 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         # place in the ranking.
         lexical = result.coverage * weighted_share(weights, sentence.text)
         score = (result.similarity(unit.vector) + unit_bonus(query, sentence.text, lexical)
-                 + RANK_BONUS * max(0, PRIOR_PASSAGES - 1 - rank))
+                 + RANK_BONUS * max(0, PRIOR_PASSAGES - 1 - rank)
+                 + (ASKED_ROLE_BONUS if passage.passage.role in roles else 0.0))
         scored.append(_Scored(sentence, passage, score))
     if not scored:
         return []

@@ -22,7 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant.questions import answer_type_bonus
+from assistant.questions import answer_type_bonus, asked_roles
 from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit, unit_similarity
 from assistant.retrieve.focus import focus, topic_names
 from assistant.schemas import Passage, ScoredPassage
@@ -256,9 +256,13 @@ class HybridRetriever(BaseRetriever):
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
         unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
+        roles = asked_roles(query)
         for entry in fused:
             if entry.passage.id in best_unit:
                 entry.score += self.unit_weight / (RRF_K + unit_rank[entry.passage.id])
+            if entry.passage.role in roles:
+                # Asked about the headline by name: its passages rank as if first in a list of their own.
+                entry.score += self.unit_weight / (RRF_K + 1)
         ranked = sorted(fused, key=lambda s: (-s.score, s.dense_rank or 10**6))[:k]
         top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
         for sentence, vec in self.store.units_of(top):
