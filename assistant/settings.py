@@ -89,7 +89,8 @@ class Settings(BaseSettings):
         description="Passage ranking: dense, hybrid (dense + BM25), or sentence (hybrid + units).")
     not_found_threshold: float = Field(
         0.33, description="Below this best dense similarity (of a passage, or of a sentence or clause less "
-        "0.12) the article is taken not to answer."
+        "0.12) the article is taken not to answer; 0.03 less for a question in another language than its "
+        "closest passage."
     )
     max_question_chars: int = Field(2000, description="Longer questions are refused.")
     max_history_turns: int = Field(10, description="Turns of history kept per conversation.")

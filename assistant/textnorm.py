@@ -127,8 +127,9 @@ _ARABIC_RUN = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
 _LATIN_RUN = re.compile(r"[A-Za-z]+")
 
 
-def detect_language(text: str, default: Language = "en") -> Language:
-    """``ar`` when words in Arabic script are at least as many as words in Latin script, else ``en``.
+def written_language(text: str) -> Language | None:
+    """``ar`` when words in Arabic script are at least as many as words in Latin script, ``en`` when fewer,
+    None when ``text`` has no letters ("2019 – 2021").
 
     A script count is exact for this choice between two languages of different scripts, and unlike
     statistical detectors it does not misjudge a three-word question. Words are counted, not letters: «ما هو
@@ -137,8 +138,13 @@ def detect_language(text: str, default: Language = "en") -> Language:
     arabic = len(_ARABIC_RUN.findall(text))
     latin = len(_LATIN_RUN.findall(text))
     if arabic == 0 and latin == 0:
-        return default
+        return None
     return "ar" if arabic >= latin else "en"
+
+
+def detect_language(text: str, default: Language = "en") -> Language:
+    """:func:`written_language`, or ``default`` for a text with no letters."""
+    return written_language(text) or default
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069]")

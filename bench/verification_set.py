@@ -38,6 +38,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from assistant.answer.answerability import threshold_for
 from assistant.answer.verification import verify
 from assistant.schemas import Passage, ScoredPassage, Span
 from assistant.settings import PROJECT_ROOT, get_settings
@@ -138,7 +139,9 @@ def classify(records: list[dict], *, threshold: float, similarity=None,
         passages = scored_passages(record)
         best = max((p.dense_score or 0.0 for p in passages), default=0.0)
         checked = verify(record["answer"], passages, record["language"], question=record["question"],
-                         confident=best >= threshold, similarity=similarity,
+                         confident=best >= threshold_for(threshold, record["question"],
+                                                         passages[0].passage.text if passages else None),
+                         similarity=similarity,
                          word_similarity=word_similarity, every_word=every_word)
         outcomes.append(Outcome(id=record["id"], label=record["label"], verified=checked.ok,
                                 declined=checked.declined, reason=checked.reason, answer=record["answer"]))

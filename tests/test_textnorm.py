@@ -2,7 +2,14 @@
 
 import pytest
 
-from assistant.textnorm import clean_question, detect_language, fold_for_match, normalize_arabic, tokenize
+from assistant.textnorm import (
+    clean_question,
+    detect_language,
+    fold_for_match,
+    normalize_arabic,
+    tokenize,
+    written_language,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,6 +66,8 @@ def test_detect_language(text, language):
 
 def test_detect_language_defaults_without_letters():
     assert detect_language("2015 ?!", default="ar") == "ar"
+    assert written_language("2019 – 2021") is None
+    assert written_language("ما هو ChatGPT؟") == "ar"
 
 
 def test_clean_question_removes_control_and_bidi_characters():

@@ -33,7 +33,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnablePassthrough
 
-from assistant.answer.answerability import confident
+from assistant.answer.answerability import confident, threshold_for
 from assistant.answer.base import Generated, Rejected
 from assistant.answer.citations import make_citation, marker_label
 from assistant.answer.directives import neutralise
@@ -252,7 +252,9 @@ class GenerativeAnswerer:
         best = closeness if closeness is not None else max((p.dense_score or 0.0 for p in passages),
                                                            default=0.0)
         checked = verify(raw, passages, language, question=question,
-                         confident=confident(best, self.settings.not_found_threshold),
+                         confident=confident(best, threshold_for(
+                             self.settings.not_found_threshold, question,
+                             passages[0].passage.text if passages else None)),
                          similarity=self._similarity if self.embedder is not None else None,
                          word_similarity=self._word_similarity if self.embedder is not None else None,
                          every_word=self.settings.verify_every_word)

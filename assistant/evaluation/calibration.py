@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.answer.answerability import closeness, confident
+from assistant.answer.answerability import closeness, confident, language_allowance
 from assistant.answer.extractive import compose, select_quotes
 from assistant.evaluation import metrics as m
 from assistant.evaluation.suites import Case
@@ -95,7 +95,10 @@ def _at_weight(assistant: Assistant, probes: Sequence[Probe], weight: float, k: 
     for p in probes:
         result = retriever.retrieve(p.search_query, k=k, vector=p.vector)
         ranked = result.passages
-        best[p.case.id] = closeness(result)  # what the not-found threshold is compared with
+        # What the not-found threshold is compared with: the closeness, plus the allowance of a question in
+        # another language than its closest passage (answerability.threshold_for).
+        top = ranked[0].passage.text if ranked else None
+        best[p.case.id] = closeness(result) + language_allowance(p.case.question, top)
         if not p.case.answerable:
             continue
         if p.case.has_evidence:

@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 
 from assistant.answer.verification.entities import POSSESSIVE, Evidence, latin_names, latin_skeleton
+from assistant.answer.verification.gazetteer import place_forms
 from assistant.schemas import Passage
 from assistant.textnorm import ARABIC_STOPWORDS, detect_language, fold_for_match, strip_clitics, tokenize
 
@@ -104,4 +105,16 @@ def topic_names(question: str, passages: list[Passage]) -> frozenset[str]:
     texts = tuple(p.text for p in passages)
     names = {POSSESSIVE.sub("", n) for n in latin_names(question, detect_language(question))}
     return frozenset(n.lower() for n in names
-                     if len(latin_skeleton(n)) >= 2 and _name_share(texts, n) >= TOPIC_SHARE)
+                     if len(latin_skeleton(n)) >= 2 and _mention_share(texts, n) >= TOPIC_SHARE)
+
+
+@lru_cache(maxsize=4096)
+def _mention_share(texts: tuple[str, ...], name: str) -> float:
+    """Share of the passages ``texts`` that mention ``name`` as :func:`answerability.missing_name` looks for
+    it: a CLDR place by its Arabic name or the transliteration of its whole name, not of a shortened form
+    (the "Azor" of Azores is in most passages)."""
+    if place_forms(name) is None:
+        return _name_share(texts, name)
+    key = f"place:{name.lower()}"
+    evidences = _profile(texts)[1]
+    return sum(1 for e in evidences if key in e.places or e.has_name(name, variants=False)) / len(texts)

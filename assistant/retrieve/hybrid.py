@@ -9,7 +9,6 @@ searches, :class:`LexicalIndexes`), so it only speaks when it has something to s
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import Counter
 from functools import lru_cache
@@ -26,7 +25,7 @@ from assistant.questions import answer_type_bonus, asked_roles
 from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit, unit_similarity
 from assistant.retrieve.focus import focus, topic_names
 from assistant.schemas import Passage, ScoredPassage
-from assistant.textnorm import detect_language, tokenize
+from assistant.textnorm import detect_language, tokenize, written_language
 
 RRF_K = 60
 #: Most the lexical list can weigh against the dense list's 1.0; reached when every question token is
@@ -44,8 +43,6 @@ UNIT_WEIGHT = 1.0
 #: sentences (:func:`sentence_idf`).
 UNIT_LEXICAL_BONUS = 0.25
 
-
-_LETTER = re.compile(r"[A-Za-z\u0621-\u064a\u0671-\u06d3]")
 
 #: Unit texts whose tokens are kept: an article has a few hundred units; a large corpus evicts the oldest.
 UNIT_TOKEN_CACHE_SIZE = 8192
@@ -112,10 +109,11 @@ class LexicalIndexes:
         by_language: dict[str, list[Passage]] = {}
         letterless: list[Passage] = []  # "2019 – 2021": no language of its own, searched in every one
         for passage in passages:
-            if _LETTER.search(passage.text):
-                by_language.setdefault(detect_language(passage.text), []).append(passage)
-            else:
+            language = written_language(passage.text)
+            if language is None:
                 letterless.append(passage)
+            else:
+                by_language.setdefault(language, []).append(passage)
         self.by_language = {language: LexicalIndex(group + letterless)
                             for language, group in by_language.items()}
         self._empty = LexicalIndex(letterless)

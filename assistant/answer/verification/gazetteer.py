@@ -95,3 +95,24 @@ def place_key_of(forms: list[str]) -> str | None:
             if candidate in index:
                 return index[candidate]
     return None
+
+
+@cache
+def _place_names() -> frozenset[str]:
+    """Folded Arabic names of CLDR's countries and cities as written, without the article (not the stems
+    :func:`_forms` adds for nisba adjectives)."""
+    english, arabic = Locale("en"), Locale("ar")
+    names = {name for code, name in arabic.territories.items()
+             if code.isalpha() and len(code) == 2 and code in english.territories}
+    names.update(n["city"] for n in arabic.time_zones.values() if n.get("city"))
+    return frozenset(fold_for_match(n).removeprefix("ال") for n in names)
+
+
+def place_of(forms: list[str]) -> tuple[str, bool] | None:
+    """``(english name, is the name itself)`` of the CLDR country or city one of an Arabic word's folded
+    ``forms`` names, None when it names none: ``("türkiye", True)`` for «تركيا», ``("netherlands", False)``
+    for the adjective «الهولندي»."""
+    key = place_key_of(forms)
+    if key is None:
+        return None
+    return key.removeprefix("place:"), any(f.removeprefix("ال") in _place_names() for f in forms)
