@@ -341,6 +341,21 @@ def test_a_name_no_dictionary_has_still_needs_its_transliteration():
     assert missing_name("What did Erdogan say about the meeting?", PARAGRAPHS, _all_close) == "Erdogan"
 
 
+@pytest.mark.parametrize(("word", "place"), [
+    ("التركية", ("türkiye", False)),  # not «ترك», CLDR's Chuuk
+    ("وتركيا", ("türkiye", True)),
+    ("السورية", ("syria", False)),
+    ("الإيرانية", ("iran", False)),
+    ("الهولندي", ("netherlands", False)),
+    ("المسيحي", None),
+])
+def test_a_word_names_a_place_or_its_adjective(word, place):
+    from assistant.answer.verification.entities import bare_arabic
+    from assistant.answer.verification.gazetteer import place_of
+
+    assert place_of(bare_arabic(word)) == place
+
+
 def test_a_cldr_city_is_looked_for_by_its_arabic_name_not_by_similarity():
     # The article names Iran, never Tehran.
     assert missing_name("What did Assad say in Tehran?", PARAGRAPHS, _all_close) == "Tehran"

@@ -88,7 +88,8 @@ def place_key_of(forms: list[str]) -> str | None:
     for form in forms:
         stem = form.removeprefix("ال")
         candidates = [stem]
-        for ending in ("يه", "ي", "ه"):
+        # The least taken off first: «التركية» is Türkiye's «تركي» before it is «ترك», CLDR's Chuuk.
+        for ending in ("ه", "ي", "يه"):
             if stem.endswith(ending) and len(stem) - len(ending) >= 3:
                 candidates.append(stem[: -len(ending)])
         for candidate in candidates:
