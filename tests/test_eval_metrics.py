@@ -304,6 +304,19 @@ def test_case_kind_is_declared_or_derived():
     assert cases == [] and "split" in problems[0].message
 
 
+def test_declared_kind_sets_answerable_and_a_contradiction_is_a_problem():
+    # A line with kind "unanswerable" and no "answerable" was once scored as answerable: every correct
+    # refusal counted as a wrongly refused question.
+    text = ('{"id": "u", "question": "كم استمر اللقاء؟", "kind": "unanswerable"}\n'
+            '{"id": "v", "question": "q", "kind": "unanswerable", "answerable": true}\n'
+            '{"id": "w", "question": "q", "kind": "answerable", "answerable": false}\n')
+    cases, problems = parse_jsonl(text)
+    assert [c.id for c in cases] == ["u"]
+    assert cases[0].answerable is False and cases[0].case_kind == "unanswerable"
+    assert [p.line for p in problems] == [2, 3]
+    assert all("contradicts" in p.message for p in problems)
+
+
 def _topic_change(cited: ScoredPassage, *, refused: bool = False):
     why, ships = _scored("p3", WHY, 0.6), _scored("p6", SHIPS, 0.5)
     case = Case(id="tc", question="لماذا لم يعلن عن الزيارة مسبقا؟", kind="topic-change", alone="alone",

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assistant.errors import KhabarError
 from assistant.ingest.loading import article_from_text
@@ -70,6 +70,19 @@ class Case(BaseModel):
     )
     alone: str | None = Field(None, description="Topic change: id of the case asking the question alone.")
     line: int | None = Field(None, description="Line of the suite file (JSONL) the case came from.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _answerable_from_kind(cls, data: object) -> object:
+        # A line declaring kind "unanswerable" and no ``answerable`` means what it says: left to the
+        # default, it was scored as an answerable question whose every refusal counted as wrong.
+        if isinstance(data, dict) and data.get("kind") in ("unanswerable", "answerable"):
+            implied = data["kind"] == "answerable"
+            if "answerable" not in data:
+                return {**data, "answerable": implied}
+            if data["answerable"] is not implied:
+                raise ValueError(f'kind "{data["kind"]}" contradicts "answerable": {data["answerable"]}')
+        return data
 
     @field_validator("must_include", mode="before")
     @classmethod
