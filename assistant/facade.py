@@ -13,7 +13,7 @@ from collections.abc import Generator as Generator_
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from assistant.answer.answerability import closeness, judge
+from assistant.answer.answerability import closeness, judge, judge_quotes
 from assistant.answer.availability import AVAILABLE, GenerativeStatus, check_generative
 from assistant.answer.base import Generated, Generator
 from assistant.answer.citations import make_citation, marker_label
@@ -221,6 +221,9 @@ class Assistant:
             quotes = select_quotes(result)
         if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
             return self._not_found(result, language, base, timer, note="no passage to quote")
+        verdict = judge_quotes(question, [q.sentence.text for q in quotes])
+        if not verdict.answerable:
+            return self._not_found(result, language, base, timer, note=verdict.note)
         text, citations = compose(quotes, language, lead=asks_for_words(question))
         if mode != "generative":
             return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())

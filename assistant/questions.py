@@ -23,7 +23,14 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      re.compile(r"لدواع|بسبب|\bلان\b|نظرا|بهدف|من اجل|لضمان|حرصا|because|due to|in order to")),
     (re.compile(r"\bwhen\b|what (?:day|year|date|month)|متي|في اي (?:عام|سنه|يوم|شهر)"),
      re.compile(r"\d{4}|الخميس|الجمعه|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|سبتمبر|ايلول|منذ|بعد يوم")),
+    # How long: a unit of time answers without a digit ("a day after", «بعد يوم»).
+    (re.compile(r"\bhow long\b|كم من الوقت|كم استغرق|ما مده|كم (?:ساع|يوم|ايام|اسبوع|شهر|سن|عام)"),
+     re.compile(r"\d|\b(?:[وب]?ال|[وب])?(?:يوم|يومين|ايام|ساع\w*|اسبوع\w*|شهر|اشهر|عام|اعوام|سنه|سنوات)\b"
+                r"|\b(?:hours?|days?|weeks?|months?|years?)\b")),
     (re.compile(r"how many|how much|\bكم\b|ما عدد"), re.compile(r"\d")),
+    # How something was described: news quotes the words used (وصف «…», "detailed talks").
+    (re.compile(r"\bdescrib\w*|\bcharacteri[sz]\w*|(?:كيف|بماذا|بما|بم) (?:وصف|وصفت|يصف|تصف|وصفوا)|ما وصف"),
+     re.compile(r'"[^"]+"|«[^»]+»|“[^”]+”')),
 ]
 
 

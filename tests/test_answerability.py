@@ -16,6 +16,7 @@ from assistant.answer.answerability import (
     judge,
     missing_date,
     missing_name,
+    missing_number,
     missing_quantity,
     missing_role,
     reporting_windows,
@@ -141,6 +142,39 @@ def test_a_count_per_item_or_of_times_is_found_when_stated():
     third = ["وزار الأسد روسيا للمرة الثالثة منذ عام 2015."]
     assert missing_quantity("How many times has Assad visited Russia?", third) is None
     assert missing_quantity("كم مرة زار الأسد روسيا؟", third) is None
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("متى ستعقد الجولة العاشرة من محادثات أستانا؟", "10"),  # the article has the ninth
+    ("When will the tenth round of the Astana talks be held?", "10"),
+    ("Did Assad and Putin discuss the S-400 system?", "400"),
+    ("ما الذي حدث في الجولة التاسعة؟", None),
+    ("Did Putin and Assad discuss the S-300 deal?", None),  # «اس 300»
+    ("What did the two leaders discuss?", None),  # a cardinal describes; "two" need not be written
+    ("Which three countries guarantee the Astana talks?", None),
+])
+def test_a_number_that_singles_something_out_must_be_stated(question, missing):
+    found = missing_number(question, PARAGRAPHS)
+    assert found == (f"the closest passages do not mention {missing}" if missing else None)
+
+
+@pytest.mark.parametrize("question", ["What share of the vote did Putin win in the election?",
+                                      "ما نسبة الأصوات التي فاز بها بوتين في الانتخابات؟"])
+def test_a_share_needs_a_percentage_not_any_number(question):
+    assert missing_quantity(question, PARAGRAPHS) == "the closest passages state no share"
+    assert missing_quantity(question, ["فاز بوتين بنسبة 76 في المئة من الأصوات."]) is None
+    assert missing_quantity(question, ["فاز بوتين بـ 76% من الأصوات."]) is None
+
+
+def test_how_long_a_thing_is_may_be_a_length_and_a_day_answers_how_long_after():
+    # From ARCD: "How long is the Libyan border?" is answered by «بطول 1115 كم», with no unit of time.
+    border = ["ويحدها من الغرب ليبيا على امتداد خط بطول 1115 كم، كما تشترك مع السودان بأطول حدود."]
+    assert missing_quantity("How long is the Libyan border?", border) is None
+    no_duration = "the closest passages state no duration"
+    assert missing_quantity("How long did the border talks last?", border) == no_duration
+    # «بعد يوم من انتهاء الجولة التاسعة»: a unit of time with no number is a duration.
+    assert missing_quantity("بعد كم من الوقت على انتهاء جولة استانا جاء اللقاء؟",
+                            ["ويأتي اللقاء بعد يوم من انتهاء الجولة."]) is None
 
 
 @pytest.mark.parametrize("question", [
@@ -430,6 +464,27 @@ def test_an_on_topic_question_about_a_place_or_person_the_article_never_names_is
     answer = assistant.ask(question, [], mode="extractive")
     assert answer.mode == "not_found", answer.answer
     assert answer.answer.startswith("The article does not answer this question")
+
+
+@pytest.mark.parametrize(("question", "why"), [
+    # The closest paragraphs state a year and 102 ships; the sentence quoted for the question has no number.
+    ("How many fighters were evacuated from around Damascus under the reconciliation deals?",
+     "the quoted sentences state no number for the quantity asked"),
+    ("كم عدد المسلحين الذين أخرجوا من محيط دمشق بموجب اتفاقيات المصالحة؟",
+     "the quoted sentences state no number for the quantity asked"),
+])
+def test_a_count_whose_quoted_sentence_states_no_number_is_refused(assistant, question, why):
+    # From bench/data/article-dev-unanswerable-en.jsonl (the Arabic one translated from it).
+    answer = assistant.ask(question, [], mode="extractive")
+    assert answer.mode == "not_found", answer.answer
+    assert answer.note == why
+    assert [c.kind for c in answer.citations] == ["related", "related"]
+
+
+def test_a_count_whose_quoted_sentence_states_it_is_answered(assistant):
+    answer = assistant.ask("كم سفينة حربية تخطط موسكو لنشرها؟", [], mode="extractive")
+    assert answer.mode == "extractive", answer.note
+    assert "102" in answer.answer
 
 
 @pytest.mark.parametrize(("question", "words"), [

@@ -30,6 +30,7 @@ from assistant.answer.verification.entities import (
     latin_names,
     latin_skeleton,
     numbers_in,
+    specific_numbers_in,
     translated_phrases,
 )
 from assistant.answer.verification.gazetteer import place_forms, place_of
@@ -51,11 +52,21 @@ CANDIDATES = 3
 # What a quantity question asks for, on folded text. A duration or a price also needs its unit. «ما مدة»
 # (folded «ما مده») asks how long; «ما مدى» («ما مدي», "to what extent") asks for no number.
 _COUNT = re.compile(r"\bhow (?:many|much|long|old)\b|\bwhat (?:is|was) the (?:price|cost|number|value)\b"
-                    r"|\bكم\b|ما عدد|ما سعر|ما ثمن|ما تكلف|ما قيم|ما مده")
+                    r"|\bwhat (?:share|percentage|proportion)\b"
+                    r"|\bكم\b|ما عدد|ما سعر|ما ثمن|ما تكلف|ما قيم|ما مده|(?:ما|باي|كم) (?:هي )?(?:ال)?نسب")
+# A share asked for ("what share of the vote", «ما نسبة») is a percentage or a fraction.
+_SHARE_ASKED = re.compile(r"\b(?:share|percentage|proportion|percent)\b"
+                          r"|(?<!\S)(?:ال|ب|بال)?نسب(?:ه|ته|تها)?(?!\S)")
+_SHARE = re.compile(r"%|٪|(?:بال|في ال)(?:ميه|مايه)|\bper ?cent\b|\bpercentage\b"
+                    r"|(?<!\S)(?:نصف|ثلث|ربع|خمس)(?!\S)|\b(?:half|third|quarter)\b")
 _DURATION = re.compile(r"\bhow long\b|\bhow many (?:hours|minutes|days|weeks|months|years)\b"
                        r"|كم (?:ساع|دقيق|يوم|ايام|اسبوع|شهر|سن|عام)|كم من الوقت|كم استغرق|ما مده")
 _DURATION_UNITS = re.compile(r"ساع|دقيق|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|عام|اعوام"
                              r"|hour|minute|day|week|month|year")
+# "How long is the border?" asks a length, "How long was the meeting?" perhaps a time: with a copula either
+# unit answers.
+_LENGTH_ASKED = re.compile(r"\bhow long (?:is|was|are|were)\b")
+_LENGTH_UNITS = re.compile(r"كيلومتر|كيلو متر|\bكم\b|متر|ميل|\bkm\b|kilomet|\bmet(?:er|re)s?\b|\bmiles?\b")
 _PRICE = re.compile(r"\bprice\b|\bcost\b|\bhow much (?:money|did|does|is|was)\b|سعر|ثمن|تكلف|قيمه")
 _PRICE_ASKED = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|\bpa(?:y|id|ys)\b|دفع")
 _CURRENCY = re.compile(r"دولار|يورو|روبل|مليون|مليار|\$|€|dollar|euro|rouble|ruble|million|billion")
@@ -139,7 +150,8 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
     missing = missing_name(question, texts, word_similarity, topic=result.topic_names)
     if missing:
         return Answerability(False, f"the closest passages do not mention {missing}")
-    lack = missing_quantity(question, texts) or missing_date(question, texts)
+    lack = (missing_number(question, texts) or missing_quantity(question, texts)
+            or missing_date(question, texts))
     if lack:
         return Answerability(False, lack)
     speaker = unquoted_speaker(question, texts)
@@ -148,6 +160,16 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
     role = missing_role(question, texts)
     if role:
         return Answerability(False, f"the closest passages name no {role}")
+    return Answerability(True)
+
+
+def judge_quotes(question: str, quotes: list[str]) -> Answerability:
+    """Refuse a quantity question whose chosen ``quotes`` (the sentences the answer would show) state no
+    number for it. :func:`judge` asks it of the closest passages; a number there may belong to another
+    sentence altogether ("How many fighters left…?" against a paragraph whose only number is a year)."""
+    lack = missing_quantity(question, quotes)
+    if lack:
+        return Answerability(False, lack.replace("closest passages", "quoted sentences"))
     return Answerability(True)
 
 
@@ -307,17 +329,31 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
         if not any(_TIMES.search(fold_for_match(s)) for s in sentences):
             return "the closest passages state no count of times"
         return None
-    with_numbers = [s for s in sentences if numbers_in(s) - given]
+    duration = _DURATION.search(asked)
+    # "A day later" («بعد يوم») states a duration with no number: a unit of time answers how long.
+    with_numbers = [s for s in sentences if numbers_in(s) - given
+                    or (duration and _DURATION_UNITS.search(fold_for_match(s)))]
     if not with_numbers:
         return "the closest passages state no number for the quantity asked"
     if _PER_ITEM.search(asked) and not any(_PER_ITEM.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no number per item"
-    if _DURATION.search(asked) and not any(_DURATION_UNITS.search(fold_for_match(s)) for s in with_numbers):
+    units = (_DURATION_UNITS, _LENGTH_UNITS) if _LENGTH_ASKED.search(asked) else (_DURATION_UNITS,)
+    if duration and not any(u.search(fold_for_match(s)) for s in with_numbers for u in units):
         return "the closest passages state no duration"
+    if _SHARE_ASKED.search(asked) and not any(_SHARE.search(fold_for_match(s)) for s in with_numbers):
+        return "the closest passages state no share"
     priced = _PRICE.search(asked) or _PRICE_ASKED.search(asked)
     if priced and not any(_CURRENCY.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no price"
     return None
+
+
+def missing_number(question: str, texts: list[str]) -> str | None:
+    """A number that ``question`` singles something out by ("the tenth round", "the S-400") and that no text
+    of ``texts`` states, or None: like a name the article never mentions, the thing asked about is not
+    there."""
+    absent = specific_numbers_in(question) - set().union(*(numbers_in(t) for t in texts))
+    return f"the closest passages do not mention {min(absent, key=len)}" if absent else None
 
 
 def missing_date(question: str, texts: list[str]) -> str | None:

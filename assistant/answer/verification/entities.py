@@ -39,6 +39,15 @@ _AR_NUMBER_WORDS = {
 }
 
 
+# Ordinals name one thing of a series ("the tenth round"), where a cardinal in a question mostly describes
+# ("the two leaders", "the three guarantors") and need not be written in the article.
+_EN_ORDINALS = frozenset(("third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                          "eleventh", "twelfth"))
+_AR_ORDINALS = frozenset(normalize_arabic(w) for w in (
+    "ثالث", "ثالثة", "رابع", "رابعة", "خامس", "خامسة", "سادس", "سادسة", "سابع", "سابعة",
+    "ثامن", "ثامنة", "تاسع", "تاسعة", "عاشر", "عاشرة"))
+
+
 def bare_arabic(word: str) -> list[str]:
     """A folded Arabic word and its forms without the conjunction/preposition clitics and the article."""
     return strip_clitics(normalize_arabic(word))
@@ -63,6 +72,20 @@ def numbers_in(text: str) -> set[str]:
             if form in _AR_NUMBER_WORDS:
                 found.add(_AR_NUMBER_WORDS[form])
                 break
+    return found
+
+
+def specific_numbers_in(text: str) -> set[str]:
+    """The numbers of ``text`` that single something out: digits ("S-300", "2015", "9th") and ordinal words
+    from third on ("the tenth round", «الجولة العاشرة»), as digit strings; cardinal words are left out."""
+    text = normalize_arabic(MARKER.sub(" ", text))
+    found = {m.replace(",", "").replace("٫", ".") for m in _NUMBER.findall(text)}
+    found |= {_EN_NUMBER_WORDS[w.lower()] for w in re.findall(r"[A-Za-z]+", text)
+              if w.lower() in _EN_ORDINALS}
+    for word in ARABIC_WORD.findall(text):
+        ordinal = next((f for f in bare_arabic(word) if f in _AR_ORDINALS), None)
+        if ordinal:
+            found.add(_AR_NUMBER_WORDS[ordinal])
     return found
 
 
