@@ -331,7 +331,8 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
         return None
     duration = _DURATION.search(asked)
     # "A day later" («بعد يوم») states a duration with no number: a unit of time answers how long.
-    with_numbers = [s for s in sentences if numbers_in(s) - given
+    # An ordinal ("after the ninth round") counts nothing.
+    with_numbers = [s for s in sentences if numbers_in(s, ordinals=False) - given
                     or (duration and _DURATION_UNITS.search(fold_for_match(s)))]
     if not with_numbers:
         return "the closest passages state no number for the quantity asked"
@@ -385,6 +386,16 @@ _ROLES: dict[str, tuple[re.Pattern, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# Who headed a delegation is a person the article must name as its head («برئاسة», «رئيس الوفد», "led by"). A
+# delegation is asked about, not a country ("Who leads Syria?" is answered by «الرئيس السوري»), and «رئيس»
+# alone asks nothing: it is also "president".
+_DELEGATION = re.compile(r"\bdelegations?\b|(?<!\S)(?:[وب]?ال|[وبل])?وفد(?:ه|ها)?(?!\S)")
+_HEAD_ASKED = re.compile(r"\bwho (?:is |was )?(?:head(?:ed|s|ing)?|le(?:d|ads?|ading)|chair(?:ed|s|ing)?)\b"
+                         r"|(?<!\S)(?:مين|من) (?:هو |كان )?(?:ب?ي|ت|يت|كان ي)(?:راس|تراس)")
+_HEAD_NAMED = re.compile(r"برياسه|(?<!\S)(?:ي|ت|يت)?(?:راس|تراس)(?!\S)|رييس (?:ال)?وفد"
+                         r"|\b(?:headed|led|chaired) by\b|\bhead of (?:the |its )?delegation\b")
+
+
 def _word_forms(text: str) -> set[str]:
     """Every word of ``text`` folded, with and without its clitics."""
     return {f for word in re.findall(r"\w+", fold_for_match(text)) for f in strip_clitics(word)}
@@ -402,6 +413,9 @@ def missing_role(question: str, texts: list[str]) -> str | None:
         evidence = evidence if evidence is not None else _word_forms("\n".join(texts))
         if not any(f.startswith(named) for f in evidence):
             return role
+    if (_HEAD_ASKED.search(asked) and _DELEGATION.search(asked)
+            and not any(_HEAD_NAMED.search(fold_for_match(t)) for t in texts)):
+        return "head of the delegation"
     return None
 
 

@@ -60,16 +60,17 @@ def arabic_forms(texts: list[str]) -> list[str]:
                    for form in (w, *bare_arabic(w)[1:]) if len(form) >= 2})
 
 
-def numbers_in(text: str) -> set[str]:
-    """Numbers stated in ``text``: digits (Arabic-Indic folded) and number words, as digit strings."""
+def numbers_in(text: str, *, ordinals: bool = True) -> set[str]:
+    """Numbers stated in ``text``: digits (Arabic-Indic folded) and number words, as digit strings; without
+    ordinal words ("the ninth round" counts nothing) when ``ordinals`` is False."""
     text = normalize_arabic(MARKER.sub(" ", text))
     found = {m.replace(",", "").replace("٫", ".") for m in _NUMBER.findall(text)}
     for word in re.findall(r"[A-Za-z]+", text):
-        if word.lower() in _EN_NUMBER_WORDS:
+        if word.lower() in _EN_NUMBER_WORDS and (ordinals or word.lower() not in _EN_ORDINALS):
             found.add(_EN_NUMBER_WORDS[word.lower()])
     for word in ARABIC_WORD.findall(text):
         for form in bare_arabic(word):
-            if form in _AR_NUMBER_WORDS:
+            if form in _AR_NUMBER_WORDS and (ordinals or form not in _AR_ORDINALS):
                 found.add(_AR_NUMBER_WORDS[form])
                 break
     return found
