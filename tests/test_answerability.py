@@ -224,18 +224,29 @@ def test_a_date_stated_or_a_day_asked_is_not_missing(question):
 
 
 @pytest.mark.parametrize(("question", "role"), [
-    ("Which Russian ministers attended the meeting in Sochi?", "minister"),
+    ("Which Russian ministers attended the meeting in Sochi?", "Russia minister"),
     ("من هم الوزراء الروس الذين حضروا اللقاء؟", "minister"),
-    ("هل حضر وزير الدفاع الروسي اللقاء؟", "minister"),
-    ("Did Assad meet Iranian officials during his trip?", "official"),
-    ("هل التقى الأسد بمسؤولين إيرانيين خلال زيارته؟", "official"),
+    ("هل حضر وزير الدفاع الروسي اللقاء؟", "Russia minister"),
+    ("Did Assad meet Iranian officials during his trip?", "Iran official"),
+    ("هل التقى الأسد بمسؤولين إيرانيين خلال زيارته؟", "Iran official"),
 ])
 def test_holders_of_a_role_the_article_never_names_are_missing(question, role):
     # The passages about the meeting itself (elsewhere the article names the opposition's delegation).
     meeting = [p for p in PARAGRAPHS if "بوتين" in p and "وفد" not in p and "ممثل" not in p]
     assert missing_role(question, meeting) == role
-    if role == "minister":  # nowhere in the article
-        assert missing_role(question, PARAGRAPHS) == role
+    # Nowhere in the article: no minister at all, and the representatives it names («غياب ممثلين عن الولايات
+    # المتحدة», right after «وإيران») are the United States'.
+    assert missing_role(question, PARAGRAPHS) == role
+
+
+def test_holders_of_a_role_are_named_beside_their_country():
+    astana = ["تحت رعاية الدول الضامنة وهي تركيا وروسيا وإيران وغياب ممثلين عن الولايات المتحدة."]
+    assert missing_role("هل حضر مسؤولون إيرانيون؟", astana) == "Iran official"
+    assert missing_role("هل حضر مسؤولون إيرانيون؟", ["وشارك ممثلون إيرانيون في الجولة."]) is None
+    assert missing_role("Did Iranian officials attend?", ["Iranian officials attended the round."]) is None
+    assert missing_role("Did German ministers attend?", ["وحضر وزير الخارجية الألماني."]) is None
+    # "American" is not American Samoa; a country the question names no adjective of asks for no country.
+    assert missing_role("Did American officials attend?", astana) is None
 
 
 @pytest.mark.parametrize("question", [

@@ -24,6 +24,7 @@ from assistant import cldr
 from assistant.answer.verification.checks import Similarity
 from assistant.answer.verification.entities import (
     ARABIC_WORD,
+    LATIN_WORD,
     POSSESSIVE,
     Evidence,
     bare_arabic,
@@ -401,18 +402,69 @@ def _word_forms(text: str) -> set[str]:
     return {f for word in re.findall(r"\w+", fold_for_match(text)) for f in strip_clitics(word)}
 
 
+#: Words after a role's word where its country stands («ممثلين عن الولايات المتحدة», «وزير الخارجية
+#: الإيراني»), and one before ("Iranian officials").
+_ROLE_COUNTRY_AFTER = 3
+
+
+def _asked_countries(question: str) -> list[cldr.Name]:
+    """Countries whose adjective a question gives a role («مسؤولين إيرانيين», "Iranian officials"): Arabic
+    nisba adjectives, plural ones too (CLDR gives no adjectives), and English words starting like a
+    country's name, as :func:`cldr.mentions_or_adjective` does for Arabic."""
+    keys = set()
+    for word in ARABIC_WORD.findall(question):
+        forms = bare_arabic(word)
+        forms += [f[:-2] for f in forms if f.endswith(("يين", "يون")) and len(f) > 5]  # إيرانيين -> إيراني
+        place = place_of(forms)
+        if place:
+            keys.add(place[0])
+    latin = [w.lower() for w in LATIN_WORD.findall(question) if w[:1].isupper()]
+    return [n for n in cldr.names() if n.kind == "country"
+            and (n.english.lower() in keys or any(_english_adjective(w, n.english.lower()) for w in latin))]
+
+
+def _english_adjective(word: str, country: str) -> bool:
+    """Whether a capitalised English ``word`` is the one-word ``country`` or its adjective: Iranian, Russian,
+    German, Chinese (a shared start of all but the name's last two letters, four at least)."""
+    if " " in country:
+        return False
+    shared = next((i for i, (a, b) in enumerate(zip(word, country, strict=False)) if a != b),
+                  min(len(word), len(country)))
+    return shared >= max(4, len(country) - 2)
+
+
+def _role_named(named: tuple[str, ...], texts: list[str], countries: list[cldr.Name]) -> bool:
+    """Whether ``texts`` name a holder of the role (a word starting with a ``named`` stem), of one of
+    ``countries`` when any is asked: the Astana sentence names representatives, of the United States."""
+    for sentence in _sentences(texts):
+        words = sentence.split()
+        for i, word in enumerate(words):
+            bare = strip_clitics(fold_for_match(word).strip(".,،؛:\"'«»()"))
+            if not any(f.startswith(named) for f in bare):
+                continue
+            if not countries:
+                return True
+            window = " ".join(words[max(0, i - 1):i + _ROLE_COUNTRY_AFTER + 1])
+            places = {place[0] for w in ARABIC_WORD.findall(window) if (place := _place_of(w))}
+            places |= {n.english.lower() for n in countries for w in LATIN_WORD.findall(window)
+                       if _english_adjective(w.lower(), n.english.lower())}
+            if any(n.english.lower() in places or cldr.mentions(window, n) for n in countries):
+                return True
+    return False
+
+
 def missing_role(question: str, texts: list[str]) -> str | None:
-    """A role whose holders ``question`` asks about (ministers, officials) that ``texts`` never name, or
-    None."""
+    """A role whose holders ``question`` asks about (ministers, officials) that ``texts`` never name (of the
+    country the question gives them, if any), or None."""
     asked = fold_for_match(question)
     forms = _word_forms(question)
-    evidence = None
+    countries = None
     for role, (english, arabic, named) in _ROLES.items():
         if not (english.search(asked) or any(f.startswith(arabic) for f in forms)):
             continue
-        evidence = evidence if evidence is not None else _word_forms("\n".join(texts))
-        if not any(f.startswith(named) for f in evidence):
-            return role
+        countries = countries if countries is not None else _asked_countries(question)
+        if not _role_named(named, texts, countries):
+            return f"{countries[0].english} {role}" if countries else role
     if (_HEAD_ASKED.search(asked) and _DELEGATION.search(asked)
             and not any(_HEAD_NAMED.search(fold_for_match(t)) for t in texts)):
         return "head of the delegation"
