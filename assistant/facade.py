@@ -221,9 +221,10 @@ class Assistant:
             quotes = select_quotes(result)
         if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
             return self._not_found(result, language, base, timer, note="no passage to quote")
-        verdict = judge_quotes(question, [q.sentence.text for q in quotes])
-        if not verdict.answerable:
-            return self._not_found(result, language, base, timer, note=verdict.note)
+        if mode != "generative":  # a model reads the whole passages, not only the quoted sentences
+            verdict = judge_quotes(question, [q.sentence.text for q in quotes])
+            if not verdict.answerable:
+                return self._not_found(result, language, base, timer, note=verdict.note)
         text, citations = compose(quotes, language, lead=asks_for_words(question))
         if mode != "generative":
             return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())

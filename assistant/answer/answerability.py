@@ -52,22 +52,28 @@ CANDIDATES = 3
 
 # What a quantity question asks for, on folded text. A duration or a price also needs its unit. «ما مدة»
 # (folded «ما مده») asks how long; «ما مدى» («ما مدي», "to what extent") asks for no number.
+# A share asked for ("what share of the vote", «ما نسبة»: not «ما نسب إلى», "what was attributed to") is a
+# percentage or a fraction; "how many countries share a border" asks a count.
+_SHARE_ASKED = re.compile(r"\bwhat (?:share|percentage|proportion|percent)\b|\bhow (?:big|large) a share\b"
+                          r"|(?<!\w)(?:ما|كم|باي) (?:هي )?(?:ال)?نسبه(?!\w)")
 _COUNT = re.compile(r"\bhow (?:many|much|long|old)\b|\bwhat (?:is|was) the (?:price|cost|number|value)\b"
-                    r"|\bwhat (?:share|percentage|proportion)\b"
-                    r"|\bكم\b|ما عدد|ما سعر|ما ثمن|ما تكلف|ما قيم|ما مده|(?:ما|باي|كم) (?:هي )?(?:ال)?نسب")
-# A share asked for ("what share of the vote", «ما نسبة») is a percentage or a fraction.
-_SHARE_ASKED = re.compile(r"\b(?:share|percentage|proportion|percent)\b"
-                          r"|(?<!\S)(?:ال|ب|بال)?نسب(?:ه|ته|تها)?(?!\S)")
+                    r"|\bكم\b|ما عدد|ما سعر|ما ثمن|ما تكلف|ما قيم|ما مده|" + _SHARE_ASKED.pattern)
 _SHARE = re.compile(r"%|٪|(?:بال|في ال)(?:ميه|مايه)|\bper ?cent\b|\bpercentage\b"
-                    r"|(?<!\S)(?:نصف|ثلث|ربع|خمس)(?!\S)|\b(?:half|third|quarter)\b")
+                    r"|(?<!\w)(?:[وبل]?ال|[وبل])?(?:نصف|ثلث|ثلثي|ربع)(?!\w)"
+                    r"|\b(?:half|a third|two thirds|a quarter)\b")
 _DURATION = re.compile(r"\bhow long\b|\bhow many (?:hours|minutes|days|weeks|months|years)\b"
                        r"|كم (?:ساع|دقيق|يوم|ايام|اسبوع|شهر|سن|عام)|كم من الوقت|كم استغرق|ما مده")
-_DURATION_UNITS = re.compile(r"ساع|دقيق|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|عام|اعوام"
-                             r"|hour|minute|day|week|month|year")
+_DURATION_UNITS = re.compile(r"(?<!\w)(?:[وبل]?ال|[وبل])?(?:ساع|دقيق|يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات"
+                             r"|عام|اعوام)|\b(?:hour|minute|day|week|month|year)s?\b")
+# A duration stated with no number: one or two units («بعد يوم», «خلال شهرين», "a day later").
+_BARE_DURATION = re.compile(r"(?<!\w)(?:بعد|قبل|خلال|لمده|منذ) (?:يوم|يومين|ساعه|ساعتين|اسبوع|اسبوعين"
+                            r"|شهر|شهرين|عام|عامين|سنه|سنتين)(?!\w)"
+                            r"|\b(?:a|one|an) (?:hour|day|week|month|year)\b")
 # "How long is the border?" asks a length, "How long was the meeting?" perhaps a time: with a copula either
 # unit answers.
 _LENGTH_ASKED = re.compile(r"\bhow long (?:is|was|are|were)\b")
-_LENGTH_UNITS = re.compile(r"كيلومتر|كيلو متر|\bكم\b|متر|ميل|\bkm\b|kilomet|\bmet(?:er|re)s?\b|\bmiles?\b")
+_LENGTH_UNITS = re.compile(r"(?<!\w)(?:[وب]?ال)?(?:كيلومتر|كيلو متر|متر|امتار|ميل|اميال)\w{0,2}(?!\w)|\bكم\b"
+                           r"|\bkm\b|\bkilomet\w*|\bmet(?:er|re)s?\b|\bmiles?\b")
 _PRICE = re.compile(r"\bprice\b|\bcost\b|\bhow much (?:money|did|does|is|was)\b|سعر|ثمن|تكلف|قيمه")
 _PRICE_ASKED = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|\bpa(?:y|id|ys)\b|دفع")
 _CURRENCY = re.compile(r"دولار|يورو|روبل|مليون|مليار|\$|€|dollar|euro|rouble|ruble|million|billion")
@@ -323,7 +329,7 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
     asked = fold_for_match(question)
     if not _COUNT.search(asked):
         return None
-    given = numbers_in(question)
+    given = numbers_in(question, ordinals=False)  # "the third largest city" gives no count
     sentences = _sentences(texts)
     if _TIMES_ASKED.search(asked):
         # "For the third time" states a count of times with no digit, so a word for times is enough.
@@ -331,10 +337,12 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
             return "the closest passages state no count of times"
         return None
     duration = _DURATION.search(asked)
-    # "A day later" («بعد يوم») states a duration with no number: a unit of time answers how long.
-    # An ordinal ("after the ninth round") counts nothing.
+    share = _SHARE_ASKED.search(asked)
+    # An ordinal ("after the ninth round") counts nothing. "A day later" («بعد يوم») answers how long and
+    # "half" what share with no digit.
     with_numbers = [s for s in sentences if numbers_in(s, ordinals=False) - given
-                    or (duration and _DURATION_UNITS.search(fold_for_match(s)))]
+                    or (duration and _BARE_DURATION.search(fold_for_match(s)))
+                    or (share and _SHARE.search(fold_for_match(s)))]
     if not with_numbers:
         return "the closest passages state no number for the quantity asked"
     if _PER_ITEM.search(asked) and not any(_PER_ITEM.search(fold_for_match(s)) for s in with_numbers):
@@ -342,7 +350,7 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
     units = (_DURATION_UNITS, _LENGTH_UNITS) if _LENGTH_ASKED.search(asked) else (_DURATION_UNITS,)
     if duration and not any(u.search(fold_for_match(s)) for s in with_numbers for u in units):
         return "the closest passages state no duration"
-    if _SHARE_ASKED.search(asked) and not any(_SHARE.search(fold_for_match(s)) for s in with_numbers):
+    if share and not any(_SHARE.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no share"
     priced = _PRICE.search(asked) or _PRICE_ASKED.search(asked)
     if priced and not any(_CURRENCY.search(fold_for_match(s)) for s in with_numbers):
@@ -390,11 +398,19 @@ _ROLES: dict[str, tuple[re.Pattern, tuple[str, ...], tuple[str, ...]]] = {
 # Who headed a delegation is a person the article must name as its head («برئاسة», «رئيس الوفد», "led by"). A
 # delegation is asked about, not a country ("Who leads Syria?" is answered by «الرئيس السوري»), and «رئيس»
 # alone asks nothing: it is also "president".
-_DELEGATION = re.compile(r"\bdelegations?\b|(?<!\S)(?:[وب]?ال|[وبل])?وفد(?:ه|ها)?(?!\S)")
-_HEAD_ASKED = re.compile(r"\bwho (?:is |was )?(?:head(?:ed|s|ing)?|le(?:d|ads?|ading)|chair(?:ed|s|ing)?)\b"
-                         r"|(?<!\S)(?:مين|من) (?:هو |كان )?(?:ب?ي|ت|يت|كان ي)(?:راس|تراس)")
-_HEAD_NAMED = re.compile(r"برياسه|(?<!\S)(?:ي|ت|يت)?(?:راس|تراس)(?!\S)|رييس (?:ال)?وفد"
-                         r"|\b(?:headed|led|chaired) by\b|\bhead of (?:the |its )?delegation\b")
+_DELEGATION = re.compile(r"\bdelegations?\b|(?<!\w)(?:[وب]?ال|[وبل])?وفد(?:ه|ها)?(?!\w)")
+# Asked of the delegation itself ("Who led the delegation?", not "Who led the talks with the delegation?").
+_HEAD_ASKED = re.compile(r"\bwho (?:is |was )?(?:head(?:ed|s|ing)?|le(?:d|ads?|ading)|chair(?:ed|s|ing)?) "
+                         r"(?:the |a |its )?(?:(?!(?:with|and|of|to|for|from) )[\w-]+ ){0,2}delegations?\b"
+                         r"|(?<!\w)(?:مين|من) (?:هو |كان )?(?:ب?ي|ت|يت|كان ي)(?:راس|تراس) (?:\w+ )?"
+                         r"[وب]?(?:ال)?وفد")
+# The verb forms only («يرأس», «ترأس», «يترأسه»): a bare «رأس» is as often a head or a cape («رأس العين»).
+_HEAD_NAMED = re.compile(r"برياسه|بقياده|(?<!\w)[وف]?(?:ي|ت|يت)راس(?:ه|ها|هم)?(?!\w)|رييس(?:ه)? (?:ال)?وفد"
+                         r"|(?<!\w)[وف]?(?:قاد|يقود|تقود)(?:ه|ها)?(?!\w)"
+                         r"|\b(?:headed|led|chaired) by\b|\bhead of (?:the |its )?delegation\b"
+                         r"|\bdelegation(?:'s|’s)? (?:head|chief|leader)\b"
+                         r"|\b(?:led|heads|headed|chaired|chairs) (?:the |a |its )?(?:[\w-]+ ){0,3}"
+                         r"delegation\b")
 
 
 def _word_forms(text: str) -> set[str]:
@@ -402,35 +418,44 @@ def _word_forms(text: str) -> set[str]:
     return {f for word in re.findall(r"\w+", fold_for_match(text)) for f in strip_clitics(word)}
 
 
-#: Words after a role's word where its country stands («ممثلين عن الولايات المتحدة», «وزير الخارجية
-#: الإيراني»), and one before ("Iranian officials").
-_ROLE_COUNTRY_AFTER = 3
+#: Where a role holder's country stands: Arabic puts it after the role's word («ممثلين عن الولايات
+#: المتحدة», «وزراء خارجية روسيا وتركيا وإيران»), English mostly before ("Iranian Foreign Minister").
+_ROLE_COUNTRY_AFTER = 5
+_ROLE_COUNTRY_BEFORE = 3
+
+#: English country adjectives, made as English makes them from the name: Iran-ian, Russia-n, Israel-i,
+#: Chin(a)-ese, German(y), Leban(on)-ese. No library here has demonyms; this finds the regular ones and
+#: leaves out the others (Turkish, French, British), which then ask for no country.
+_ADJECTIVE_ENDINGS = ("n", "an", "ian", "ese", "i", "")
+
+
+def _english_adjective(word: str, country: str) -> bool:
+    """Whether lower-case ``word`` is the adjective of the one-word ``country`` (not the name itself)."""
+    if " " in country or word == country:
+        return False
+    stems = {country, country[:-1] if country[-1] in "aeiouy" else country,
+             country[:-2] if country.endswith("on") else country}
+    return any(len(stem) >= 4 and word.startswith(stem) and word[len(stem):] in _ADJECTIVE_ENDINGS
+               for stem in stems)
 
 
 def _asked_countries(question: str) -> list[cldr.Name]:
     """Countries whose adjective a question gives a role («مسؤولين إيرانيين», "Iranian officials"): Arabic
-    nisba adjectives, plural ones too (CLDR gives no adjectives), and English words starting like a
-    country's name, as :func:`cldr.mentions_or_adjective` does for Arabic."""
+    nisba adjectives, plural ones too (CLDR gives no adjectives), and regular English adjectives. A country
+    the question names by name ("officials who visited Iran") gives the role no nationality."""
     keys = set()
     for word in ARABIC_WORD.findall(question):
         forms = bare_arabic(word)
         forms += [f[:-2] for f in forms if f.endswith(("يين", "يون")) and len(f) > 5]  # إيرانيين -> إيراني
         place = place_of(forms)
-        if place:
+        if place and not place[1]:
             keys.add(place[0])
     latin = [w.lower() for w in LATIN_WORD.findall(question) if w[:1].isupper()]
-    return [n for n in cldr.names() if n.kind == "country"
-            and (n.english.lower() in keys or any(_english_adjective(w, n.english.lower()) for w in latin))]
-
-
-def _english_adjective(word: str, country: str) -> bool:
-    """Whether a capitalised English ``word`` is the one-word ``country`` or its adjective: Iranian, Russian,
-    German, Chinese (a shared start of all but the name's last two letters, four at least)."""
-    if " " in country:
-        return False
-    shared = next((i for i, (a, b) in enumerate(zip(word, country, strict=False)) if a != b),
-                  min(len(word), len(country)))
-    return shared >= max(4, len(country) - 2)
+    found = [n for n in cldr.names() if n.kind == "country"
+             and (n.english.lower() in keys or any(_english_adjective(w, n.english.lower()) for w in latin))]
+    # "Nigerian" is Nigeria's, not Niger's: of names one of which starts the other, the longer.
+    return [n for n in found if not any(o is not n and o.english.lower().startswith(n.english.lower())
+                                        for o in found)]
 
 
 def _role_named(named: tuple[str, ...], texts: list[str], countries: list[cldr.Name]) -> bool:
@@ -444,11 +469,14 @@ def _role_named(named: tuple[str, ...], texts: list[str], countries: list[cldr.N
                 continue
             if not countries:
                 return True
-            window = " ".join(words[max(0, i - 1):i + _ROLE_COUNTRY_AFTER + 1])
+            before = _ROLE_COUNTRY_BEFORE if LATIN_WORD.match(word.strip("\"'(")) else 0
+            window = " ".join(words[max(0, i - before):i + _ROLE_COUNTRY_AFTER + 1])
             places = {place[0] for w in ARABIC_WORD.findall(window) if (place := _place_of(w))}
-            places |= {n.english.lower() for n in countries for w in LATIN_WORD.findall(window)
-                       if _english_adjective(w.lower(), n.english.lower())}
-            if any(n.english.lower() in places or cldr.mentions(window, n) for n in countries):
+            latin = [w.lower().removesuffix("'s").removesuffix("’s") for w in LATIN_WORD.findall(window)
+                     if w[:1].isupper()]
+            if any(n.english.lower() in places or cldr.mentions(window, n)
+                   or any(w == n.english.lower() or _english_adjective(w, n.english.lower()) for w in latin)
+                   for n in countries):
                 return True
     return False
 

@@ -71,18 +71,17 @@ class Case(BaseModel):
     alone: str | None = Field(None, description="Topic change: id of the case asking the question alone.")
     line: int | None = Field(None, description="Line of the suite file (JSONL) the case came from.")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _answerable_from_kind(cls, data: object) -> object:
+    @model_validator(mode="after")
+    def _answerable_from_kind(self) -> Case:
         # A line declaring kind "unanswerable" and no ``answerable`` means what it says: left to the
         # default, it was scored as an answerable question whose every refusal counted as wrong.
-        if isinstance(data, dict) and data.get("kind") in ("unanswerable", "answerable"):
-            implied = data["kind"] == "answerable"
-            if "answerable" not in data:
-                return {**data, "answerable": implied}
-            if data["answerable"] is not implied:
-                raise ValueError(f'kind "{data["kind"]}" contradicts "answerable": {data["answerable"]}')
-        return data
+        if self.kind in ("unanswerable", "answerable"):
+            implied = self.kind == "answerable"
+            if "answerable" not in self.model_fields_set:
+                self.answerable = implied
+            elif self.answerable != implied:
+                raise ValueError(f'kind "{self.kind}" contradicts "answerable": {self.answerable}')
+        return self
 
     @field_validator("must_include", mode="before")
     @classmethod

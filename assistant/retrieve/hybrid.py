@@ -263,14 +263,15 @@ class HybridRetriever(BaseRetriever):
                 entry.score += self.unit_weight / (RRF_K + 1)
         ordered = sorted(fused, key=lambda s: (-s.score, s.dense_rank or 10**6))
         ranked = ordered[:k]
+        quoted = min(k, UNIT_PASSAGES)
         if best_unit:
-            # The passage of the single best unit is among those quoted from, however its passage fared
-            # in the fusion: the sentence search found the sentence.
+            # The passage of the single best unit is among those quoted from, however low the fusion ranked
+            # it (if it ranked it at all): the sentence search found the sentence.
             best = max(best_unit, key=best_unit.__getitem__)
             place = next((i for i, s in enumerate(ordered) if s.passage.id == best), None)
-            if place is not None and place >= UNIT_PASSAGES:
-                rest = [s for s in ordered[UNIT_PASSAGES - 1:] if s.passage.id != best]
-                ranked = [*ordered[:UNIT_PASSAGES - 1], ordered[place], *rest[:k - UNIT_PASSAGES]]
+            if place is not None and place >= quoted:
+                rest = [s for s in ordered[quoted - 1:] if s.passage.id != best]
+                ranked = [*ordered[:quoted - 1], ordered[place], *rest[:k - quoted]]
         top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
         for sentence, vec in self.store.units_of(top):
             if sentence.id not in found:

@@ -76,16 +76,34 @@ def numbers_in(text: str, *, ordinals: bool = True) -> set[str]:
     return found
 
 
+# Digits that single something out: a year, a model, a total (2015, S-300, 102), or an ordinal (9th). Not
+# a small count ("the 2 leaders" describes), nor digits inside a name or a date ("G20", "9/11"), nor a
+# formatted amount ("10,000", "1.5 million"), which Arabic often writes in words.
+_SPECIFIC_DIGITS = re.compile(r"(?<![\w/.,٫])(\d+)(?:st|nd|rd|th)?(?![\w/]|[.,٫]\d)")
+_ORDINAL_DIGITS = re.compile(r"\d+(?:st|nd|rd|th)\b")
+#: English ordinals Arabic writes as one word (3rd to 10th: «الثالث» … «العاشر»; 11th is «الحادي عشر»).
+_EN_SINGLE_WORD_ORDINALS = _EN_ORDINALS - {"eleventh", "twelfth"}
+
+
 def specific_numbers_in(text: str) -> set[str]:
-    """The numbers of ``text`` that single something out: digits ("S-300", "2015", "9th") and ordinal words
-    from third on ("the tenth round", «الجولة العاشرة»), as digit strings; cardinal words are left out."""
+    """The numbers of ``text`` that single something out, as digit strings: digits of 13 and more or with an
+    ordinal ending ("S-300", "2015", "9th"), and ordinal words from third to tenth ("the tenth round",
+    «الجولة العاشرة»); cardinal words, fractions ("a third") and compound ordinals («الثالثة عشرة») are left
+    out."""
     text = normalize_arabic(MARKER.sub(" ", text))
-    found = {m.replace(",", "").replace("٫", ".") for m in _NUMBER.findall(text)}
-    found |= {_EN_NUMBER_WORDS[w.lower()] for w in re.findall(r"[A-Za-z]+", text)
-              if w.lower() in _EN_ORDINALS}
-    for word in ARABIC_WORD.findall(text):
+    found = {m.group(1) for m in _SPECIFIC_DIGITS.finditer(text)
+             if int(m.group(1)) >= 13 or _ORDINAL_DIGITS.fullmatch(m.group(0))}
+    latin = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    for i, word in enumerate(latin):
+        before, after = latin[i - 1] if i else "", latin[i + 1] if i + 1 < len(latin) else ""
+        if word in _EN_SINGLE_WORD_ORDINALS and before not in ("a", "one", "two") and after not in (
+                "party", "parties", "world"):
+            found.add(_EN_NUMBER_WORDS[word])
+    arabic = ARABIC_WORD.findall(text)
+    for i, word in enumerate(arabic):
         ordinal = next((f for f in bare_arabic(word) if f in _AR_ORDINALS), None)
-        if ordinal:
+        compound = i + 1 < len(arabic) and arabic[i + 1] in ("عشر", "عشره")
+        if ordinal and not compound:
             found.add(_AR_NUMBER_WORDS[ordinal])
     return found
 
