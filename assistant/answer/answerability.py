@@ -398,7 +398,6 @@ _ROLES: dict[str, tuple[re.Pattern, tuple[str, ...], tuple[str, ...]]] = {
 # Who headed a delegation is a person the article must name as its head («برئاسة», «رئيس الوفد», "led by"). A
 # delegation is asked about, not a country ("Who leads Syria?" is answered by «الرئيس السوري»), and «رئيس»
 # alone asks nothing: it is also "president".
-_DELEGATION = re.compile(r"\bdelegations?\b|(?<!\w)(?:[وب]?ال|[وبل])?وفد(?:ه|ها)?(?!\w)")
 # Asked of the delegation itself ("Who led the delegation?", not "Who led the talks with the delegation?").
 _HEAD_ASKED = re.compile(r"\bwho (?:is |was )?(?:head(?:ed|s|ing)?|le(?:d|ads?|ading)|chair(?:ed|s|ing)?) "
                          r"(?:the |a |its )?(?:(?!(?:with|and|of|to|for|from) )[\w-]+ ){0,2}delegations?\b"
@@ -493,8 +492,7 @@ def missing_role(question: str, texts: list[str]) -> str | None:
         countries = countries if countries is not None else _asked_countries(question)
         if not _role_named(named, texts, countries):
             return f"{countries[0].english} {role}" if countries else role
-    if (_HEAD_ASKED.search(asked) and _DELEGATION.search(asked)
-            and not any(_HEAD_NAMED.search(fold_for_match(t)) for t in texts)):
+    if _HEAD_ASKED.search(asked) and not any(_HEAD_NAMED.search(fold_for_match(t)) for t in texts):
         return "head of the delegation"
     return None
 
