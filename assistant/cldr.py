@@ -29,6 +29,7 @@ class Name:
     arabic: str
     folded: str
     kind: str  # "country", "weekday", "month"
+    code: str = ""  # a country's ISO 3166 two-letter code
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +39,8 @@ def names() -> tuple[Name, ...]:
     found: list[Name] = []
     for code, english in en.territories.items():
         if len(code) == 2 and code.isalpha() and code in ar.territories and code not in _NOT_COUNTRIES:
-            found.append(Name(english, ar.territories[code], fold_for_match(ar.territories[code]), "country"))
+            found.append(Name(english, ar.territories[code], fold_for_match(ar.territories[code]), "country",
+                              code))
     for number, english in en.days["format"]["wide"].items():
         arabic = ar.days["format"]["wide"][number]
         found.append(Name(english, arabic, fold_for_match(arabic), "weekday"))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import simplemma
 
-from assistant import cldr
+from assistant import cldr, nations
 from assistant.answer.verification.checks import Similarity
 from assistant.answer.verification.entities import (
     ARABIC_WORD,
@@ -218,11 +218,11 @@ def missing_name(question: str, texts: list[str], word_similarity: Similarity | 
     passage may leave it implicit.
     """
     joined = "\n".join(texts)
+    evidence = Evidence(texts)
     for name in cldr.named_in(question):
-        if not cldr.mentions_or_adjective(joined, name):
+        if not cldr.mentions_or_adjective(joined, name) and not _capital_mentioned(name, evidence):
             return name.english
     language: Language = detect_language(question)
-    evidence = Evidence(texts)
     covered: set[str] = set()
     for phrase, forms in translated_phrases(question):
         if not any(form in evidence.folded for form in forms):
@@ -237,6 +237,8 @@ def missing_name(question: str, texts: list[str], word_similarity: Similarity | 
             continue
         place = place_forms(bare) is not None
         if f"place:{bare.lower()}" in evidence.places or bare.lower() in evidence.latin_words:
+            continue
+        if _stands_for_country(bare, question, joined):
             continue
         known = language == "en" and simplemma.is_known(bare.lower(), lang="en")
         common = known and not _is_proper_noun(bare)
@@ -270,6 +272,27 @@ def missing_name(question: str, texts: list[str], word_similarity: Similarity | 
             if not allowed or max(allowed) < COMMON_WORD_SIMILARITY:
                 return word
     return None
+
+
+def _capital_mentioned(country: cldr.Name, evidence: Evidence) -> bool:
+    """Whether the passages name ``country`` by its capital (news writes Russia as «موسكو»): a capital
+    CLDR has an Arabic name for (a time-zone city)."""
+    capital = nations.capital_of(country)
+    return capital is not None and f"place:{capital.lower()}" in evidence.places
+
+
+#: A capital after these words is a place ("in Tehran", "moved to Ankara"), not the government it stands
+#: for ("Tehran's position", "between Tehran and Israel").
+_LOCATIVE = r"(?:in|at|to|into|towards?|inside|near|around|outside|within|across)"
+
+
+def _stands_for_country(word: str, question: str, joined: str) -> bool:
+    """Whether the capital ``word`` stands for its country ("What role … between Tehran and Israel?") and
+    the passages name that country (by name or adjective)."""
+    country = nations.country_of_capital(word)
+    if country is None or re.search(rf"\b{_LOCATIVE}\s+(?:the\s+)?{re.escape(word)}\b", question, re.I):
+        return False
+    return cldr.mentions_or_adjective(joined, country)
 
 
 def _transliterated(name: str, evidence: Evidence, *, place: bool, common: bool) -> bool:
@@ -422,14 +445,16 @@ def _word_forms(text: str) -> set[str]:
 _ROLE_COUNTRY_AFTER = 5
 _ROLE_COUNTRY_BEFORE = 3
 
-#: English country adjectives, made as English makes them from the name: Iran-ian, Russia-n, Israel-i,
-#: Chin(a)-ese, German(y), Leban(on)-ese. No library here has demonyms; this finds the regular ones and
-#: leaves out the others (Turkish, French, British), which then ask for no country.
+#: English country adjectives made as English makes them from the name (Iran-ian, Russia-n, Israel-i,
+#: Chin(a)-ese, German(y), Leban(on)-ese), for the words countryinfo has no demonym for.
 _ADJECTIVE_ENDINGS = ("n", "an", "ian", "ese", "i", "")
 
 
 def _english_adjective(word: str, country: str) -> bool:
-    """Whether lower-case ``word`` is the adjective of the one-word ``country`` (not the name itself)."""
+    """Whether lower-case ``word`` is the adjective of ``country`` (lower case; not the name itself):
+    countryinfo's demonym (Turkish, British, American), else a regular adjective of a one-word name."""
+    if (known := nations.country_of_demonym(word)) is not None:
+        return known.english.lower() == country
     if " " in country or word == country:
         return False
     stems = {country, country[:-1] if country[-1] in "aeiouy" else country,
@@ -440,7 +465,7 @@ def _english_adjective(word: str, country: str) -> bool:
 
 def _asked_countries(question: str) -> list[cldr.Name]:
     """Countries whose adjective a question gives a role («مسؤولين إيرانيين», "Iranian officials"): Arabic
-    nisba adjectives, plural ones too (CLDR gives no adjectives), and regular English adjectives. A country
+    nisba adjectives, plural ones too (CLDR gives no adjectives), and English demonyms. A country
     the question names by name ("officials who visited Iran") gives the role no nationality."""
     keys = set()
     for word in ARABIC_WORD.findall(question):
