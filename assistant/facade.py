@@ -24,7 +24,7 @@ from assistant.answer.streaming import chunks
 from assistant.errors import ArticleError, InvalidQuestion, StoreUnavailable
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
-from assistant.questions import asks_for_words, looks_like_followup
+from assistant.questions import asks_for_words, looks_like_followup, reading
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.embedding_cache import with_cache
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
@@ -170,11 +170,14 @@ class Assistant:
         mode = mode or self.settings.mode
         k = k or self.settings.top_k
 
-        result = self._retrieve(question, history, language, mode, k, timer)
+        # Retrieval and the answerability checks read the question in plain letters with its names
+        # capitalised; the answer repeats it as asked.
+        read = reading(question)
+        result = self._retrieve(read, history, language, mode, k, timer)
 
         shown: list[str] = []
         answer = yield from self._answer(question, history, language, mode, result, timer, cancel,
-                                         shown if live else None)
+                                         shown if live else None, read=read)
         if not shown:
             yield from chunks(answer.answer)
         elif "".join(shown).strip() != answer.answer.strip():
@@ -209,12 +212,14 @@ class Assistant:
 
     def _answer(self, question: str, history: list[Message], language: Language, mode: AnswerMode,
                 result: RetrievalResult, timer: Timer, cancel: threading.Event | None,
-                shown: list[str] | None) -> Generator_[str, None, Answer]:
+                shown: list[str] | None, read: str | None = None) -> Generator_[str, None, Answer]:
         """The answer (the generator's return value); the model's text is yielded as it is written only if
-        ``shown`` is given (it collects what was yielded)."""
+        ``shown`` is given (it collects what was yielded). ``read``: the question as the checks read it
+        (:func:`assistant.questions.reading`), by default as asked."""
+        read = read or question
         base = dict(question=question, language=language, retrieved=result.passages,
                     search_query=result.query)
-        verdict = judge(result, self.settings.not_found_threshold, question, self.words)
+        verdict = judge(result, self.settings.not_found_threshold, read, self.words)
         if not verdict.answerable:
             return self._not_found(result, language, base, timer, note=verdict.note)
         with timer.stage("extract"):
@@ -222,10 +227,10 @@ class Assistant:
         if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
             return self._not_found(result, language, base, timer, note="no passage to quote")
         if mode != "generative":  # a model reads the whole passages, not only the quoted sentences
-            verdict = judge_quotes(question, [q.sentence.text for q in quotes])
+            verdict = judge_quotes(read, [q.sentence.text for q in quotes])
             if not verdict.answerable:
                 return self._not_found(result, language, base, timer, note=verdict.note)
-        text, citations = compose(quotes, language, lead=asks_for_words(question))
+        text, citations = compose(quotes, language, lead=asks_for_words(read))
         if mode != "generative":
             return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
+import simplemma
+
 from assistant import cldr
-from assistant.textnorm import fold_for_match
+from assistant.textnorm import fold_for_match, plain_text
 
 #: Answer-type cues: a question of a kind (why, when, how many) favours units that carry that kind of answer
 #: (a reason, a date, a number). Cross-lingual embeddings rank an English "why" question close to every
@@ -104,3 +106,72 @@ def looks_like_followup(question: str) -> bool:
     if len(question.split()) > SHORT_QUESTION_WORDS:
         return False
     return bool(_POINTING_EN.search(question) or _POINTING_AR.search(folded))
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+#: A word that opens a sentence is capitalised whatever it is.
+_SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)$")
+_OPENS_QUESTION = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|did|does|do"
+                             r"|can|could|will|would|has|have|had)\b", re.IGNORECASE)
+
+
+#: A question whose Latin words are capitalised at least this often is written in title case or capitals
+#: ("WHY WAS THE VISIT NOT ANNOUNCED?"): its capitals say nothing about names.
+SHOUTING_SHARE = 0.6
+
+
+def _common(word: str) -> bool:
+    """Whether the English dictionary (simplemma) knows lower-case ``word`` as a common word, not a name."""
+    return simplemma.is_known(word, lang="en") and not simplemma.lemmatize(word, lang="en")[:1].isupper()
+
+
+def _proper_case(word: str) -> str:
+    """Lower-case ``word`` capitalised when it is a name: the dictionary knows it as a proper noun
+    ("damascus"), or knows neither it, nor its stem, nor two words it is made of ("peskov", "erdogan"; not
+    "ceasefire", "subheadline"). A contraction typed without its apostrophe stays ("whats", "isnt")."""
+    if word[:1].isupper() or len(word) < 3 or "'" in word or "’" in word:
+        return word
+    for stem in (word, word[:-1] if word.endswith("s") else "", word[:-2] if word.endswith("nt") else ""):
+        if stem and simplemma.is_known(stem, lang="en"):
+            return word if _common(stem) else word[:1].upper() + word[1:]
+    if any(_common(word[:i]) and _common(word[i:]) for i in range(3, len(word) - 2)):
+        return word
+    return word[:1].upper() + word[1:]
+
+
+def _unshouted(word: str) -> str:
+    """A word of a question in title case or capitals, in lower case when it is a common word ("WAS",
+    "The"); names and acronyms the dictionary does not know ("UN", "Peskov") stay as written."""
+    return word.lower() if _common(word.lower()) else word
+
+
+def truecased(question: str) -> str:
+    """An English question as written by someone who capitalises names, and only names, and ends a question
+    with "?" ("who is peskov" -> "Who is Peskov?", "WHY WAS THE VISIT NOT ANNOUNCED" -> "Why was the
+    visit not announced?"); a question with Arabic letters unchanged.
+
+    Readers type into a chat box in lower case, or in capitals. The embedding model places "who is peskov"
+    further from «بيسكوف» than "Who is Peskov?", and the answerability checks read capitals as names.
+    Written by hand: truecasing models need a corpus this project does not ship; the dictionary
+    (simplemma) tells names.
+    """
+    words = _LATIN_WORD.findall(question)
+    if re.search(r"[\u0600-\u06FF]", question) or not words:
+        return question
+    text = question.strip()
+    inside = [m.group() for m in _LATIN_WORD.finditer(text)
+              if len(m.group()) > 1 and not _SENTENCE_START.search(text[:m.start()])]
+    if len(inside) >= 3 and sum(w[0].isupper() for w in inside) >= SHOUTING_SHARE * len(inside):
+        text = _LATIN_WORD.sub(lambda m: _unshouted(m.group()), text)
+    text = _LATIN_WORD.sub(lambda m: _proper_case(m.group()), text)
+    text = text[:1].upper() + text[1:]
+    if _OPENS_QUESTION.match(text) and not text.endswith(("?", ".", "!")):
+        text += "?"
+    return text
+
+
+def reading(question: str) -> str:
+    """The question as retrieval and the answerability checks read it: plain letters
+    (:func:`assistant.textnorm.plain_text`: «لِمَاذَا» is «لماذا», full-width Latin is Latin) and English
+    names capitalised (:func:`truecased`)."""
+    return truecased(plain_text(question))

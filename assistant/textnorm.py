@@ -150,6 +150,13 @@ def detect_language(text: str, default: Language = "en") -> Language:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def plain_text(text: str) -> str:
+    """``text`` in the letters a reader means: compatibility forms unified (NFKC: Arabic presentation forms,
+    full-width Latin), no Arabic diacritics and no tatweel. Spelling is kept (hamza, ta marbuta): unlike
+    :func:`fold_for_match`, the result is still text to embed."""
+    return _DIACRITICS.sub("", unicodedata.normalize("NFKC", text)).replace(_TATWEEL, "")
+
+
 def clean_question(text: str) -> str:
     """Drop control and bidi-override characters and collapse whitespace; the result may be empty."""
     return " ".join(_CONTROL.sub(" ", text).split())

@@ -192,3 +192,53 @@ def test_a_question_about_the_headline_quotes_it(assistant, question, words):
     assert answer.mode == "extractive", answer.note
     first = answer.citations[0]
     assert words in first.quote, answer.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("WHY WAS THE VISIT NOT ANNOUNCED?", SECURITY),                     # capitals are not names
+    ("Why Was The Visit Not Announced In Advance?", SECURITY),
+    ("لِمَاذَا لَمْ يُعْلَنْ عَنِ الزِّيَارَةِ مُسْبَقًا؟", SECURITY),         # full vowel marks
+    ("كَمْ عَدَدُ السُّفُنِ الحَرْبِيَّةِ؟", WARSHIPS),
+    ("Ｗｈｅｒｅ ｄｉｄ Assad meet Putin?", "سوتشي"),                       # full-width Latin
+    ("who is peskov", "بيسكوف"),                                         # typed in lower case
+])
+def test_a_question_is_answered_however_it_is_typed(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive", answer.note
+    assert expected in answer.answer
+    assert answer.question == question  # repeated as asked
+
+
+@pytest.mark.parametrize("question", [
+    "how did erdogan react to the visit",       # a name in lower case is still a name
+    "what did lavrov say about the sochi meeting",
+])
+def test_a_name_typed_in_lower_case_the_article_never_mentions_is_refused(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.mode == "not_found"
+    assert "The article does not answer" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("What role has Russia ended up playing between Tehran and Israel?", "وسيطا"),
+    ("When did Moscow step into the Syrian war?", "2015"),
+])
+def test_a_capital_standing_for_its_country_is_answered(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive", answer.note
+    assert expected in answer.answer
+
+
+@pytest.mark.parametrize(("chain", "expected"), [
+    (["How many warships will Moscow deploy?", "What missiles do they carry?",
+      "And where will they be stationed?", "and how many were there?"], WARSHIPS),
+    (["أين التقى الأسد ببوتين؟", "ومتى؟", "ولماذا لم يعلن عنه؟"], SECURITY),
+])
+def test_a_follow_up_after_follow_ups_keeps_the_topic(assistant, chain, expected):
+    history: list[Message] = []
+    for question in chain:
+        answer = assistant.ask(question, history)
+        history += [Message(role="user", content=question), Message(role="assistant", content=answer.answer)]
+    assert chain[0] in answer.search_query
+    assert answer.mode == "extractive", answer.note
+    assert expected in answer.answer

@@ -7,6 +7,7 @@ from assistant.textnorm import (
     detect_language,
     fold_for_match,
     normalize_arabic,
+    plain_text,
     tokenize,
     written_language,
 )
@@ -104,3 +105,15 @@ def test_stems_are_cached_once_for_all_threads_and_bounded():
     assert info.hits >= 5 * info.currsize
     # The stems are those of the uncached stemmer.
     assert textnorm.stem("arabic", "للمحادثات") == textnorm._stemmer("arabic").stemWord("للمحادثات")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("لِمَاذَا لَمْ يُعْلَنْ عَنِ الزِّيَارَةِ مُسْبَقًا؟", "لماذا لم يعلن عن الزيارة مسبقا؟"),  # full vowel marks
+    ("روســـيا", "روسيا"),  # tatweel
+    ("ﻻ", "لا"),  # a presentation-form ligature
+    ("Ｗｈｅｒｅ ｄｉｄ", "Where did"),  # full-width Latin
+    # Spelling stays: hamza and ta marbuta are the writer's, and the embedding model reads them.
+    ("أين الدولة الضامنة؟", "أين الدولة الضامنة؟"),
+])
+def test_plain_text_keeps_letters_and_drops_marks(raw, expected):
+    assert plain_text(raw) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.questions import looks_like_followup
 from assistant.schemas import Message
 
 
@@ -10,7 +11,17 @@ def previous_question(history: list[Message]) -> str:
     return next((m.content for m in reversed(history) if m.role == "user"), "")
 
 
+def topic_question(history: list[Message]) -> str:
+    """The question that set the conversation's current topic: the last one that does not itself lean on
+    the conversation ("" when none). In "How many warships…?" / "What missiles do they carry?" / "And how
+    many were there?", the last two lean on the first."""
+    asked = [m.content for m in history if m.role == "user"]
+    return next((q for q in reversed(asked) if not looks_like_followup(q)), asked[0] if asked else "")
+
+
 def combined_query(question: str, history: list[Message]) -> str:
-    """Without a model to rewrite a follow-up, the previous question supplies what "there" or "it" refer to;
-    the current question comes last so that it dominates neither list alone."""
-    return f"{previous_question(history)} {question}".strip()
+    """Without a model to rewrite a follow-up, the question that set the topic and the previous question
+    supply what "there" or "it" refer to (the previous one alone loses the topic after two follow-ups); the
+    current question comes last so that it dominates neither list alone."""
+    parts = dict.fromkeys(q for q in (topic_question(history), previous_question(history), question) if q)
+    return " ".join(parts).strip()

@@ -1,0 +1,56 @@
+"""How a question is read before retrieval and the answerability checks (questions.reading)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.questions import reading, truecased
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("who is peskov", "Who is Peskov?"),                                   # a name no dictionary has
+    ("how did erdogan react to the visit", "How did Erdogan react to the visit?"),
+    ("why did moscow back out", "Why did Moscow back out?"),               # a name the dictionary has
+    ("whats the point of all those ships", "Whats the point of all those ships"),  # a contraction
+    ("isnt the kremlin saying more", "Isnt the Kremlin saying more"),
+    # Made of two dictionary words: not a name.
+    ("which ceasefire deal helped", "Which ceasefire deal helped?"),
+    ("what does the subheadline say", "What does the subheadline say?"),
+    # Title case and capitals say nothing about names; acronyms and names stay.
+    ("WHY WAS THE VISIT NOT ANNOUNCED?", "Why was the visit not announced?"),
+    ("Why Was The Visit Not Announced In Advance?", "Why was the visit not announced in advance?"),
+    ("Who Is The UN Mediator?", "Who is the UN mediator?"),
+    # Written with care: unchanged (a capital opening a second sentence is not title case).
+    ("What did the Foreign Minister of Iran say?", "What did the Foreign Minister of Iran say?"),
+    ("Where did Assad meet Putin? Please answer.", "Where did Assad meet Putin? Please answer."),
+])
+def test_an_english_question_is_read_with_its_names_capitalised(typed, read):
+    assert truecased(typed) == read
+
+
+def test_an_arabic_question_is_read_in_plain_letters_only():
+    assert reading("لِمَاذَا لَمْ يُعْلَنْ عَنِ الزِّيَارَةِ مُسْبَقًا؟") == "لماذا لم يعلن عن الزيارة مسبقا؟"
+    assert reading("من هو بيسكوف") == "من هو بيسكوف"  # no question mark added to Arabic
+    assert reading("Ｗｈｅｒｅ ｄｉｄ Assad meet Putin") == "Where did Assad meet Putin?"
+
+
+def _turns(*questions: str) -> list:
+    from assistant import Message
+
+    history = []
+    for question in questions:
+        history += [Message(role="user", content=question), Message(role="assistant", content="…")]
+    return history
+
+
+def test_a_chain_of_follow_ups_keeps_the_question_that_set_the_topic():
+    from assistant.answer.followup import combined_query, topic_question
+
+    history = _turns("Who are the guarantors?", "How many warships will Moscow deploy?",
+                     "What missiles do they carry?", "And where will they be stationed?")
+    assert topic_question(history) == "How many warships will Moscow deploy?"
+    assert combined_query("and how many were there?", history) == (
+        "How many warships will Moscow deploy? And where will they be stationed? and how many were there?")
+    # After a self-contained question, that question is both the topic and the previous one: said once.
+    assert combined_query("ومتى؟", _turns("أين التقى الأسد ببوتين؟")) == "أين التقى الأسد ببوتين؟ ومتى؟"
+    assert combined_query("Why?", []) == "Why?"
