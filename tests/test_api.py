@@ -205,6 +205,7 @@ def test_conversation_store_scopes_by_owner(tmp_path):
 def test_health_ready_and_articles(api):
     health = api.get("/api/v1/health")
     assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert api.head("/api/v1/health").status_code == 200  # uptime checkers probe with HEAD
     ready = api.get("/api/v1/ready").json()
     assert ready["ready"] is True and ready["passages"] > 0 and ready["articles"] == 1
     articles = api.get("/api/v1/articles").json()["articles"]
@@ -318,6 +319,14 @@ def test_malformed_json_and_invalid_fields(api):
 
     not_json = api.post("/api/v1/ask", content="question", headers={"Content-Type": "text/plain"})
     assert not_json.status_code == 415 and error_of(not_json)["code"] == "unsupported_media_type"
+    # JSON sent without saying so: FastAPI would not read it, so the answer says what to send.
+    undeclared = api.post("/api/v1/ask", content=json.dumps({"question": WHY_SECRET}))
+    assert undeclared.status_code == 415
+    assert "Content-Type: application/json" in error_of(undeclared)["message"]
+
+    # An empty question is refused as a blank one is, not as a schema violation.
+    empty = api.post("/api/v1/ask", json={"question": ""})
+    assert empty.status_code == 422 and error_of(empty)["code"] == "invalid_question"
 
     wrong_method = api.put("/api/v1/ask", json={"question": WHY_SECRET})
     assert wrong_method.status_code == 405 and error_of(wrong_method)["code"] == "method_not_allowed"
@@ -340,7 +349,7 @@ def test_generative_mode_with_the_model_server_down_falls_back_and_says_so(api):
     response = api.post("/api/v1/ask", json={"question": WHY_SECRET, "mode": "generative"})
     assert response.status_code == 200
     body = response.json()
-    assert body["mode"] == "fallback" and body["note"]
+    assert body["mode"] == "fallback" and body["note"] and body["fallback_reason"] == "llm_unavailable"
     assert "لدواع أمنية" in body["answer"] and body["citations"]
 
 

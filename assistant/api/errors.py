@@ -100,6 +100,11 @@ def khabar_status(exc: KhabarError) -> int:
     return 500
 
 
+#: Why a text with a lone surrogate (JSON's `\ud800` escapes) is refused: no tokenizer, database or JSON
+#: encoder downstream accepts it.
+UNPAIRED_SURROGATE = "the text contains an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode"
+
+
 def _field_name(loc: tuple | list) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
@@ -133,6 +138,11 @@ def install_error_handlers(app: FastAPI, *, max_body_bytes: int) -> None:
             invalid = FieldError(field="body", message="not valid JSON", type="json_invalid")
             return error_response(request, 400, "malformed_json", "the request body is not valid JSON",
                                   fields=[invalid])
+        if errors and all(e.get("type") == "string_unicode" for e in errors):
+            # A `\ud800` escape: the same answer wherever it is (check_text gives it for history turns).
+            fields = [FieldError(field=_field_name(e.get("loc", ())), message=UNPAIRED_SURROGATE,
+                                 type="invalid_text") for e in errors]
+            return error_response(request, 422, "invalid_text", UNPAIRED_SURROGATE, fields=fields)
         # Pydantic's messages name the constraint but never echo more than the offending value's type.
         fields = [FieldError(field=_field_name(e.get("loc", ())),
                              message=str(e.get("msg", "invalid")).removeprefix("Value error, "),

@@ -22,7 +22,7 @@ from sse_starlette import ServerSentEvent
 from assistant.api.admission import Admission, Admissions
 from assistant.api.answering import HeldEventSourceResponse, answer_items, final_answer
 from assistant.api.conversations import ConversationStore
-from assistant.api.errors import ApiError, error_body, error_responses, khabar_status
+from assistant.api.errors import UNPAIRED_SURROGATE, ApiError, error_body, error_responses, khabar_status
 from assistant.api.schemas import (
     ASK_STREAM_EVENT,
     CONVERSATION_ID_PATTERN,
@@ -80,12 +80,13 @@ def require_json(request: Request) -> None:
     """FastAPI dependency of the routes that take a JSON body: any other declared media type is a 415.
 
     Without it FastAPI hands a `text/plain` body to validation as bytes and answers a puzzling 422
-    ("Input should be a valid dictionary"). A request without `Content-Type` is read as JSON, as FastAPI
-    does, so that `curl --json`-less scripts keep working when they send JSON.
+    ("Input should be a valid dictionary"); so it does a body sent with no `Content-Type` at all (FastAPI
+    no longer reads such a body as JSON), which gets the 415 too.
     """
     declared = request.headers.get("content-type")
     if declared is None:
-        return
+        raise ApiError(415, "unsupported_media_type",
+                       "the body must be JSON: send the header Content-Type: application/json")
     media_type = declared.split(";", 1)[0].strip().lower()
     if media_type == "application/json" or (media_type.startswith("application/")
                                              and media_type.endswith("+json")):
@@ -122,9 +123,8 @@ def check_text(text: str, field: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        message = "the text contains an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode"
-        raise ApiError(422, "invalid_text", message,
-                       fields=[FieldError(field=field, message=message, type="invalid_text")]) from None
+        fields = [FieldError(field=field, message=UNPAIRED_SURROGATE, type="invalid_text")]
+        raise ApiError(422, "invalid_text", UNPAIRED_SURROGATE, fields=fields) from None
     return text
 
 
@@ -163,7 +163,7 @@ def _finish(ctx: ApiContext, turn: _Turn, answer: Answer, client: Client) -> Ask
                                  client.owner)
     return AskResponse(answer=answer.answer, language=answer.language, mode=answer.mode,
                        citations=answer.citations, conversation_id=turn.conversation_id,
-                       timings=answer.timings, note=answer.note)
+                       timings=answer.timings, note=answer.note, fallback_reason=answer.fallback_reason)
 
 
 @router.post("/ask", response_model=AskResponse, tags=["ask"], summary="Ask a question",
@@ -282,6 +282,12 @@ def delete_conversation(conversation_id: ConversationId, ctx: Ctx, client: Calle
 def health() -> HealthResponse:
     """Always `ok` while the process serves requests (no key needed)."""
     return HealthResponse(version=VERSION)
+
+
+@router.head("/health", include_in_schema=False)
+def health_head() -> Response:
+    """Uptime checkers probe with HEAD: 200, no body."""
+    return Response(status_code=200)
 
 
 @router.get("/ready", response_model=ReadyResponse, tags=["status"], summary="Readiness",

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.api.conversations import StoredMessage
-from assistant.schemas import AnswerKind, ArticleInfo, Citation, Language, Message
+from assistant.schemas import AnswerKind, ArticleInfo, Citation, FallbackReason, Language, Message
 from assistant.settings import AnswerMode
 
 #: Conversation ids chosen by clients (e.g. ``telegram:-1001234``) or by the server (``c_<hex>``).
@@ -54,7 +54,8 @@ class AskRequest(BaseModel):
         "examples": [{"question": "لماذا لم يعلن عن الزيارة مسبقا؟", "conversation_id": "telegram:42"}],
     })
 
-    question: str = Field(min_length=1, description="The question, Arabic or English.")
+    # No min_length: an empty question gets `invalid_question`, as a blank one does.
+    question: str = Field(description="The question, Arabic or English.")
     conversation_id: str | None = Field(
         None, pattern=CONVERSATION_ID_PATTERN,
         description="Server-kept conversation: created on first use, e.g. your chat id. Omit both this and "
@@ -89,6 +90,9 @@ class AskResponse(BaseModel):
     conversation_id: str | None = Field(description="Where this turn was stored; null for stateless calls.")
     timings: dict[str, float] = Field(description="Milliseconds per stage, plus `total`.")
     note: str | None = Field(None, description="Why a fallback or not-found answer was given.")
+    fallback_reason: FallbackReason | None = Field(
+        None, description="Set when mode is `fallback`, for a program to act on: `llm_unavailable`, "
+                          "`rejected` (by verification), `cancelled` or `no_passages`.")
 
 
 class StreamDelta(BaseModel):

@@ -7,6 +7,7 @@ Exit codes: 0 all gates passed, 1 a ``--min`` gate failed (or the models could n
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -81,6 +82,21 @@ def check_gates(report, gates: list[Gate]) -> list:
     return results
 
 
+def unwritable(path: Path) -> str | None:
+    """Why ``path`` cannot be written as a report file (a folder, or under something that is not a writable
+    folder), else None. Its missing parent folders are made when the report is written."""
+    if path.is_dir():
+        return f"{path} is a folder: give a file name"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot write {path}: {parent} is not a folder"
+    if not os.access(parent if not path.exists() else path, os.W_OK):
+        return f"cannot write {path}: permission denied"
+    return None
+
+
 def load_settings():
     """The settings the command runs with (a seam for tests)."""
     from assistant.settings import get_settings
@@ -132,6 +148,9 @@ def eval_command(
     for gate in gates:
         if gate.mode and modes and gate.mode not in modes:
             fail(f"--min names mode {gate.mode!r}, which is not run", 2)
+    for out_path in (report, None if to_stdout else json_out):
+        if out_path is not None and (problem := unwritable(out_path)):
+            fail(problem, 2)  # before a run of minutes whose results could not be kept
     missing = [str(p) for p in (corpus or []) if not p.is_file()]
     if missing:
         fail(f"no such corpus file: {', '.join(missing)}", 2)
@@ -177,15 +196,18 @@ def eval_command(
         out.print(language_table(result))
     if len(result.by_kind) > 1:
         out.print(kind_table(result))
-    if report is not None:
-        write_report(result, report)
-        out.print(f"report: {report}")
-    if json_out is not None:
-        if to_stdout:
-            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
-        else:
-            write_json(result, json_out)
-            out.print(f"json: {json_out}")
+    try:
+        if report is not None:
+            write_report(result, report)
+            out.print(f"report: {report}")
+        if json_out is not None:
+            if to_stdout:
+                sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+            else:
+                write_json(result, json_out)
+                out.print(f"json: {json_out}")
+    except OSError as exc:  # checked before the run; the disk may still fill up or a folder vanish
+        fail(f"could not write {exc.filename or 'the report'}: {exc.strerror or exc}", 1)
     failed = [g for g in gate_results if not g.passed]
     for g in gate_results:
         mark = "[green]ok[/green]" if g.passed else "[red]FAILED[/red]"
