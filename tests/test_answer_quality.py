@@ -242,3 +242,22 @@ def test_a_follow_up_after_follow_ups_keeps_the_topic(assistant, chain, expected
     assert chain[0] in answer.search_query
     assert answer.mode == "extractive", answer.note
     assert expected in answer.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    # Short questions naming a role or a thing of a long paragraph score below the threshold; the
+    # paragraph holds their words.
+    ("من هو الوسيط الأممي؟", "دي ميستورا"),
+    ("في أي بحر ستنشر السفن؟", "البحر الابيض المتوسط"),
+])
+def test_a_short_question_in_the_articles_words_is_answered(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive", answer.note
+    assert expected in answer.answer
+
+
+@pytest.mark.parametrize("question", ["ما هي عاصمة فرنسا؟", "كم عدد سكان سوتشي؟"])
+def test_an_off_topic_question_with_a_few_of_the_articles_words_is_still_refused(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.mode == "not_found"
+    assert "لا يجيب المقال" in answer.answer
