@@ -17,14 +17,14 @@ from assistant.answer.answerability import closeness, judge, judge_quotes
 from assistant.answer.availability import AVAILABLE, GenerativeStatus, check_generative
 from assistant.answer.base import Generated, Generator
 from assistant.answer.citations import make_citation, marker_label
-from assistant.answer.extractive import compose, select_quotes
+from assistant.answer.extractive import compose, compose_gist, select_quotes
 from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render
 from assistant.answer.streaming import chunks
 from assistant.errors import ArticleError, InvalidQuestion, StoreUnavailable
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
-from assistant.questions import asks_for_words, looks_like_followup, reading
+from assistant.questions import asks_for_gist, asks_for_words, looks_like_followup, reading
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.embedding_cache import with_cache
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
@@ -219,6 +219,8 @@ class Assistant:
         read = read or question
         base = dict(question=question, language=language, retrieved=result.passages,
                     search_query=result.query)
+        if asks_for_gist(read) and not (history and looks_like_followup(question)):
+            return self._gist(result, language, base, timer)
         verdict = judge(result, self.settings.not_found_threshold, read, self.words)
         if not verdict.answerable:
             return self._not_found(result, language, base, timer, note=verdict.note)
@@ -253,6 +255,18 @@ class Assistant:
         return Answer(**base, answer=text, mode="fallback", citations=citations,
                       note=f"{outcome.detail}; this is the extractive answer",
                       fallback_reason=outcome.reason, timings=timer.total())
+
+    def _gist(self, result: RetrievalResult, language: Language, base: dict, timer: Timer) -> Answer:
+        """What the article is about, in its headline and summary lines, in either mode (a model's summary
+        of the whole article would be longer than its context and unverifiable). With several articles
+        indexed: the one whose passage came first."""
+        article_id = result.passages[0].passage.article_id if result.passages else None
+        passages = [p for p in self.store.all_passages() if p.article_id == article_id]
+        if not passages:
+            return self._not_found(result, language, base, timer, note="no passage to quote")
+        passages.sort(key=lambda p: p.span.start)
+        text, citations = compose_gist(passages, language)
+        return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
 
     def _not_found(self, result: RetrievalResult, language: Language, base: dict, timer: Timer,
                    note: str | None) -> Answer:

@@ -13,7 +13,7 @@ import re
 import simplemma
 
 from assistant import cldr
-from assistant.textnorm import fold_for_match, plain_text
+from assistant.textnorm import fold_for_match, plain_text, tokenize
 
 #: Answer-type cues: a question of a kind (why, when, how many) favours units that carry that kind of answer
 #: (a reason, a date, a number). Cross-lingual embeddings rank an English "why" question close to every
@@ -30,6 +30,13 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      re.compile(r"\d|\b(?:[وب]?ال|[وب])?(?:يوم|يومين|ايام|ساع\w*|اسبوع\w*|شهر|اشهر|عام|اعوام|سنه|سنوات)\b"
                 r"|\b(?:hours?|days?|weeks?|months?|years?)\b")),
     (re.compile(r"how many|how much|\bكم\b|ما عدد"), re.compile(r"\d")),
+    # Which one of a series ("which round", «أي جولة»): an ordinal («الجولة التاسعة», "the ninth").
+    (re.compile(r"\b(?:which|what) (?:[\w-]+ )?(?:round|session|edition|term)\b"
+                r"|(?<!\w)(?:اي|ما|باي|في اي) (?:هي )?"
+                r"(?:ال)?(?:جوله|دوره|ولايه)(?!\w)"),
+     re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\b"
+                r"|(?<!\w)(?:وال|ال|و)?(?:اول|اولي|ثاني|ثانيه|ثالث|ثالثه|رابع|رابعه|خامس|خامسه|سادس|سادسه"
+                r"|سابع|سابعه|ثامن|ثامنه|تاسع|تاسعه|عاشر|عاشره)(?!\w)")),
     # How something was described: news quotes the words used (وصف «…», "detailed talks").
     (re.compile(r"\bdescrib\w*|\bcharacteri[sz]\w*|(?:كيف|بماذا|بما|بم) (?:وصف|وصفت|يصف|تصف|وصفوا)|ما وصف"),
      re.compile(r'"[^"]+"|«[^»]+»|“[^”]+”')),
@@ -175,3 +182,26 @@ def reading(question: str) -> str:
     (:func:`assistant.textnorm.plain_text`: «لِمَاذَا» is «لماذا», full-width Latin is Latin) and English
     names capitalised (:func:`truecased`)."""
     return truecased(plain_text(question))
+
+
+# "What is the article about?", "summarize", «لخص المقال», «عن ماذا يتحدث المقال؟»: the whole article is
+# asked for, which no passage is close to (0.18-0.25); its headline and summary lines answer it.
+_ASKS_GIST = re.compile(
+    r"\bsummari[sz]e\b|\bsummary\b|\btl;? ?dr\b|\bgist\b|\bmain points\b|\bkey points\b|\boverview\b"
+    r"|\bwhat(?:'s|s| is| was)? (?:this|the|that|it) (?:(?:article|story|news|piece|text|report) )?"
+    r"(?:is |was )?about\b"
+    r"|(?<!\w)(?:لخص|ملخص|تلخيص|خلاصه)|(?:موضوع|فكره|مضمون) (?:ال)?(?:مقال|خبر|نص)"
+    r"|(?:عن ماذا|عما|عن شو|شو) (?:يتحدث|يتكلم|يحكي) (?:ال)?(?:مقال|خبر|نص)")
+#: Words of such a question (tokens as :func:`assistant.textnorm.tokenize` makes them). Any other word asks
+#: about something in particular: "What is the article saying about Iran?", «ما هو ملخص الاتفاق؟».
+_GIST_WORDS = frozenset(tokenize(
+    "summarize summarise summary gist main key points overview tl dr article story news piece text report "
+    "about saying says say tell give please briefly brief short this that it what whats can could you me "
+    "لخص ملخص تلخيص خلاصة موضوع فكرة مضمون المقال مقال الخبر خبر النص نص القصة يتحدث يتكلم يحكي باختصار "
+    "شو ماذا عن لي"))
+
+
+def asks_for_gist(question: str) -> bool:
+    """True when the question asks what the whole article is about ("Summarize the article", «لخص المقال»)
+    and about nothing in particular."""
+    return bool(_ASKS_GIST.search(fold_for_match(question))) and set(tokenize(question)) <= _GIST_WORDS

@@ -261,3 +261,19 @@ def test_an_off_topic_question_with_a_few_of_the_articles_words_is_still_refused
     answer = assistant.ask(question)
     assert answer.mode == "not_found"
     assert "لا يجيب المقال" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "frame"), [
+    ("What is this article about?", "What the article is about"),
+    ("لخص المقال", "موضوع المقال"),
+])
+def test_what_the_article_is_about_is_its_headline_and_summary_lines(assistant, question, frame):
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive" and answer.answer.startswith(frame)
+    assert "الأسد يلتقي بوتين في سوتشي في زيارة غير معلنة" in answer.answer  # the headline, first
+    assert "لقاء بوتين والأسد كان وديا" in answer.answer                    # a subheadline
+    assert [c.passage_id for c in answer.citations][:2] == ["assad-putin-sochi#p0", "assad-putin-sochi#p1"]
+    # In a conversation, "What is it about?" asks about what was just discussed.
+    history = [Message(role="user", content="What is the S-300 deal?"),
+               Message(role="assistant", content=assistant.ask("What is the S-300 deal?").answer)]
+    assert not assistant.ask("What is it about?", history).answer.startswith("What the article is about")

@@ -54,3 +54,23 @@ def test_a_chain_of_follow_ups_keeps_the_question_that_set_the_topic():
     # After a self-contained question, that question is both the topic and the previous one: said once.
     assert combined_query("ومتى؟", _turns("أين التقى الأسد ببوتين؟")) == "أين التقى الأسد ببوتين؟ ومتى؟"
     assert combined_query("Why?", []) == "Why?"
+
+
+@pytest.mark.parametrize(("question", "gist"), [
+    ("Summarize the article", True),
+    ("What is this article about?", True),
+    ("whats the story about", True),
+    ("Can you give me a summary?", True),
+    ("لخص المقال", True),
+    ("ما موضوع المقال؟", True),
+    ("عن ماذا يتحدث المقال؟", True),
+    # About something in particular: asked as any question.
+    ("What is the article saying about Iran?", False),
+    ("ما هو ملخص الاتفاق؟", False),
+    ("Who summarized the talks?", False),
+    ("What is the meeting about?", False),
+])
+def test_a_question_about_the_whole_article_is_told_apart(question, gist):
+    from assistant.questions import asks_for_gist
+
+    assert asks_for_gist(question) is gist

@@ -16,7 +16,7 @@ from assistant.answer.prompts import render
 from assistant.questions import asked_roles
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import sentence_idf, unit_bonus, weighted_share
-from assistant.schemas import Citation, Language, ScoredPassage, Sentence, Span
+from assistant.schemas import Citation, Language, Passage, ScoredPassage, Sentence, Span
 from assistant.textnorm import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, detect_language, fold_for_match, tokenize
 
 #: Passages whose place in the fused ranking earns their units a prior (first gets 2x RANK_BONUS, third 0).
@@ -188,11 +188,35 @@ def compose(quotes: list[Quote], language: Language, *, lead: bool = False) -> t
     first = quotes[0]
     if lead and first.words.span != first.sentence.span:
         text = render("extractive_lead", language, words=first.words.text, citation="[1]") + "\n\n" + text
-    if language == "en" and detect_language(first.sentence.text) == "ar":
-        # No model can translate here without inventing; CLDR's names of the quote's countries, days,
-        # months and numbers are what can be said in English without guessing.
-        items = cldr.gloss(" ".join(q.sentence.text for q in quotes))
-        if items:
-            listed = ", ".join(f"{english} ({arabic})" for arabic, english in items)
-            text += "\n\n" + render("extractive_gloss", language, items=listed)
-    return text, citations
+    return text + _gloss([q.sentence.text for q in quotes], language), citations
+
+
+def _gloss(quoted: list[str], language: Language) -> str:
+    """For an English reader of Arabic quotes, a paragraph naming their countries, days, months and numbers
+    in English ("" otherwise). No model can translate here without inventing; CLDR's names are what can be
+    said in English without guessing."""
+    if language != "en" or not quoted or detect_language(quoted[0]) != "ar":
+        return ""
+    items = cldr.gloss(" ".join(quoted))
+    if not items:
+        return ""
+    listed = ", ".join(f"{english} ({arabic})" for arabic, english in items)
+    return "\n\n" + render("extractive_gloss", language, items=listed)
+
+
+#: Passage roles that say what a news article is about, in the order it gives them.
+SUMMARY_ROLES = ("headline", "lede", "subheadline")
+#: At most this many of them are quoted.
+MAX_SUMMARY_LINES = 6
+
+
+def compose_gist(passages: list[Passage], language: Language) -> tuple[str, list[Citation]]:
+    """What an article is about, in its own headline and summary lines (:data:`SUMMARY_ROLES`; its first
+    passage when it has none), each quoted and cited: the answer to "What is the article about?"."""
+    chosen = [p for p in passages if p.role in SUMMARY_ROLES][:MAX_SUMMARY_LINES] or passages[:1]
+    # Not retrieved for the question: no similarity to report.
+    scored = [ScoredPassage(passage=p, score=0.0) for p in chosen]
+    citations = [make_citation(n, s) for n, s in enumerate(scored, 1)]
+    lines = "\n".join(f"- «{p.text}» [{n}]" for n, p in enumerate(chosen, 1))
+    text = render("extractive_gist", language, lines=lines)
+    return text + _gloss([p.text for p in chosen], language), citations
