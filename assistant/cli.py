@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from assistant.errors import KhabarError
 from assistant.evaluation.command import eval_command
-from assistant.schemas import Answer, Message
+from assistant.schemas import Answer, IngestReport, Message
 from assistant.settings import ANSWER_MODES
 
 app = typer.Typer(help="Khabar: ask questions about a news article and get cited answers.",
@@ -127,8 +127,10 @@ def ingest(
         _fail(FileNotFoundError(f"no such file or folder: {', '.join(missing)}"), 2)
     found = collect(paths)
     try:
-        # Only the paths given are indexed: the configured corpus is not re-checked first.
-        report = _assistant(progress=not as_json, ingest_corpus=False).ingest_articles(found.articles)
+        # Only the paths given are indexed: the configured corpus is not re-checked first. With no article,
+        # nothing is loaded: the report says what was skipped, and the exit code that nothing was ingested.
+        report = (_assistant(progress=not as_json, ingest_corpus=False).ingest_articles(found.articles)
+                  if found.articles else IngestReport())
     except KhabarError as exc:
         _fail(exc)
     except KeyboardInterrupt:
@@ -139,13 +141,17 @@ def ingest(
         skipped = [s.model_dump() for s in found.skipped]
         sys.stdout.write(json.dumps({**report.model_dump(), "skipped": skipped}, ensure_ascii=False, indent=2)
                          + "\n")
-        return
-    for skipped in found.skipped:
-        console.print(f"[yellow]skipped[/yellow] {escape(skipped.source)}: {escape(skipped.reason)}",
-                      highlight=False, soft_wrap=True)
-    console.print(f"added {len(report.added)}, unchanged {len(report.unchanged)}, replaced "
-                  f"{len(report.replaced)}, skipped {len(found.skipped)} "
-                  f"({report.passages} passages written)")
+    else:
+        for skipped in found.skipped:
+            console.print(f"[yellow]skipped[/yellow] {escape(skipped.source)}: {escape(skipped.reason)}",
+                          highlight=False, soft_wrap=True)
+        console.print(f"added {len(report.added)}, unchanged {len(report.unchanged)}, replaced "
+                      f"{len(report.replaced)}, skipped {len(found.skipped)} "
+                      f"({report.passages} passages written)")
+    if not found.articles:
+        # A script must see that nothing it gave was an article (an empty file, a wrong folder).
+        err.print("[red]error:[/red] no article found in the paths given", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command("fetch-models")

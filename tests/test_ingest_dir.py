@@ -91,7 +91,19 @@ def test_same_id_twice_keeps_the_first_and_notes_the_second(tmp_path):
     (tmp_path / "b" / "note.md").write_text("خبر ثان\n\nنص الخبر الثاني.", encoding="utf-8")
     found = collect([tmp_path])
     assert [a.title for a in found.articles] == ["خبر أول"]
-    assert len(found.skipped) == 1 and "already given by note.txt" in found.skipped[0].reason
+    # Both named as every other skip note names a file: by its path as given.
+    assert len(found.skipped) == 1 and found.skipped[0].source == str(tmp_path / "b" / "note.md")
+    assert f"already given by {tmp_path / 'a' / 'note.txt'}" in found.skipped[0].reason
+    # A file given alone and inside its folder is one file, read once: no duplicate to report.
+    again = collect([tmp_path / "a", tmp_path / "a" / "note.txt"])
+    assert len(again.articles) == 1 and again.skipped == []
+
+
+def test_ingest_with_no_article_in_the_paths_fails(tmp_path):
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    result = CliRunner().invoke(cli.app, ["ingest", str(tmp_path / "empty.txt")])
+    assert result.exit_code == 1
+    assert "no text" in result.output and "no article found" in result.output
 
 
 def test_ingest_dir_adds_then_skips_unchanged_and_replaces_changed(make_settings, fake_embedder,

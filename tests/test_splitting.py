@@ -2,6 +2,9 @@
 
 import itertools
 
+import pytest
+
+from assistant.errors import ArticleError
 from assistant.ingest.loading import article_from_text, load_article
 from assistant.ingest.splitting import split_article, split_units
 
@@ -83,3 +86,20 @@ def test_hostile_markup_in_an_article_leaves_only_its_text(tmp_path):
     article = load_article(md)
     assert article.text == "ملاحظات\n\nتبادل الوفدان الهدايا في النهاية.\n\nكان الطقس ماطرا."
     assert "steal" not in article.text and "display" not in article.text
+
+
+def test_markdown_front_matter_is_metadata_not_text(tmp_path):
+    md = tmp_path / "summit.md"
+    md.write_text("---\ntitle: قمة سوتشي\nauthor: مراسل\n---\n\nالتقى الرئيسان في سوتشي.\n", encoding="utf-8")
+    article = load_article(md)
+    assert article.text == "التقى الرئيسان في سوتشي."
+    assert article.title == "قمة سوتشي"  # the front matter's title, not the first line
+    # Front matter and nothing else is no article (it used to become one titled "title: x").
+    empty = tmp_path / "empty.md"
+    empty.write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    with pytest.raises(ArticleError, match="no text"):
+        load_article(empty)
+    # Not YAML: still not the article's text; the first line is the title.
+    odd = tmp_path / "odd.md"
+    odd.write_text("---\n: [unclosed\n---\n\nنص الخبر.\n", encoding="utf-8")
+    assert load_article(odd).text == "نص الخبر." and load_article(odd).title == "نص الخبر."

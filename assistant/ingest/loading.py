@@ -6,7 +6,9 @@ import hashlib
 from html.parser import HTMLParser
 from pathlib import Path
 
+import yaml
 from markdown_it import MarkdownIt
+from mdit_py_plugins.front_matter import front_matter_plugin
 
 from assistant.errors import ArticleError
 from assistant.schemas import Article
@@ -63,14 +65,25 @@ def _html_to_text(source: str) -> str:
     return parser.text()
 
 
-def _markdown_to_text(source: str) -> str:
+def _markdown_to_text(source: str) -> tuple[str, str | None]:
+    """The text of a Markdown article, and the title its YAML front matter gives (None without one)."""
     # Rendered by a CommonMark parser, then read as HTML: headings, emphasis and links become their text, and
     # raw HTML inside the Markdown (scripts, event handlers, styles) goes the way of any HTML article's.
-    parser = MarkdownIt("commonmark")
+    # Front matter (`---` … `---` at the top: title, author, date) is metadata, not the article's text.
+    parser = MarkdownIt("commonmark").use(front_matter_plugin)
     # Every link is parsed as a link, `javascript:` ones too, so that it is reduced to its text like the
     # others instead of staying in the article as literal Markdown (only the text is kept, never an href).
     parser.validateLink = lambda url: True
-    return _html_to_text(parser.render(source))
+    tokens = parser.parse(source)
+    title = None
+    if tokens and tokens[0].type == "front_matter":
+        try:
+            meta = yaml.safe_load(tokens[0].content)
+        except yaml.YAMLError:
+            meta = None  # not YAML after all: still metadata, and still not the article's text
+        if isinstance(meta, dict) and isinstance(meta.get("title"), str | int | float):
+            title = str(meta["title"]).strip() or None
+    return _html_to_text(parser.renderer.render(tokens, parser.options, {})), title
 
 
 def article_id_for(path: Path) -> str:
@@ -93,15 +106,16 @@ def load_article(path: Path | str, *, article_id: str | None = None) -> Article:
 
 def article_from_text(raw: str, *, source: str, article_id: str, kind: str = ".txt") -> Article:
     """Build an :class:`Article` from text already in memory (SQuAD contexts, uploads)."""
+    title = None
     if kind in (".html", ".htm"):
         text = _html_to_text(raw)
     elif kind in (".md", ".markdown"):
-        text = _markdown_to_text(raw)
+        text, title = _markdown_to_text(raw)
     else:
         text = raw
     text = text.replace("\r\n", "\n").replace("\ufeff", "").strip()
     if not text:
         raise ArticleError(f"{source}: no text")
-    title = text.split("\n", 1)[0].strip()
+    title = title or text.split("\n", 1)[0].strip()
     return Article(id=article_id, title=title, language=detect_language(text, default="ar"), text=text,
                    source=source, sha256=hashlib.sha256(text.encode()).hexdigest())

@@ -62,23 +62,43 @@ def collect(paths: Iterable[Path | str]) -> Collected:
         for item in _load(path):
             if isinstance(item, Skipped):
                 out.skipped.append(item)
-            elif item.id in seen:
-                out.skipped.append(Skipped(source=item.source, reason=f"article id {item.id!r} is already "
-                                                                      f"given by {seen[item.id]}"))
+                continue
+            where = _where(item, path)
+            if item.id in seen:
+                out.skipped.append(Skipped(source=where, reason=f"article id {item.id!r} is already "
+                                                                f"given by {seen[item.id]}"))
             else:
-                seen[item.id] = item.source
+                seen[item.id] = where
                 out.articles.append(item)
     return out
 
 
+def _where(article: Article, path: Path) -> str:
+    """Where ``article`` was read, written as every skip note writes it: the file's path as given (with the
+    line of a JSONL file), or the URL a JSONL line names as its source."""
+    if article.source == path.name:
+        return str(path)
+    if article.source.startswith(f"{path.name}:"):
+        return f"{path.parent / article.source}" if str(path.parent) != "." else article.source
+    return article.source
+
+
 def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Each file under ``paths`` once (a file given both alone and inside a folder is read once)."""
+    done: set[Path] = set()
     for path in paths:
+        found = []
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                yield from (Path(root) / n for n in sorted(names) if not n.startswith("."))
+                found += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
         else:
-            yield path
+            found.append(path)
+        for file in found:
+            key = file.resolve()
+            if key not in done:
+                done.add(key)
+                yield file
 
 
 def _load(path: Path) -> Iterator[Article | Skipped]:
