@@ -192,7 +192,7 @@ class Assistant:
             with timer.stage("embed"):
                 vector = self.embedder.encode_query(query)
             with timer.stage("retrieve"):
-                return self.retriever.retrieve(query, k=k, vector=vector)
+                return self.retriever.retrieve(query, k=k, vector=vector, asked=question)
 
         alone = None
         if not history or not looks_like_followup(question):

@@ -29,7 +29,7 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow long\b|كم من الوقت|كم استغرق|ما مده|كم (?:ساع|يوم|ايام|اسبوع|شهر|سن|عام)"),
      re.compile(r"\d|\b(?:[وب]?ال|[وب])?(?:يوم|يومين|ايام|ساع\w*|اسبوع\w*|شهر|اشهر|عام|اعوام|سنه|سنوات)\b"
                 r"|\b(?:hours?|days?|weeks?|months?|years?)\b")),
-    (re.compile(r"how many|how much|\bكم\b|ما عدد"), re.compile(r"\d")),
+    (re.compile(r"how many|how much|(?<!\w)و?كم\b|ما عدد"), re.compile(r"\d")),
     # Which one of a series ("which round", «أي جولة»): an ordinal («الجولة التاسعة», "the ninth").
     (re.compile(r"\b(?:which|what) (?:[\w-]+ )?(?:round|session|edition|term)\b"
                 r"|(?<!\w)(?:اي|ما|باي|في اي) (?:هي )?"
@@ -46,6 +46,22 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 # A question asking which countries (or states) favours units that name several countries (from CLDR).
 _ASKS_COUNTRIES = re.compile(r"\b(?:which|what) (?:countries|states|nations)\b|\bguarantor states\b"
                              r"|(?:ما|من) (?:هي )?الدول|\bاي الدول\b|الدول الضامن")
+
+
+#: Words that say only what kind of answer is sought ("and when?", «وكم عددها؟»), as tokens.
+_KIND_WORDS = frozenset(tokenize(
+    "how many much when where why which who what time date day year number count long "
+    "متى ومتى كم وكم عدد عددها عددهم لماذا ولماذا اين واين من ومن ما وما ماذا وماذا"))
+
+
+def bare_answer_type(question: str) -> re.Pattern[str] | None:
+    """What a question that asks nothing but a kind of answer ("and when?", «ومتى؟», «وكم عددها؟»: a
+    follow-up whose topic is the conversation's) must find in the quoted text (a pattern on folded text),
+    else None. For such a question the kind is everything it says: the quote must carry it."""
+    q = fold_for_match(question)
+    if set(tokenize(question)) - _KIND_WORDS:
+        return None
+    return next((answer for cue, answer in _ANSWER_TYPES if cue.search(q)), None)
 
 
 def answer_type_bonus(question: str, text: str) -> float:

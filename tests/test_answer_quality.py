@@ -277,3 +277,17 @@ def test_what_the_article_is_about_is_its_headline_and_summary_lines(assistant, 
     history = [Message(role="user", content="What is the S-300 deal?"),
                Message(role="assistant", content=assistant.ask("What is the S-300 deal?").answer)]
     assert not assistant.ask("What is it about?", history).answer.startswith("What the article is about")
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    # A follow-up that asks only a kind of answer is answered by a sentence carrying it.
+    ("أين التقى الأسد ببوتين؟", "ومتى؟", "الخميس"),
+    ("Where did Assad and Putin meet?", "and when?", "الخميس"),
+    ("What missiles are the Russian warships equipped with?", "وكم عددها؟", WARSHIPS),
+    # No number stands for the guarantors' count: their sentence, not the S-300's 300.
+    ("Who are the guarantor states of the Astana talks?", "وكم عددها؟", GUARANTORS),
+])
+def test_a_follow_up_asking_only_when_or_how_many_quotes_what_answers_it(assistant, first, second, expected):
+    answer = ask_after(assistant, first, second)
+    assert answer.mode == "extractive", answer.note
+    assert expected in answer.answer.split("\n\n")[0]  # in the answer's first part: the lead or the quote

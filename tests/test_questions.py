@@ -74,3 +74,13 @@ def test_a_question_about_the_whole_article_is_told_apart(question, gist):
     from assistant.questions import asks_for_gist
 
     assert asks_for_gist(question) is gist
+
+
+@pytest.mark.parametrize(("question", "bare"), [
+    ("ومتى؟", True), ("and when?", True), ("وكم عددها؟", True), ("and how many were there?", True),
+    ("What missiles do they carry?", False), ("Who boycotted them?", False),
+])
+def test_a_question_asking_only_a_kind_of_answer_is_told_apart(question, bare):
+    from assistant.questions import bare_answer_type
+
+    assert (bare_answer_type(question) is not None) is bare

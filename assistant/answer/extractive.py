@@ -13,7 +13,7 @@ from assistant import cldr
 from assistant.answer.citations import make_citation
 from assistant.answer.directives import is_directive
 from assistant.answer.prompts import render
-from assistant.questions import asked_roles
+from assistant.questions import asked_roles, bare_answer_type
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import sentence_idf, unit_bonus, weighted_share
 from assistant.schemas import Citation, Language, Passage, ScoredPassage, Sentence, Span
@@ -105,6 +105,10 @@ def _with_what_follows(unit: Sentence, holder: Sentence) -> Sentence:
     return _ending_at(unit, holder.text[unit.span.start - holder.span.start:end].rstrip(_EDGE_PUNCTUATION))
 
 
+#: The passages whose sentences may answer a question that asks only a kind of answer ("and when?").
+BARE_KIND_PASSAGES = 3
+
+
 def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     """Best sentences among the top passages of ``result``, each with its answering words, best first."""
     by_id = {s.passage.id: (rank, s) for rank, s in enumerate(result.passages)}
@@ -120,7 +124,17 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     # where retrieval weighted them over the corpus's passages (``Unit.lexical``).
     weights = sentence_idf(set(tokenize(query)), [u.sentence.text for u in candidates
                                                   if u.sentence.kind == "sentence"])
-    roles = asked_roles(query)
+    asked = result.asked or query  # the kind of answer sought is the current question's
+    kind = bare_answer_type(asked)
+    if kind is not None:
+        # "And when?" asks only for a date: a sentence without one does not answer it, however close to the
+        # conversation's topic. Only the three best passages' sentences are looked at: lower down, a number is
+        # as likely some other thing's ("how many are there?" of the guarantors is not the S-300's 300), and
+        # when neither has one the best sentence is quoted as it would be.
+        carrying = [u for u in candidates if by_id[u.sentence.passage_id][0] < BARE_KIND_PASSAGES
+                    and kind.search(fold_for_match(u.sentence.text))]
+        candidates = carrying or candidates
+    roles = asked_roles(asked)
     scored: list[_Scored] = []
     for unit in candidates:
         sentence = unit.sentence
@@ -128,7 +142,7 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         # Retrieval's unit score (with the words weighed over the candidates), plus a prior for the passage's
         # place in the ranking.
         lexical = result.coverage * weighted_share(weights, sentence.text)
-        score = (result.similarity(unit.vector) + unit_bonus(query, sentence.text, lexical)
+        score = (result.similarity(unit.vector) + unit_bonus(asked, sentence.text, lexical)
                  + RANK_BONUS * max(0, PRIOR_PASSAGES - 1 - rank)
                  + (ASKED_ROLE_BONUS if passage.passage.role in roles else 0.0))
         scored.append(_Scored(sentence, passage, score))

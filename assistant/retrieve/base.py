@@ -112,6 +112,9 @@ class RetrievalResult:
     #: The question's names that most passages of the best passage's article mention (lower case,
     #: retrieve/focus.py): a passage of that article that leaves one of them out still speaks of it.
     topic_names: frozenset[str] = frozenset()
+    #: The question whose kind of answer is sought, without the conversation the query may carry ("" when
+    #: the query is the question).
+    asked: str = ""
 
     def similarity(self, vector: np.ndarray) -> float:
         """Similarity of a unit's ``vector`` with the question (and its focus, :func:`unit_similarity`)."""

@@ -212,9 +212,16 @@ class HybridRetriever(BaseRetriever):
                 self._lexical = LexicalIndexes(ordered)
             return self._lexical.for_question(query)
 
-    def retrieve(self, query: str, k: int | None = None, vector: np.ndarray | None = None) -> RetrievalResult:
-        """Ranked passages for ``query``, the query vector, and the quotable units of the top passages."""
+    def retrieve(self, query: str, k: int | None = None, vector: np.ndarray | None = None,
+                 asked: str | None = None) -> RetrievalResult:
+        """Ranked passages for ``query``, the query vector, and the quotable units of the top passages.
+
+        ``asked``: the question whose kind of answer is sought (a date, a reason, the headline), when the
+        query also carries the conversation before it («أين التقى…؟ ومتى؟» asks only when); by default the
+        query.
+        """
         k = k or self.k
+        asked = asked or query
         if vector is None:
             vector = self.embedder.encode_query(query)
         # Dense and lexical lists are taken deeper than k so that fusion can promote from below.
@@ -237,7 +244,7 @@ class HybridRetriever(BaseRetriever):
             units = [unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
             return RetrievalResult(query=query, vector=vector, passages=ranked, units=units,
                                    focus_vector=focus_vector, coverage=coverage,
-                                   topic_names=self._topic_names(query, ranked))
+                                   topic_names=self._topic_names(query, ranked), asked=asked)
 
         # Sentence ranking: questions are short and specific, passages long and mixed, so the units
         # (sentences, clauses, phrases) are searched directly; each passage is also ranked by its best unit.
@@ -250,11 +257,11 @@ class HybridRetriever(BaseRetriever):
         found: dict[str, Unit] = {}
         for sentence, vec, _ in hits:
             found[sentence.id] = hit = unit(sentence, vec)
-            score = unit_similarity(vec, vector, focus_vector) + unit_bonus(query, sentence.text, hit.lexical)
+            score = unit_similarity(vec, vector, focus_vector) + unit_bonus(asked, sentence.text, hit.lexical)
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
         unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
-        roles = asked_roles(query)
+        roles = asked_roles(asked)
         for entry in fused:
             if entry.passage.id in best_unit:
                 entry.score += self.unit_weight / (RRF_K + unit_rank[entry.passage.id])
@@ -278,7 +285,7 @@ class HybridRetriever(BaseRetriever):
                 found[sentence.id] = unit(sentence, vec)
         return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()),
                                focus_vector=focus_vector, coverage=coverage,
-                               topic_names=self._topic_names(query, ranked))
+                               topic_names=self._topic_names(query, ranked), asked=asked)
 
     def _focus_vector(self, query: str, ranked: list[ScoredPassage]) -> np.ndarray | None:
         """The vector of ``query`` without the names most passages of the best passage's article mention
@@ -299,10 +306,10 @@ class HybridRetriever(BaseRetriever):
         return [to_document(s) for s in self.retrieve(query).passages]
 
 
-def unit_bonus(query: str, text: str, lexical: float) -> float:
+def unit_bonus(asked: str, text: str, lexical: float) -> float:
     """What a unit's words add to its cosine: the question's (IDF-weighted) words, ``lexical`` (their share in
-    ``text``, times coverage), and the answer-type cue."""
-    return UNIT_LEXICAL_BONUS * lexical + answer_type_bonus(query, text)
+    ``text``, times coverage), and the answer-type cue of the question ``asked``."""
+    return UNIT_LEXICAL_BONUS * lexical + answer_type_bonus(asked, text)
 
 
 def to_document(scored: ScoredPassage) -> Document:
