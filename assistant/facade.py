@@ -31,7 +31,7 @@ from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRet
 from assistant.retrieve.word_vectors import WordSimilarity
 from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message, Replace
 from assistant.settings import AnswerMode, Settings, get_settings
-from assistant.textnorm import clean_question, detect_language
+from assistant.textnorm import clean_question, detect_language, plain_text
 from assistant.timing import Timer
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Assistant:
                 f"{self.settings.max_question_chars}"
             )
         cleaned = clean_question(question)
-        if not cleaned:
+        if not cleaned or not plain_text(cleaned).strip():  # only tatweel or vowel marks is empty too
             raise InvalidQuestion("the question is empty")
         return cleaned
 
@@ -171,13 +171,12 @@ class Assistant:
         k = k or self.settings.top_k
 
         # Retrieval and the answerability checks read the question in plain letters with its names
-        # capitalised; the answer repeats it as asked.
-        read = reading(question)
-        result = self._retrieve(read, history, language, mode, k, timer)
+        # capitalised (the checks leave a likely typo in lower case); the answer repeats it as asked.
+        result = self._retrieve(reading(question), history, language, mode, k, timer)
 
         shown: list[str] = []
         answer = yield from self._answer(question, history, language, mode, result, timer, cancel,
-                                         shown if live else None, read=read)
+                                         shown if live else None, read=reading(question, typos=True))
         if not shown:
             yield from chunks(answer.answer)
         elif "".join(shown).strip() != answer.answer.strip():

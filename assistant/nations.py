@@ -60,3 +60,9 @@ def country_of_demonym(word: str) -> cldr.Name | None:
 def capital_of(country: cldr.Name) -> str | None:
     """The English name of ``country``'s capital ("Iran" -> "Tehran"), else None."""
     return _tables()[2].get(country.english.lower())
+
+
+def names() -> frozenset[str]:
+    """Every capital and demonym known, lower case."""
+    capitals, demonyms, _ = _tables()
+    return frozenset(capitals) | frozenset(demonyms)

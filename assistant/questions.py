@@ -9,6 +9,7 @@ alef maqsura as ya, lower case). Written by hand: no library offers question typ
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import simplemma
 
@@ -138,9 +139,10 @@ _OPENS_QUESTION = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how|
                              r"|can|could|will|would|has|have|had)\b", re.IGNORECASE)
 
 
-#: A question whose Latin words are capitalised at least this often is written in title case or capitals
-#: ("WHY WAS THE VISIT NOT ANNOUNCED?"): its capitals say nothing about names.
-SHOUTING_SHARE = 0.6
+#: A question whose Latin words inside its sentences are capitalised at least this often is written in title
+#: case or capitals ("WHY WAS THE VISIT NOT ANNOUNCED?"): its capitals say nothing about names. A sentence
+#: naming several countries ("Did Jordan, Iran and Russia attend?", 3 of 5) is not.
+SHOUTING_SHARE = 0.75
 
 
 def _common(word: str) -> bool:
@@ -148,27 +150,62 @@ def _common(word: str) -> bool:
     return simplemma.is_known(word, lang="en") and not simplemma.lemmatize(word, lang="en")[:1].isupper()
 
 
-def _proper_case(word: str) -> str:
-    """Lower-case ``word`` capitalised when it is a name: the dictionary knows it as a proper noun
-    ("damascus"), or knows neither it, nor its stem, nor two words it is made of ("peskov", "erdogan"; not
-    "ceasefire", "subheadline"). A contraction typed without its apostrophe stays ("whats", "isnt")."""
+@lru_cache(maxsize=1)
+def _country_words() -> frozenset[str]:
+    """One-word country names, demonyms and capitals, lower case: names, though the dictionary has "turkey",
+    "china" and "iranian" as common words (the answerability checks read them capitalised)."""
+    from assistant import nations  # nations reads CLDR and countryinfo: loaded on first use
+
+    names = {n.english.lower() for n in cldr.names() if n.kind == "country"}
+    return frozenset(w for w in names | nations.names() if w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def _speller():
+    from spellchecker import SpellChecker  # its word list loads in about 0.4 s: on first use only
+
+    return SpellChecker(distance=1)
+
+
+def _misspelt(word: str) -> bool:
+    """Whether lower-case ``word`` is one edit from a word of pyspellchecker's list ("anounced", "becuase"):
+    a typo, not a name to look for in the article. Names far from any word ("erdogan", "lavrov") are not;
+    a few names one edit from a word ("peskov" / Pskov) are taken for typos, which only spares them the check.
+    """
+    fixed = _speller().correction(word)
+    return fixed is not None and fixed != word
+
+
+def _proper_case(word: str, typos: bool = False) -> str:
+    """Lower-case ``word`` capitalised when it is a name: a country, demonym or capital; a proper noun to the
+    dictionary ("damascus"); or a word the dictionary does not know and is not made of two words it knows
+    ("erdogan"; not "ceasefire", "subheadline"). With ``typos``, not a word one edit from a known word
+    either ("anounced"). A contraction typed without its apostrophe stays ("whats", "isnt")."""
     if word[:1].isupper() or len(word) < 3 or "'" in word or "’" in word:
         return word
+    if word in _country_words():
+        return word[:1].upper() + word[1:]
     for stem in (word, word[:-1] if word.endswith("s") else "", word[:-2] if word.endswith("nt") else ""):
         if stem and simplemma.is_known(stem, lang="en"):
             return word if _common(stem) else word[:1].upper() + word[1:]
     if any(_common(word[:i]) and _common(word[i:]) for i in range(3, len(word) - 2)):
         return word
+    if typos and _misspelt(word):
+        return word
     return word[:1].upper() + word[1:]
 
 
 def _unshouted(word: str) -> str:
-    """A word of a question in title case or capitals, in lower case when it is a common word ("WAS",
-    "The"); names and acronyms the dictionary does not know ("UN", "Peskov") stay as written."""
-    return word.lower() if _common(word.lower()) else word
+    """A word of a question in title case or capitals: a common word in lower case ("WAS", "The"), a country
+    or a name the dictionary knows capitalised ("JORDAN", "IRANIAN", "SYRIA"); acronyms and names the
+    dictionary does not know stay as written ("UN", "Peskov")."""
+    lower = word.lower()
+    if lower in _country_words() or (simplemma.is_known(lower, lang="en") and not _common(lower)):
+        return lower[:1].upper() + lower[1:]
+    return lower if _common(lower) else word
 
 
-def truecased(question: str) -> str:
+def truecased(question: str, *, typos: bool = False) -> str:
     """An English question as written by someone who capitalises names, and only names, and ends a question
     with "?" ("who is peskov" -> "Who is Peskov?", "WHY WAS THE VISIT NOT ANNOUNCED" -> "Why was the
     visit not announced?"); a question with Arabic letters unchanged.
@@ -176,7 +213,9 @@ def truecased(question: str) -> str:
     Readers type into a chat box in lower case, or in capitals. The embedding model places "who is peskov"
     further from «بيسكوف» than "Who is Peskov?", and the answerability checks read capitals as names.
     Written by hand: truecasing models need a corpus this project does not ship; the dictionary
-    (simplemma) tells names.
+    (simplemma) tells names. ``typos``: leave a word one edit from a known word in lower case (for the
+    answerability checks, which would take "Anounced" for a name the article never mentions; retrieval
+    reads "who is peskov" better as "Who is Peskov?" though Pskov is one edit away).
     """
     words = _LATIN_WORD.findall(question)
     if re.search(r"[\u0600-\u06FF]", question) or not words:
@@ -184,20 +223,20 @@ def truecased(question: str) -> str:
     text = question.strip()
     inside = [m.group() for m in _LATIN_WORD.finditer(text)
               if len(m.group()) > 1 and not _SENTENCE_START.search(text[:m.start()])]
-    if len(inside) >= 3 and sum(w[0].isupper() for w in inside) >= SHOUTING_SHARE * len(inside):
+    if len(inside) >= 2 and sum(w[0].isupper() for w in inside) >= SHOUTING_SHARE * len(inside):
         text = _LATIN_WORD.sub(lambda m: _unshouted(m.group()), text)
-    text = _LATIN_WORD.sub(lambda m: _proper_case(m.group()), text)
+    text = _LATIN_WORD.sub(lambda m: _proper_case(m.group(), typos), text)
     text = text[:1].upper() + text[1:]
     if _OPENS_QUESTION.match(text) and not text.endswith(("?", ".", "!")):
         text += "?"
     return text
 
 
-def reading(question: str) -> str:
-    """The question as retrieval and the answerability checks read it: plain letters
+def reading(question: str, *, typos: bool = False) -> str:
+    """The question as retrieval (and, with ``typos``, the answerability checks) read it: plain letters
     (:func:`assistant.textnorm.plain_text`: «لِمَاذَا» is «لماذا», full-width Latin is Latin) and English
     names capitalised (:func:`truecased`)."""
-    return truecased(plain_text(question))
+    return truecased(plain_text(question), typos=typos)
 
 
 # "What is the article about?", "summarize", «لخص المقال», «عن ماذا يتحدث المقال؟»: the whole article is
@@ -206,18 +245,20 @@ _ASKS_GIST = re.compile(
     r"\bsummari[sz]e\b|\bsummary\b|\btl;? ?dr\b|\bgist\b|\bmain points\b|\bkey points\b|\boverview\b"
     r"|\bwhat(?:'s|s| is| was)? (?:this|the|that|it) (?:(?:article|story|news|piece|text|report) )?"
     r"(?:is |was )?about\b"
-    r"|(?<!\w)(?:لخص|ملخص|تلخيص|خلاصه)|(?:موضوع|فكره|مضمون) (?:ال)?(?:مقال|خبر|نص)"
-    r"|(?:عن ماذا|عما|عن شو|شو) (?:يتحدث|يتكلم|يحكي) (?:ال)?(?:مقال|خبر|نص)")
+    r"|(?<!\w)(?:لخص|ملخص|تلخيص|خلاصه)|(?:موضوع|فكره|مضمون) (?:ال)?(?:مقال|مقاله|خبر|نص)"
+    r"|(?:عن ماذا|عما|عن شو|شو) (?:يتحدث|يتكلم|يحكي|تتحدث|تتكلم|تحكي) (?:ال)?(?:مقال|مقاله|خبر|نص)")
 #: Words of such a question (tokens as :func:`assistant.textnorm.tokenize` makes them). Any other word asks
 #: about something in particular: "What is the article saying about Iran?", «ما هو ملخص الاتفاق؟».
 _GIST_WORDS = frozenset(tokenize(
     "summarize summarise summary gist main key points overview tl dr article story news piece text report "
     "about saying says say tell give please briefly brief short this that it what whats can could you me "
-    "لخص ملخص تلخيص خلاصة موضوع فكرة مضمون المقال مقال الخبر خبر النص نص القصة يتحدث يتكلم يحكي باختصار "
-    "شو ماذا عن لي"))
+    "one sentence paragraph few words lines "
+    "لخص ملخص تلخيص خلاصة موضوع فكرة مضمون المقال مقال المقالة مقالة الخبر خبر النص نص القصة يتحدث يتكلم "
+    "يحكي تتحدث تتكلم تحكي باختصار شو ماذا عن عما لي"))
 
 
 def asks_for_gist(question: str) -> bool:
     """True when the question asks what the whole article is about ("Summarize the article", «لخص المقال»)
     and about nothing in particular."""
+    question = question.replace("’", "'")  # the curly apostrophe of phone keyboards
     return bool(_ASKS_GIST.search(fold_for_match(question))) and set(tokenize(question)) <= _GIST_WORDS

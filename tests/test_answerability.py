@@ -647,3 +647,27 @@ def test_a_question_whose_words_the_passages_hold_is_worded_like_them():
     assert not worded_like("كم عدد سكان سوتشي؟", PARAGRAPHS)            # two of four
     # Across languages single words say too little: never worded like the passage.
     assert not worded_like("Who is the UN mediator?", astana)
+
+
+def test_names_read_from_a_question_typed_in_lower_case_or_capitals_are_checked():
+    from assistant.questions import reading
+
+    def read(question: str) -> str:
+        return reading(question, typos=True)
+
+    assert missing_name(read("Did Jordan, Iran and Russia attend?"), PARAGRAPHS, _all_close) == "Jordan"
+    assert missing_name(read("What Did Jordan Say About The Visit?"), PARAGRAPHS, _all_close) == "Jordan"
+    assert missing_role(read("DID IRANIAN OFFICIALS ATTEND THE TALKS"), PARAGRAPHS) == "Iran official"
+    assert missing_role(read("did turkish officials attend the talks"), PARAGRAPHS) == "Türkiye official"
+    assert missing_name(read("why was the visit not anounced"), PARAGRAPHS, _all_close) is None  # a typo
+
+
+def test_a_capital_after_a_verb_of_going_is_a_place():
+    assert missing_name("Did Assad visit Tehran?", PARAGRAPHS, _all_close) == "Tehran"
+
+
+def test_one_arabic_word_is_not_two_held_words():
+    from assistant.answer.answerability import worded_like
+
+    # «بوتين» tokenizes as «بوتين», «وتين», «تين»: still one word of the three.
+    assert not worded_like("من هي زوجة بوتين؟", PARAGRAPHS)

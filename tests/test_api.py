@@ -327,6 +327,8 @@ def test_malformed_json_and_invalid_fields(api):
     # An empty question is refused as a blank one is, not as a schema violation.
     empty = api.post("/api/v1/ask", json={"question": ""})
     assert empty.status_code == 422 and error_of(empty)["code"] == "invalid_question"
+    marks = api.post("/api/v1/ask", json={"question": "ـــــ َ ُ"})  # tatweel and vowel marks: nothing
+    assert marks.status_code == 422 and error_of(marks)["code"] == "invalid_question"
 
     wrong_method = api.put("/api/v1/ask", json={"question": WHY_SECRET})
     assert wrong_method.status_code == 405 and error_of(wrong_method)["code"] == "method_not_allowed"

@@ -97,6 +97,14 @@ def test_same_id_twice_keeps_the_first_and_notes_the_second(tmp_path):
     # A file given alone and inside its folder is one file, read once: no duplicate to report.
     again = collect([tmp_path / "a", tmp_path / "a" / "note.txt"])
     assert len(again.articles) == 1 and again.skipped == []
+    # A SQuAD paragraph given twice is named by its path too.
+    squad = {"data": [{"title": "t", "paragraphs": [{"context": "نص الفقرة.", "qas": []}]}]}
+    for folder in ("c", "d"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "s.json").write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    twice = collect([tmp_path / "c", tmp_path / "d"])
+    assert [s.source for s in twice.skipped] == [str(tmp_path / "d" / "s.json#data[0].paragraphs[0]")]
+    assert str(tmp_path / "c" / "s.json#data[0].paragraphs[0]") in twice.skipped[0].reason
 
 
 def test_ingest_with_no_article_in_the_paths_fails(tmp_path):

@@ -64,6 +64,10 @@ def test_a_chain_of_follow_ups_keeps_the_question_that_set_the_topic():
     ("لخص المقال", True),
     ("ما موضوع المقال؟", True),
     ("عن ماذا يتحدث المقال؟", True),
+    ("عما يتحدث المقال؟", True),
+    ("عن ماذا تتحدث المقالة؟", True),
+    ("What’s this article about?", True),                  # a phone's curly apostrophe
+    ("Summarize the article in one sentence", True),
     # About something in particular: asked as any question.
     ("What is the article saying about Iran?", False),
     ("ما هو ملخص الاتفاق؟", False),
@@ -84,3 +88,24 @@ def test_a_question_asking_only_a_kind_of_answer_is_told_apart(question, bare):
     from assistant.questions import bare_answer_type
 
     assert (bare_answer_type(question) is not None) is bare
+
+
+def test_a_typo_is_not_read_as_a_name_by_the_checks():
+    # "anounced" is one edit from "announced": the checks must not look for it in the article as a name.
+    assert reading("why was the visit not anounced", typos=True) == "Why was the visit not anounced?"
+    assert reading("how did erdogan react", typos=True) == "How did Erdogan react?"  # no word is near
+    # Retrieval reads a name near a word capitalised all the same ("peskov" / Pskov).
+    assert reading("who is peskov") == "Who is Peskov?"
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    # Countries, demonyms and capitals are names, though the dictionary has "turkey" and "iranian".
+    ("did turkish officials attend the talks", "Did Turkish officials attend the talks?"),
+    ("DID IRANIAN OFFICIALS ATTEND THE TALKS", "Did Iranian officials attend the talks?"),
+    ("What Did Jordan Say About The Visit?", "What did Jordan say about the visit?"),
+    ("WHERE IS SYRIA", "Where is Syria?"),
+    # A sentence naming several countries is not title case.
+    ("Did Jordan, Iran and Russia attend?", "Did Jordan, Iran and Russia attend?"),
+])
+def test_countries_and_demonyms_stay_names_however_typed(typed, read):
+    assert reading(typed, typos=True) == read

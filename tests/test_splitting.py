@@ -92,14 +92,19 @@ def test_markdown_front_matter_is_metadata_not_text(tmp_path):
     md = tmp_path / "summit.md"
     md.write_text("---\ntitle: قمة سوتشي\nauthor: مراسل\n---\n\nالتقى الرئيسان في سوتشي.\n", encoding="utf-8")
     article = load_article(md)
-    assert article.text == "التقى الرئيسان في سوتشي."
-    assert article.title == "قمة سوتشي"  # the front matter's title, not the first line
+    # The front matter's title heads the text (the headline), its other fields are gone.
+    assert article.text == "قمة سوتشي\n\nالتقى الرئيسان في سوتشي."
+    assert article.title == "قمة سوتشي"
     # Front matter and nothing else is no article (it used to become one titled "title: x").
     empty = tmp_path / "empty.md"
     empty.write_text("---\ntitle: x\n---\n", encoding="utf-8")
     with pytest.raises(ArticleError, match="no text"):
         load_article(empty)
-    # Not YAML: still not the article's text; the first line is the title.
-    odd = tmp_path / "odd.md"
-    odd.write_text("---\n: [unclosed\n---\n\nنص الخبر.\n", encoding="utf-8")
-    assert load_article(odd).text == "نص الخبر." and load_article(odd).title == "نص الخبر."
+    # Two horizontal rules around text are not front matter: the text stays.
+    rules = article_from_text("---\n\nنص بين خطين.\n\n---\n\nنص بعدهما.", source="r.md", article_id="r",
+                              kind=".md")
+    assert rules.text == "نص بين خطين.\n\nنص بعدهما."
+    # Values as written (no date or boolean), behind a byte-order mark too.
+    dated = article_from_text("\ufeff---\ntitle: 2018-05-17\n---\n\nنص.", source="d.md", article_id="d",
+                              kind=".md")
+    assert dated.title == "2018-05-17" and dated.text == "2018-05-17\n\nنص."

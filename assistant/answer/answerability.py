@@ -191,9 +191,12 @@ def worded_like(question: str, texts: list[str]) -> bool:
     words (0.5-0.6)."""
     if not texts or written_language(question) != written_language(texts[0]):
         return False
-    asked = set(tokenize(question))
-    held = asked & set(tokenize("\n".join(texts)))
-    return len(held) >= 2 and len(held) >= GROUNDED_SHARE * len(asked)
+    # Counted by word: an Arabic word gives several tokens (with and without its clitics: «بوتين» is «وتين»
+    # and «تين» too), and one word must not count as two.
+    words = [forms for word in re.findall(r"\w+", question) if (forms := set(tokenize(word)))]
+    known = set(tokenize("\n".join(texts)))
+    held = sum(1 for forms in words if forms & known)
+    return held >= 2 and held >= GROUNDED_SHARE * len(words)
 
 
 def judge_quotes(question: str, quotes: list[str]) -> Answerability:
@@ -307,9 +310,10 @@ def _capital_mentioned(country: cldr.Name, evidence: Evidence) -> bool:
     return capital is not None and f"place:{capital.lower()}" in evidence.places
 
 
-#: A capital after these words is a place ("in Tehran", "moved to Ankara"), not the government it stands
-#: for ("Tehran's position", "between Tehran and Israel").
-_LOCATIVE = r"(?:in|at|to|into|towards?|inside|near|around|outside|within|across)"
+#: A capital after these words is a place ("in Tehran", "moved to Ankara", "visit Tehran"), not the
+#: government it stands for ("Tehran's position", "between Tehran and Israel", "support from Moscow").
+_LOCATIVE = (r"(?:in|at|to|into|towards?|inside|near|around|outside|within|across|via|over"
+             r"|visit(?:s|ed|ing)?|reach(?:es|ed|ing)?|leav(?:e|es|ing)|left|bomb(?:s|ed|ing)?)")
 
 
 def _stands_for_country(word: str, question: str, joined: str) -> bool:

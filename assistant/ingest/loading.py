@@ -78,11 +78,17 @@ def _markdown_to_text(source: str) -> tuple[str, str | None]:
     title = None
     if tokens and tokens[0].type == "front_matter":
         try:
-            meta = yaml.safe_load(tokens[0].content)
+            # Every value as written: a title "2018-05-17" or "yes" stays text, not a date or True.
+            meta = yaml.load(tokens[0].content, Loader=yaml.BaseLoader)
         except yaml.YAMLError:
-            meta = None  # not YAML after all: still metadata, and still not the article's text
-        if isinstance(meta, dict) and isinstance(meta.get("title"), str | int | float):
-            title = str(meta["title"]).strip() or None
+            meta = None
+        if not isinstance(meta, dict):
+            # Two rules (`---`) around text, not metadata: the text is the article's.
+            parser = MarkdownIt("commonmark")
+            parser.validateLink = lambda url: True
+            tokens = parser.parse(source)
+        elif isinstance(meta.get("title"), str):
+            title = " ".join(meta["title"].split()) or None
     return _html_to_text(parser.renderer.render(tokens, parser.options, {})), title
 
 
@@ -107,6 +113,7 @@ def load_article(path: Path | str, *, article_id: str | None = None) -> Article:
 def article_from_text(raw: str, *, source: str, article_id: str, kind: str = ".txt") -> Article:
     """Build an :class:`Article` from text already in memory (SQuAD contexts, uploads)."""
     title = None
+    raw = raw.removeprefix("\ufeff")  # a byte-order mark would hide front matter
     if kind in (".html", ".htm"):
         text = _html_to_text(raw)
     elif kind in (".md", ".markdown"):
@@ -116,6 +123,10 @@ def article_from_text(raw: str, *, source: str, article_id: str, kind: str = ".t
     text = text.replace("\r\n", "\n").replace("\ufeff", "").strip()
     if not text:
         raise ArticleError(f"{source}: no text")
+    if title and not text.startswith(title):
+        # The front matter's title heads the text, as a title line does: the splitter makes it the
+        # headline, and it can be searched and quoted.
+        text = f"{title}\n\n{text}"
     title = title or text.split("\n", 1)[0].strip()
     return Article(id=article_id, title=title, language=detect_language(text, default="ar"), text=text,
                    source=source, sha256=hashlib.sha256(text.encode()).hexdigest())

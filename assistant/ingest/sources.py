@@ -78,7 +78,7 @@ def _where(article: Article, path: Path) -> str:
     line of a JSONL file), or the URL a JSONL line names as its source."""
     if article.source == path.name:
         return str(path)
-    if article.source.startswith(f"{path.name}:"):
+    if article.source.startswith((f"{path.name}:", f"{path.name}#")):  # a JSONL line, a SQuAD paragraph
         return f"{path.parent / article.source}" if str(path.parent) != "." else article.source
     return article.source
 
@@ -95,7 +95,8 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
         else:
             found.append(path)
         for file in found:
-            key = file.resolve()
+            # The same path reached twice; a symbolic link is a file of its own (its own id), as before.
+            key = Path(os.path.abspath(file))
             if key not in done:
                 done.add(key)
                 yield file
