@@ -135,6 +135,12 @@ def test_second_article_is_searchable_and_listed(make_settings, embedder, tmp_pa
     answer = assistant.ask("What closed the port of Oslo?")
     assert answer.citations[0].article_id == "weather"
     assert "storm" in answer.answer
+    # An English quote answers an English question as it is: not "(quoted in Arabic)".
+    assert answer.answer.startswith("According to the article [1]: «")
+    # An Arabic reader is told the quote is English.
+    arabic = assistant.ask("ما الذي أغلق ميناء أوسلو؟")
+    assert arabic.citations[0].article_id == "weather"
+    assert arabic.answer.startswith("بحسب المقال [1] (بالإنجليزية): «")
 
 
 @pytest.fixture(scope="module")

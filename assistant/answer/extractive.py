@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from assistant import cldr
 from assistant.answer.citations import make_citation
 from assistant.answer.directives import is_directive
-from assistant.answer.prompts import render
+from assistant.answer.prompts import render, template
 from assistant.questions import asked_roles, bare_answer_type
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import sentence_idf, unit_bonus, weighted_share
@@ -194,15 +194,25 @@ def compose(quotes: list[Quote], language: Language, *, lead: bool = False) -> t
     is the answering words). ``lead``: start with the answering words themselves (who/where/when/how many
     questions), then the quote."""
     citations = [make_citation(n, q.passage, q.words.span) for n, q in enumerate(quotes, 1)]
+    quoted = _quoted_in(quotes[0].sentence.text, language)
     if len(quotes) == 1:
-        text = render("extractive_one", language, citation="[1]", quote=quotes[0].sentence.text)
+        text = render("extractive_one", language, citation="[1]", quote=quotes[0].sentence.text,
+                      quoted=quoted)
     else:
-        text = render("extractive_two", language, citation1="[1]", quote1=quotes[0].sentence.text,
+        text = render("extractive_two", language, quoted=quoted, citation1="[1]",
+                      quote1=quotes[0].sentence.text,
                       citation2="[2]", quote2=quotes[1].sentence.text)
     first = quotes[0]
     if lead and first.words.span != first.sentence.span:
         text = render("extractive_lead", language, words=first.words.text, citation="[1]") + "\n\n" + text
     return text + _gloss([q.sentence.text for q in quotes], language), citations
+
+
+def _quoted_in(quote: str, language: Language) -> str:
+    """" (quoted in Arabic)" when the quote is in the other language than the answer's frame, else ""
+    (an English article's quotes answer an English question as they are)."""
+    written = detect_language(quote, default=language)
+    return "" if written == language else " " + template("quoted_other", language)
 
 
 def _gloss(quoted: list[str], language: Language) -> str:
@@ -232,5 +242,5 @@ def compose_gist(passages: list[Passage], language: Language) -> tuple[str, list
     scored = [ScoredPassage(passage=p, score=0.0) for p in chosen]
     citations = [make_citation(n, s) for n, s in enumerate(scored, 1)]
     lines = "\n".join(f"- «{p.text}» [{n}]" for n, p in enumerate(chosen, 1))
-    text = render("extractive_gist", language, lines=lines)
+    text = render("extractive_gist", language, lines=lines, quoted=_quoted_in(chosen[0].text, language))
     return text + _gloss([p.text for p in chosen], language), citations

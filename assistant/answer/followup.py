@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.questions import looks_like_followup
+from assistant.questions import looks_like_followup, reading
 from assistant.schemas import Message
 
 
@@ -23,5 +23,7 @@ def combined_query(question: str, history: list[Message]) -> str:
     """Without a model to rewrite a follow-up, the question that set the topic and the previous question
     supply what "there" or "it" refer to (the previous one alone loses the topic after two follow-ups); the
     current question comes last so that it dominates neither list alone."""
-    parts = dict.fromkeys(q for q in (topic_question(history), previous_question(history), question) if q)
+    # The earlier questions are read as the current one is (plain letters, names capitalised).
+    earlier = (reading(q) for q in (topic_question(history), previous_question(history)) if q)
+    parts = dict.fromkeys(q for q in (*earlier, question) if q)
     return " ".join(parts).strip()
