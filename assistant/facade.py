@@ -259,11 +259,10 @@ class Assistant:
         """What the article is about, in its headline and summary lines, in either mode (a model's summary
         of the whole article would be longer than its context and unverifiable). With several articles
         indexed: the one whose passage came first."""
-        article_id = result.passages[0].passage.article_id if result.passages else None
-        passages = [p for p in self.store.all_passages() if p.article_id == article_id]
+        top = result.passages[0].passage.article_id if result.passages else None
+        passages = self.retriever.passages_of(top) if top else []
         if not passages:
             return self._not_found(result, language, base, timer, note="no passage to quote")
-        passages.sort(key=lambda p: p.span.start)
         text, citations = compose_gist(passages, language)
         return Answer(**base, answer=text, mode="extractive", citations=citations, timings=timer.total())
 

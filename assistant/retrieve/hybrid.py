@@ -202,6 +202,15 @@ class HybridRetriever(BaseRetriever):
             self._passages[item.article.id] = list(item.passages)
             self._lexical = None
 
+    def passages_of(self, article_id: str) -> list[Passage]:
+        """The passages of one article in reading order, from the passages kept for BM25 (no index read
+        after the first search)."""
+        if self._passages is None:
+            self.refresh()
+        with self._lock:
+            assert self._passages is not None
+            return sorted(self._passages.get(article_id, []), key=lambda p: p.span.start)
+
     def _lexical_index(self, query: str) -> LexicalIndex:
         if self._passages is None:
             self.refresh()
