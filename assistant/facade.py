@@ -24,7 +24,7 @@ from assistant.answer.streaming import chunks
 from assistant.errors import ArticleError, InvalidQuestion, StoreUnavailable
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
-from assistant.questions import asks_for_gist, asks_for_words, looks_like_followup, reading
+from assistant.questions import asks_for_gist, asks_for_words, looks_like_followup, points_back, reading
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.embedding_cache import with_cache
 from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRetriever
@@ -185,8 +185,9 @@ class Assistant:
 
     def _retrieve(self, question: str, history: list[Message], language: Language, mode: AnswerMode, k: int,
                   timer: Timer) -> RetrievalResult:
-        """Retrieve for the question alone, unless it is a follow-up: its words point back at the
-        conversation, or alone it finds nothing close while the conversation's context does."""
+        """Retrieve for the question alone, unless it is a follow-up: its pronouns point back at the
+        conversation, or alone it finds nothing close while the conversation's context does (an opening
+        "and" or «و» alone does not make a follow-up of a question that finds its answer by itself)."""
         def search(query: str) -> RetrievalResult:
             with timer.stage("embed"):
                 vector = self.embedder.encode_query(query)
@@ -194,7 +195,7 @@ class Assistant:
                 return self.retriever.retrieve(query, k=k, vector=vector, asked=question)
 
         alone = None
-        if not history or not looks_like_followup(question):
+        if not history or not points_back(question):
             alone = search(question)
             if not history or judge(alone, self.settings.not_found_threshold).answerable:
                 return alone  # a self-contained question is answered exactly as if asked alone

@@ -14,6 +14,7 @@ from functools import lru_cache
 import simplemma
 
 from assistant import cldr
+from assistant.colloquial import as_written, standard_arabic
 from assistant.textnorm import fold_for_match, plain_text, tokenize
 
 #: Answer-type cues: a question of a kind (why, when, how many) favours units that carry that kind of answer
@@ -116,7 +117,8 @@ _POINTING_EN = re.compile(
     r"|\bthe same\b|\bthe other\b", re.IGNORECASE)
 # Arabic: a preposition or noun with an attached pronoun (عنها، فيها، منه، عددها، لهم), or a demonstrative.
 _POINTING_AR = re.compile(r"\b(?:عن|في|من|له|ل|ب|مع|علي|الي|عند)(?:ها|هم|هما|هن|ه)\b"
-                          r"|\b\w{2,}(?:ها|هم|هما)\b|\bهناك\b|\bذلك\b|\bتلك\b|\bهؤلاء\b")
+                          r"|\b\w{2,}(?:ها|هم|هما)\b|\bهناك\b|\bذلك\b|\bتلك\b|\bهؤلاء\b"
+                          r"|(?<!\S)و?(?:هذا|هذه|هذان|هاتان)(?!\S)")
 #: Words up to which a pronoun is taken to point outside the question.
 SHORT_QUESTION_WORDS = 6
 
@@ -124,19 +126,34 @@ SHORT_QUESTION_WORDS = 6
 def looks_like_followup(question: str) -> bool:
     """True when the question's own words point back at the conversation (ellipsis, or pronouns in a short
     question)."""
-    folded = fold_for_match(question)
-    if _ELLIPTIC_EN.search(question) or _ELLIPTIC_AR.search(folded):
-        return True
-    if len(question.split()) > SHORT_QUESTION_WORDS:
-        return False
-    return bool(_POINTING_EN.search(question) or _POINTING_AR.search(folded))
+    return _elliptic(question) or points_back(question)
+
+
+def _elliptic(question: str) -> bool:
+    folded = fold_for_match(standard_arabic(question))
+    return bool(_ELLIPTIC_EN.search(question) or _ELLIPTIC_AR.search(folded))
+
+
+def points_back(question: str) -> bool:
+    """True when the question has a pronoun, "there" or a demonstrative standing for something named earlier:
+    a short question ("who boycotted them?", «وكم عددها؟», «وهاي المصالحات شو عملت؟»), or one that opens
+    with "and" ("And what has it given the Syrian regime since then?"). An opening "and" alone is not enough:
+    Arabic opens sentences with «و», and "and what about the warships Russia plans to deploy?" names its
+    topic."""
+    pointing = bool(_POINTING_EN.search(question)
+                    or _POINTING_AR.search(fold_for_match(standard_arabic(question))))
+    return pointing and (len(question.split()) <= SHORT_QUESTION_WORDS or _elliptic(question))
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 #: A word that opens a sentence is capitalised whatever it is.
 _SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)$")
 _OPENS_QUESTION = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|did|does|do"
-                             r"|can|could|will|would|has|have|had)\b", re.IGNORECASE)
+                             r"|can|could|will|would|has|have|had|whats|whos|wheres|hows)\b", re.IGNORECASE)
+#: The possessive ending of a name ("erdogan's", "peskov’s", "the guarantors'").
+_POSSESSIVE = re.compile(r"['’]s?$")
+#: Addresses pasted into a question are left as written: their words are no names.
+_ADDRESS = re.compile(r"\S*(?:://|www\.|@)\S*")
 
 
 #: A question whose Latin words inside its sentences are capitalised at least this often is written in title
@@ -181,7 +198,12 @@ def _proper_case(word: str, typos: bool = False) -> str:
     dictionary ("damascus"); or a word the dictionary does not know and is not made of two words it knows
     ("erdogan"; not "ceasefire", "subheadline"). With ``typos``, not a word one edit from a known word
     either ("anounced"). A contraction typed without its apostrophe stays ("whats", "isnt")."""
-    if word[:1].isupper() or len(word) < 3 or "'" in word or "’" in word:
+    if word[:1].isupper() or len(word) < 3:
+        return word
+    if possessive := _POSSESSIVE.search(word):  # "erdogan's reaction": the name before the 's
+        stem = word[:possessive.start()]
+        return _proper_case(stem, typos) + possessive.group() if "'" not in stem and "’" not in stem else word
+    if "'" in word or "’" in word:
         return word
     if word in _country_words():
         return word[:1].upper() + word[1:]
@@ -224,19 +246,31 @@ def truecased(question: str, *, typos: bool = False) -> str:
     inside = [m.group() for m in _LATIN_WORD.finditer(text)
               if len(m.group()) > 1 and not _SENTENCE_START.search(text[:m.start()])]
     if len(inside) >= 2 and sum(w[0].isupper() for w in inside) >= SHOUTING_SHARE * len(inside):
-        text = _LATIN_WORD.sub(lambda m: _unshouted(m.group()), text)
-    text = _LATIN_WORD.sub(lambda m: _proper_case(m.group(), typos), text)
+        text = _outside_addresses(text, lambda part: _LATIN_WORD.sub(lambda m: _unshouted(m.group()), part))
+    text = _outside_addresses(text, lambda part: _LATIN_WORD.sub(
+        lambda m: _proper_case(m.group(), typos), part))
     text = text[:1].upper() + text[1:]
     if _OPENS_QUESTION.match(text) and not text.endswith(("?", ".", "!")):
         text += "?"
     return text
 
 
+def _outside_addresses(text: str, change) -> str:
+    """``text`` with ``change`` applied to every stretch outside a URL or e-mail address."""
+    kept = list(_ADDRESS.finditer(text))
+    parts, start = [], 0
+    for found in kept:
+        parts += [change(text[start:found.start()]), found.group()]
+        start = found.end()
+    return "".join([*parts, change(text[start:])])
+
+
 def reading(question: str, *, typos: bool = False) -> str:
     """The question as retrieval (and, with ``typos``, the answerability checks) read it: plain letters
-    (:func:`assistant.textnorm.plain_text`: «لِمَاذَا» is «لماذا», full-width Latin is Latin) and English
-    names capitalised (:func:`truecased`)."""
-    return truecased(plain_text(question), typos=typos)
+    (:func:`assistant.textnorm.plain_text`: «لِمَاذَا» is «لماذا», full-width Latin is Latin), as written
+    rather than chatted (:func:`assistant.colloquial.as_written`: «طيب، وين التقوا؟» is «أين التقوا؟») and
+    English names capitalised (:func:`truecased`)."""
+    return truecased(as_written(plain_text(question)), typos=typos)
 
 
 # "What is the article about?", "summarize", «لخص المقال», «عن ماذا يتحدث المقال؟»: the whole article is

@@ -297,3 +297,28 @@ def test_a_follow_up_asking_only_when_or_how_many_quotes_what_answers_it(assista
     answer = ask_after(assistant, first, second)
     assert answer.mode == "extractive", answer.note
     assert expected in answer.answer.split("\n\n")[0]  # in the answer's first part: the lead or the quote
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    # Chat openers and spoken Arabic: a new question typed as people chat is still a new question.
+    ("What missiles do the warships carry?", "ok, now tell me who Peskov is", "المتحدث باسم الرئاسة"),
+    ("ليش صار تصعيد بين ايران واسرائيل؟", "طيب، وين التقوا الرئيسين؟", "سوتشي"),
+    # An opening «و» on a question that names its own topic is no follow-up.
+    ("ما نوع الغطاء الذي توفره روسيا للنظام السوري؟", "وكيف كان اللقاء بين بوتين والأسد؟", "وديا"),
+    ("من هو المتحدث باسم الكرملين؟", "كم سفينة حربية بدها روسيا بالمتوسط؟", WARSHIPS),
+])
+def test_a_new_topic_typed_as_chat_is_answered_as_if_asked_alone(assistant, first, second, expected):
+    after = ask_after(assistant, first, second)
+    alone = assistant.ask(second)
+    assert first not in after.search_query
+    assert after.answer == alone.answer
+    assert after.mode == "extractive", after.note
+    assert expected in after.answer
+
+
+def test_a_follow_up_in_spoken_arabic_uses_the_conversation(assistant):
+    # «ياها» (it) points back; a dropped subject alone («ووين بدهم يكون الاجتماع؟») cannot be told from a
+    # new question without a model.
+    after = ask_after(assistant, "مين قاطع محادثات سوتشي؟", "ووين بدهم ياها؟")
+    assert "مين قاطع" in after.search_query or "من قاطع" in after.search_query
+    assert "الكازاخية" in after.answer

@@ -11,7 +11,7 @@ from assistant.questions import reading, truecased
     ("who is peskov", "Who is Peskov?"),                                   # a name no dictionary has
     ("how did erdogan react to the visit", "How did Erdogan react to the visit?"),
     ("why did moscow back out", "Why did Moscow back out?"),               # a name the dictionary has
-    ("whats the point of all those ships", "Whats the point of all those ships"),  # a contraction
+    ("whats the point of all those ships", "Whats the point of all those ships?"),  # a contraction
     ("isnt the kremlin saying more", "Isnt the Kremlin saying more"),
     # Made of two dictionary words: not a name.
     ("which ceasefire deal helped", "Which ceasefire deal helped?"),
@@ -109,3 +109,45 @@ def test_a_typo_is_not_read_as_a_name_by_the_checks():
 ])
 def test_countries_and_demonyms_stay_names_however_typed(typed, read):
     assert reading(typed, typos=True) == read
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("ok now tell me who Peskov is", "Who Peskov is?"),                 # a chat opener asks nothing
+    ("Thanks! Can you tell me where they met", "Where they met?"),
+    ("طيب، وين التقوا؟", "أين التقوا؟"),                                 # Levantine "where"
+    ("ليش الزيارة ما انعلنت", "لماذا الزيارة ما انعلنت"),
+    ("شي تاني، بوتين بشو هنأ الاسد؟", "بوتين بماذا هنأ الاسد؟"),          # «بشو» is «بماذا»
+    ("ومين الوسيط؟", "ومن الوسيط؟"),
+    ("وشو قال عن هالانتخابات؟", "وماذا قال عن هذه الانتخابات؟"),          # «هالـ» is this
+    ("كم سفينة بدها روسيا؟", "كم سفينة تريد روسيا؟"),                    # «بدها» is a verb, not «ب» + «دها»
+    ("طيب", "طيب"),                                                     # nothing after the opener: kept
+    ("Is the bin Laden family mentioned", "Is the bin Laden family mentioned?"),  # English «bin» untouched
+    ("بين من كان التصعيد؟", "بين من كان التصعيد؟"),                     # Standard Arabic unchanged
+])
+def test_a_chat_typed_question_is_read_as_written(typed, read):
+    assert reading(typed) == read
+
+
+@pytest.mark.parametrize(("question", "points", "leans"), [
+    ("وكم عددها؟", True, True),
+    ("ومتى؟", False, True),              # elliptic: follow-up only if it finds nothing alone
+    ("and when?", False, True),
+    ("وهاي المصالحات شو عملت؟", True, True),   # a demonstrative in a short question
+    ("ومين كمان قاطعها؟", True, True),
+    ("And what has it given the Syrian regime since then?", True, True),  # "and" with a pronoun
+    ("وكيف كان جو اللقاء بين بوتين والاسد؟", False, True),  # «و» names its own topic
+    ("كم سفينه حربيه بدها روسيا بالمتوسط؟", False, False),   # «بدها» is no pronoun pointing back
+    ("Who is Peskov?", False, False),
+])
+def test_a_question_points_back_only_with_a_pronoun_or_demonstrative(question, points, leans):
+    from assistant.questions import looks_like_followup, points_back
+
+    assert points_back(question) is points
+    assert looks_like_followup(question) is leans
+
+
+def test_a_possessive_name_is_capitalised_and_addresses_are_left_alone():
+    assert truecased("what was erdogan's reaction") == "What was Erdogan's reaction?"
+    assert truecased("see https://example.com/news?id=3 who is peskov") == (
+        "See https://example.com/news?id=3 who is Peskov")
+    assert truecased("mail me at foo@bar.com") == "Mail me at foo@bar.com"

@@ -180,7 +180,7 @@ def test_answers_stream_and_follow_ups_carry_the_history(chat_page):
     assert first.mode == "extractive" and first.citations[0].quote in first.answer
     assert "khabar-source" in panel and first.citations[0].quote[:20] in panel
     assert conv.history()[0].content == "لماذا لم يعلن عن الزيارة مسبقا؟"
-    *_, (_, chat, _, conv, *_) = chat_page.respond("ومن كان الوسيط؟", conv, "ar")
+    *_, (_, chat, _, conv, *_) = chat_page.respond("ومن كان الوسيط فيها؟", conv, "ar")
     assert conv.turns[1].answer.search_query.startswith("لماذا لم يعلن")
     assert len(chat) == 4 and chat_messages(conv, "en")[3]["content"].count("khabar-cite") >= 1
 

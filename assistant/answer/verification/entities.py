@@ -279,7 +279,8 @@ def latin_names(sentence: str, language: Language, *, include_first: bool = Fals
     matches = list(LATIN_WORD.finditer(plain))
     names = []
     for index, match in enumerate(matches):
-        word = match.group().strip(".'’-")
+        # "Erdogan's reaction" names Erdogan.
+        word = re.sub(r"['’]s$", "", match.group()).strip(".'’-")
         if not word:
             continue
         opens = index == 0 or _opens_sentence(plain[:match.start()])

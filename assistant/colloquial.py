@@ -1,0 +1,69 @@
+"""Questions typed into a chat box, read as a newspaper would write them: the chat openers dropped ("ok now
+tell me who Peskov is", «طيب، وين التقوا؟») and the function words of spoken Arabic given in Standard Arabic
+(«وين» is «أين», «ليش» «لماذا», «شو» «ماذا», «هالشي» «هذا الشيء»).
+
+The embedding model places «وين التقوا؟» and "ok now tell me who Peskov is" too far from the article's
+sentences to pass the not-found threshold, and the follow-up rules read «ومين…؟» only in its Standard form.
+Written by hand: no maintained library maps dialect words to Standard Arabic offline (CAMeL Tools fetches
+its data at run time), and only the question words, demonstratives and a few verbs that questions use are
+needed; content words are left as typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Arabic letters (not the Arabic comma, question mark or tatweel, which share their Unicode block).
+L = "\u0621-\u063A\u0641-\u064A\u0671-\u06D3"
+
+# Levantine, Egyptian and Gulf function words (as typed, hamza dropped or not) -> Standard Arabic.
+_STANDARD = {
+    "وين": "أين", "فين": "أين", "ليش": "لماذا", "ليه": "لماذا", "شو": "ماذا", "ايش": "ماذا", "إيش": "ماذا",
+    "وش": "ماذا", "مين": "من", "منو": "من", "امتى": "متى", "إمتى": "متى", "ايمتى": "متى", "إيمتى": "متى",
+    "قديش": "كم", "قديه": "كم", "كيفه": "كيف", "شلون": "كيف", "ازاي": "كيف", "إزاي": "كيف", "اللي": "الذي",
+    "هاي": "هذه", "هيدا": "هذا", "هيدي": "هذه", "هاد": "هذا", "هادا": "هذا", "هادي": "هذه", "هذي": "هذه",
+    "مش": "ليس", "مو": "ليس", "بدها": "تريد", "بده": "يريد", "بدهم": "يريدون", "بدي": "أريد", "بدك": "تريد",
+    "هلق": "الآن", "هلأ": "الآن", "هسا": "الآن", "هسه": "الآن", "كمان": "أيضا",
+}
+# A word and its leading «و» (and) or «ب» (in, by): «ووين» is «وأين», «بشو» «بماذا».
+_WORD = re.compile(rf"(?<![\w{L}])([وب]?)([{L}]+)(?![\w{L}])")
+# «هالـ» + noun: this (noun) — «هالانتخابات» is «هذه الانتخابات», «هالشي» «هذا الشي».
+_THIS = re.compile(rf"(?<![\w{L}])(و?)هال(?=([{L}]{{2,}}))")
+_FEMININE = re.compile(r"(?:ات|ة|ه)$")
+
+# Openers of a chat message that ask nothing: acknowledgements, "tell me", "one more thing".
+_OPENER_EN = re.compile(
+    r"^(?:(?:ok(?:ay)?|now|so|well|hmm+|um+|alright|all right|cool|great|thanks|thank you|please"
+    r"|(?:can|could|would) you (?:please )?tell me|tell me|i (?:want|would like|'d like) to know|i wonder"
+    r"|do you know|one more (?:thing|question)|another question|different (?:thing|question|topic)"
+    r"|(?:a )?quick question)\b[\s,.!:;-]*)+(?=\S)", re.IGNORECASE)
+_OPENER_AR = re.compile(
+    r"^(?:(?:طيب|طب|اوك|أوك|اوكي|أوكي|تمام|شكرا|حسنا|حسناً|يعني|بعدين|سؤال (?:تاني|ثاني|آخر|اخر)"
+    r"|(?:شي|شيء) (?:تاني|ثاني|آخر|اخر)|قلي|قل لي|قولي|قول لي|خبرني|احكيلي|احكي لي|بدي اعرف|بدي أعرف"
+    r"|اريد ان اعرف|أريد أن أعرف|ممكن تقلي|ممكن تقولي|ممكن تخبرني)" rf"(?![{L}])[\s،,.!:؛-]*)+(?=\S)")
+
+
+def standard_arabic(text: str) -> str:
+    """``text`` with the dialect function words of :data:`_STANDARD` in Standard Arabic."""
+    text = _THIS.sub(lambda m: m.group(1) + ("هذه ال" if _FEMININE.search(m.group(2)) else "هذا ال"), text)
+
+    def standard(found: re.Match[str]) -> str:
+        prefix, word = found.groups()
+        if word in _STANDARD:
+            return prefix + _STANDARD[word]
+        if prefix and prefix + word in _STANDARD:  # «بدها» is a word of its own, not «ب» + «دها»
+            return _STANDARD[prefix + word]
+        return found.group()
+
+    return _WORD.sub(standard, text)
+
+
+def without_opener(question: str) -> str:
+    """``question`` without the chat opener before what it asks ("ok now tell me who Peskov is" -> "who
+    Peskov is"); unchanged when nothing would be left."""
+    return _OPENER_AR.sub("", _OPENER_EN.sub("", question.strip()))
+
+
+def as_written(question: str) -> str:
+    """``question`` as a newspaper would write it: no chat opener, Standard Arabic function words."""
+    return standard_arabic(without_opener(question))
