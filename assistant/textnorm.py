@@ -147,7 +147,10 @@ def detect_language(text: str, default: Language = "en") -> Language:
     return written_language(text) or default
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Zero-width characters and the soft hyphen sit inside words pasted from chat apps, Persian keyboards and web
+# pages ("pes\u200bkov", «من\u200c هو»): removed, not made spaces, or they split a word in two.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def plain_text(text: str) -> str:
@@ -158,5 +161,6 @@ def plain_text(text: str) -> str:
 
 
 def clean_question(text: str) -> str:
-    """Drop control and bidi-override characters and collapse whitespace; the result may be empty."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """Drop zero-width, control and bidi-override characters and collapse whitespace; the result may be
+    empty."""
+    return " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", text)).split())

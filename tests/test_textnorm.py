@@ -117,3 +117,12 @@ def test_stems_are_cached_once_for_all_threads_and_bounded():
 ])
 def test_plain_text_keeps_letters_and_drops_marks(raw, expected):
     assert plain_text(raw) == expected
+
+
+def test_zero_width_characters_pasted_inside_words_are_removed_not_made_spaces():
+    from assistant.textnorm import clean_question
+
+    assert clean_question("who is pes\u200bkov") == "who is peskov"
+    assert clean_question("من\u200c هو بيسكوف؟") == "من هو بيسكوف؟"
+    assert clean_question("\ufeffWhere\u2060 did they meet\u00ad?") == "Where did they meet?"
+    assert clean_question("\u200b\u200c\u200d") == ""  # nothing but invisible characters: empty

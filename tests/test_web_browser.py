@@ -451,6 +451,42 @@ def test_a_refusal_shows_related_passages_not_support(page):
     assert page.locator(".khabar-sources mark").count() == 0
 
 
+def test_two_tabs_keep_their_own_turns_and_a_reload_shows_the_thumbs_as_left(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        one = context.new_page()
+        one.set_default_timeout(60_000)
+        open_page(one, base_url)
+        ask(one, WHY_EN)
+        one.locator("#khabar-chat button[aria-label='Like']").last.click()
+        wait_visible(one.locator("#khabar-feedback-comment textarea"))
+        # A second tab of the same browser reopens the conversation, with its answer shown as liked.
+        two = context.new_page()
+        two.set_default_timeout(60_000)
+        open_page(two, base_url)
+        wait_visible(answers(two).first)
+        two.wait_for_function("document.querySelectorAll(\"#khabar-chat button[aria-label='Liked']\").length"
+                              " === 1")
+        # Each tab asks its own question: neither tab's turn is lost.
+        ask(one, GUARANTORS_EN)
+        ask(two, WHY_AR)
+        three = context.new_page()
+        three.set_default_timeout(60_000)
+        open_page(three, base_url)
+        three.wait_for_function("document.querySelectorAll('#khabar-history .khabar-conv').length === 2")
+        assert history_titles(three) == [WHY_EN, WHY_EN]  # both start with the question asked before
+        kept = set()
+        for n in range(2):
+            three.locator("#khabar-history .khabar-conv-open").nth(n).click()
+            three.wait_for_function("n => document.querySelectorAll('#khabar-history .khabar-conv-open')[n]"
+                                    ".getAttribute('aria-current') === 'true'", arg=n)
+            three.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-user').length === 2")
+            kept.add(tuple(three.locator("#khabar-chat .khabar-user").all_inner_texts()))
+        assert kept == {(WHY_EN, GUARANTORS_EN), (WHY_EN, WHY_AR)}
+    finally:
+        context.close()
+
+
 def test_page_language_switch_and_screenshots(page, base_url):
     ask(page, WHY_AR)
     open_cited_source(page, answers(page).last, SECURITY_REASONS)
@@ -638,9 +674,10 @@ def box(locator) -> dict:
     return found
 
 
-def check_comment_box_beside_the_rated_message(page, height: int, shot: str) -> None:
-    """Thumbs down on the last answer: the comment box opens under it, on screen, inside the chat."""
-    page.locator("#khabar-chat button[aria-label='Dislike']").last.click()
+def check_comment_box_beside_the_rated_message(page, height: int, shot: str, thumb: str = "Dislike") -> None:
+    """A thumb (down by default) on the last answer: the comment box opens under it, on screen, inside the
+    chat."""
+    page.locator(f"#khabar-chat button[aria-label='{thumb}']").last.click()
     comment = page.locator("#khabar-feedback")
     wait_visible(page.locator("#khabar-feedback-comment textarea"))
     page.wait_for_function("document.querySelector('#khabar-feedback').style.top !== ''")
@@ -717,7 +754,10 @@ def test_phone_layout_and_screenshots_in_both_languages(browser, base_url):
                 assert side["x"] <= 2 and side["x"] + side["width"] <= chat["x"]
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(SCREENSHOTS / f"desktop-{ui}-chat.png"))
-            check_comment_box_beside_the_rated_message(page, 900, f"desktop-{ui}-comment.png")
+            # Disliked on the phone, the answer shows disliked after the reload; the reader then likes it.
+            assert page.locator("#khabar-chat button[aria-label='Disliked']").count() == 1
+            check_comment_box_beside_the_rated_message(page, 900, f"desktop-{ui}-comment.png",
+                                                       thumb="Like")
         finally:
             context.close()
     for name in ("phone-en-chat", "phone-ar-sources", "desktop-ar-chat", "desktop-en-chat"):

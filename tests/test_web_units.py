@@ -369,3 +369,69 @@ def test_a_read_only_data_folder_costs_the_stored_conversations_not_the_page(fak
     assert last[3].turns[0].answer is not None  # answered, though it could not be stored
     secret = browser_secret(tmp_path / "fresh")
     assert secret and browser_secret(tmp_path / "fresh") == secret  # made once, then the same key
+
+
+def test_two_tabs_of_one_browser_keep_both_their_turns_and_their_ratings(chat_page, tmp_path):
+    # Both tabs reopened the same stored conversation; each then asked its own question.
+    store = chat_page.history = PageHistory(tmp_path / "h.sqlite3")
+    browser = new_id()
+    first = ChatSession(browser=browser, turns=[Turn(question="Where did they meet?", answer=answer("[1]"))])
+    store.save(browser, first)
+    tab1, tab2 = store.load(browser, first.id), store.load(browser, first.id)
+    tab1.browser = tab2.browser = browser
+    tab1.turns.append(Turn(question="who is peskov", answer=answer("بيسكوف [1]")))
+    assert store.save(browser, tab1) is False  # it goes on from what was stored
+    tab2.turns.append(Turn(question="How many warships?", answer=answer("102 [1]")))
+    assert store.save(browser, tab2) is True  # the other tab asked meanwhile: kept apart
+    assert tab2.id != tab1.id
+    kept = {s.id: [t.question for t in store.load(browser, s.id).turns] for s in store.list(browser)}
+    assert kept == {tab1.id: ["Where did they meet?", "who is peskov"],
+                    tab2.id: ["Where did they meet?", "How many warships?"]}
+    # Ratings are kept by conversation and turn: each tab's second answer keeps its own.
+    for conv, liked in ((tab1, True), (tab2, False)):
+        chat_page.rate(gr.LikeData(None, {"index": 3, "value": ["x"], "liked": liked}), conv, "en")
+    rows = {(r.conversation_id, r.turn): (r.rating, r.answer) for r in chat_page.feedback.records()}
+    assert rows[(tab1.id, 1)] == ("up", "بيسكوف [1]") and rows[(tab2.id, 1)] == ("down", "102 [1]")
+
+
+def test_a_reopened_conversation_shows_its_thumbs_as_left(chat_page):
+    conv = ChatSession(turns=[Turn(question="a", answer=answer("[1]")), Turn(question="b", error="x"),
+                              Turn(question="c", answer=answer("[1]"))])
+    chat_page.rate(gr.LikeData(None, {"index": 5, "value": ["x"], "liked": False}), conv, "en")
+    assert chat_page.chat(conv, "en").feedback_value == [None, None, "Dislike"]
+    chat_page.rate(gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True}), conv, "en")
+    chat_page.rate(gr.LikeData(None, {"index": 5, "value": ["x"], "liked": None}), conv, "en")  # withdrawn
+    assert chat_page.chat(conv, "en").feedback_value == ["Like", None, None]
+    # An error message's thumbs store nothing, and say so.
+    before = len(chat_page.feedback.records())
+    error_liked = gr.LikeData(None, {"index": 3, "value": ["x"], "liked": True})
+    _, _, status = chat_page.rate(error_liked, conv, "en")
+    assert status == t("en", "feedback_not_answer") and len(chat_page.feedback.records()) == before
+
+
+def test_stop_is_not_logged_as_a_failure(chat_page, caplog, monkeypatch):
+    def stoppable(question, history, *, cancel, **kwargs):
+        yield "Partly "
+        cancel.wait(5)  # a model writing until Stop; then the stream ends without an answer
+    monkeypatch.setattr(chat_page.assistant, "stream", stoppable)
+    conv = ChatSession()
+    answers = chat_page.respond("Why was the visit not announced?", conv, "en")
+    next(answers), next(answers)  # the question is in the chat, the answer is coming
+    chat_page.stop(conv, "en")
+    with caplog.at_level("ERROR"):
+        rest = list(answers)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert rest == [] and conv.turns == []  # nothing of the stopped answer is kept or shown
+
+
+def test_the_page_language_picked_is_remembered_by_the_browser(chat_page):
+    from types import SimpleNamespace
+
+    english_browser = SimpleNamespace(query_params={}, headers={"accept-language": "en-US,en;q=0.9"})
+    ui, *_, saved, _ = chat_page.start({}, english_browser)
+    assert ui == "en"
+    saved = chat_page.remember_language("ar", saved)  # the reader picks «العربية»
+    assert chat_page.start(saved, english_browser)[0] == "ar"  # a reload keeps it
+    asked = SimpleNamespace(query_params={"lang": "en"}, headers={"accept-language": "ar"})
+    assert chat_page.start(saved, asked)[0] == "en"  # ?lang= still wins
+    assert chat_page.remember_language("fr", {"ui": "ar"}) == {"ui": "ar"}

@@ -23,6 +23,8 @@ from assistant.schemas import Answer, Citation
 from assistant.shared_sqlite import connect
 
 Rating = Literal["up", "down"]
+#: The chat's thumbs, as Gradio names them (``gr.Chatbot(feedback_options=…)``): up, down.
+FEEDBACK_OPTIONS = ("Like", "Dislike")
 
 #: Longest comment kept; longer ones are cut (a comment is a remark, not an essay).
 MAX_COMMENT_CHARS = 2000
@@ -116,6 +118,15 @@ class FeedbackStore:
             cur = conn.execute("UPDATE feedback SET comment = ?, updated_at = ? WHERE id = ?",
                                (text, _now(), record_id))
         return cur.rowcount == 1
+
+    def ratings(self, conversation_id: str) -> dict[int, Rating]:
+        """The standing rating of each rated turn of one conversation (to show the thumbs as left)."""
+        if not self.path.exists():
+            return {}
+        with self._lock, closing(self._connect()) as conn:
+            rows = conn.execute("SELECT turn, rating FROM feedback WHERE conversation_id = ? "
+                                "AND rating IS NOT NULL", (conversation_id,)).fetchall()
+        return {int(row["turn"]): row["rating"] for row in rows}
 
     def records(self) -> list[FeedbackRecord]:
         """Every stored rating, oldest first."""

@@ -22,7 +22,7 @@ from assistant.facade import Assistant
 from assistant.schemas import Answer, Article, Message, Replace
 from assistant.settings import ANSWER_MODES, Settings
 from assistant.textnorm import clean_question
-from assistant.web.feedback import FeedbackStore, feedback_store
+from assistant.web.feedback import FEEDBACK_OPTIONS, FeedbackStore, feedback_store
 from assistant.web.history import PageHistory, new_id, page_history, valid_id
 from assistant.web.render import PanelData, render_header, render_history, render_sources
 from assistant.web.running import Running, admit, admitted, stop_and_release
@@ -104,11 +104,23 @@ class ChatPage:
         except Exception:  # a full or read-only disk must not cost the reader the answer on screen
             log.exception("storing the conversation failed")
 
+    def chat(self, conv: ChatSession, ui: str, **labels: str) -> gr.Chatbot:
+        """The chat showing ``conv``, its thumbs as the reader left them (a reopened or reloaded
+        conversation looked unrated, though its ratings were stored)."""
+        try:
+            ratings = self.feedback.ratings(conv.id) if conv.turns else {}
+        except Exception:  # the thumbs are a courtesy: an unreadable store must not cost the conversation
+            log.exception("reading the conversation's ratings failed")
+            ratings = {}
+        shown = dict(zip(("up", "down"), FEEDBACK_OPTIONS, strict=True))
+        return gr.Chatbot(value=chat_messages(conv, ui), **labels,
+                          feedback_value=[shown.get(ratings.get(i, "")) for i in range(len(conv.turns))])
+
     def _switch_to(self, conv: ChatSession, ui: str, saved: Any):
         """Outputs (question, chat, panel, conversation, comment row, status, list, browser state, Send,
         Stop) showing ``conv``."""
         state = {**(saved if isinstance(saved, dict) else {}), "browser": conv.browser, "current": conv.id}
-        return ("", chat_messages(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
+        return ("", self.chat(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
                 self.history_list(conv, ui), state, gr.Button(visible=True), gr.Button(visible=False))
 
     def mode_control(self, ui: str, chosen: object, relabel: bool = False) -> gr.Radio:
@@ -132,6 +144,13 @@ class ChatPage:
         state = dict(saved) if isinstance(saved, dict) else {}
         if mode in ANSWER_MODES:
             state["mode"] = mode
+        return state
+
+    def remember_language(self, ui: str, saved: Any) -> dict:
+        """The reader picked the page's language: keep it in the browser (a reload keeps it)."""
+        state = dict(saved) if isinstance(saved, dict) else {}
+        if ui in ("ar", "en"):
+            state["ui"] = ui
         return state
 
     # -- handlers ----------------------------------------------------------------------------------------
@@ -190,7 +209,7 @@ class ChatPage:
                 else:
                     text = item.text if isinstance(item, Replace) else text + item
                     yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy)
-            if turn.answer is None:
+            if turn.answer is None and not cancel.is_set():
                 raise RuntimeError("the answer stream ended without an answer")
         except KhabarError as exc:
             turn.error = str(exc)
@@ -202,6 +221,8 @@ class ChatPage:
                 slot.release()
             if self._running.get(conv.id) is not None and self._running[conv.id].turn is turn:
                 del self._running[conv.id]
+        if turn.answer is None and turn.error is None:
+            return  # stopped by the reader: Stop has already put the question back in the box
         panel: Any = skip
         if turn.answer is not None:
             conv.shown = number
@@ -247,8 +268,10 @@ class ChatPage:
         """Thumbs up/down on an answer: store it and offer the optional comment box."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         number = int(index) // 2
-        if conv is None or not (0 <= number < len(conv.turns)) or conv.turns[number].answer is None:
+        if conv is None or not (0 <= number < len(conv.turns)):
             return conv, gr.skip(), gr.skip()
+        if conv.turns[number].answer is None:  # Gradio puts thumbs under error messages too
+            return conv, gr.Row(visible=False), t(ui, "feedback_not_answer")
         rating = "up" if evt.liked is True else "down" if evt.liked is False else None
         try:
             conv.feedback_id = self.feedback.rate(conv.id, number, rating, conv.turns[number].answer)
@@ -307,23 +330,25 @@ class ChatPage:
         """Page load: the reader's language, this browser's id (made on its first visit) and the
         conversation it was in, restored from the server; outputs (language, conversation, chat, panel,
         list, browser state, mode control)."""
-        ui = self.initial_language(request)
         state = dict(saved) if isinstance(saved, dict) else {}
+        ui = self.initial_language(request, state.get("ui"))
         browser = state.get("browser") if valid_id(state.get("browser")) else new_id()
         current = state.get("current")
         conv = self._load(browser, current)
         conv = conv or ChatSession()
         conv.browser = browser
         state.update(browser=browser, current=conv.id)
-        return (ui, conv, chat_messages(conv, ui), self.panel(conv, ui), self.history_list(conv, ui),
+        return (ui, conv, self.chat(conv, ui), self.panel(conv, ui), self.history_list(conv, ui),
                 state, self.mode_control(ui, state.get("mode")))
 
-    def initial_language(self, request: gr.Request) -> str:
-        """The chrome language: ``?lang=ar|en`` if given, else the browser's preferred language."""
+    def initial_language(self, request: gr.Request, remembered: object = None) -> str:
+        """The chrome language: ``?lang=ar|en`` if given, else the one the reader picked last in this
+        browser, else the browser's preferred language."""
         params = getattr(request, "query_params", None) or {}
         headers = getattr(request, "headers", None) or {}
         accepted = headers.get("accept-language", "") if hasattr(headers, "get") else ""
-        return ui_language(params.get("lang"), default=ui_language(accepted, default="en"))
+        default = ui_language(remembered, default=ui_language(accepted, default="en"))
+        return ui_language(params.get("lang"), default=default)
 
     def switch_language(self, ui: str, conv: ChatSession | None, mode: str | None = None):
         """Every label, button and rendered message in the chosen language."""
@@ -331,8 +356,7 @@ class ChatPage:
         conv = conv if conv is not None else ChatSession()
         return (
             self.header(ui),
-            gr.Chatbot(value=chat_messages(conv, ui), label=t(ui, "chat_label"),
-                       placeholder=t(ui, "chat_placeholder")),
+            self.chat(conv, ui, label=t(ui, "chat_label"), placeholder=t(ui, "chat_placeholder")),
             gr.Textbox(label=t(ui, "question_label"), placeholder=t(ui, "question_placeholder")),
             gr.Button(value=t(ui, "send")),
             gr.Button(value=t(ui, "stop")),

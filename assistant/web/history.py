@@ -77,6 +77,17 @@ def _turn(data: dict) -> Turn:
                 answer=Answer.model_validate(answer) if answer is not None else None)
 
 
+def _said(turn: dict) -> tuple:
+    answer = turn.get("answer") or {}
+    return turn.get("question"), turn.get("error"), answer.get("answer")
+
+
+def _continues(stored: list[dict], turns: list[dict]) -> bool:
+    """Whether ``turns`` go on from the ``stored`` ones (the same questions and answers first)."""
+    return len(stored) <= len(turns) and all(_said(a) == _said(b)
+                                             for a, b in zip(stored, turns, strict=False))
+
+
 class PageHistory:
     """Each browser's conversations in one SQLite file (created on first use)."""
 
@@ -96,24 +107,46 @@ class PageHistory:
             self._ready = True
         return conn
 
-    def save(self, browser: str, conv: ChatSession) -> None:
-        """Store the finished turns of ``conv`` under ``browser`` (a conversation without any is not kept)."""
+    def save(self, browser: str, conv: ChatSession) -> bool:
+        """Store the finished turns of ``conv`` under ``browser`` (a conversation without any is not kept).
+
+        Two tabs of one browser open the same conversation and each keeps its own copy of the turns. When
+        the stored turns are no longer the start of this copy's (the other tab asked meanwhile), this copy
+        is stored as a new conversation and ``conv`` takes its id, so that neither tab's turns, nor the
+        ratings kept by conversation and turn, overwrite the other's. Returns True when it forked so."""
         turns = [t for t in conv.turns if t.answer is not None or t.error is not None]
         if not turns:
-            return
-        title = " ".join(turns[0].question.split())[:TITLE_CHARS]
+            return False
+        title_turn = next((t for t in turns if t.answer is not None), turns[0])
+        title = " ".join(title_turn.question.split())[:TITLE_CHARS]
         now = time.time()
-        data = json.dumps([_turn_json(t) for t in turns], ensure_ascii=False)
-        with self._lock, closing(self._connect()) as conn, conn:
-            conn.execute(
-                "INSERT INTO page_conversations (browser, id, title, turns, created, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (browser, id) DO UPDATE SET "
-                "title = excluded.title, turns = excluded.turns, updated = excluded.updated",
-                (browser, conv.id, title, data, now, now))
-            conn.execute(
-                "DELETE FROM page_conversations WHERE browser = ? AND id NOT IN ("
-                " SELECT id FROM page_conversations WHERE browser = ? ORDER BY updated DESC LIMIT ?)",
-                (browser, browser, self.max_conversations))
+        written = [_turn_json(t) for t in turns]
+        data = json.dumps(written, ensure_ascii=False)
+        forked = False
+        with self._lock, closing(self._connect()) as conn:
+            conn.isolation_level = None  # BEGIN IMMEDIATE: read and write as one step across processes
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT turns FROM page_conversations WHERE browser = ? AND id = ?",
+                                   (browser, conv.id)).fetchone()
+                if row is not None and not _continues(json.loads(row[0]), written):
+                    conv.id, forked = new_id(), True
+                conn.execute(
+                    "INSERT INTO page_conversations (browser, id, title, turns, created, updated) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (browser, id) DO UPDATE SET "
+                    "title = excluded.title, turns = excluded.turns, updated = excluded.updated",
+                    (browser, conv.id, title, data, now, now))
+                conn.execute(
+                    "DELETE FROM page_conversations WHERE browser = ? AND id NOT IN ("
+                    " SELECT id FROM page_conversations WHERE browser = ? ORDER BY updated DESC LIMIT ?)",
+                    (browser, browser, self.max_conversations))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        if forked:
+            log.info("conversation changed in another tab: this tab's turns kept as %s", conv.id)
+        return forked
 
     def load(self, browser: str, conversation_id: str) -> ChatSession | None:
         """The stored conversation, or ``None`` (unknown, deleted, or another browser's)."""

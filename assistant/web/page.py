@@ -32,6 +32,7 @@ import gradio as gr
 from assistant.api.admission import Admissions
 from assistant.facade import Assistant
 from assistant.settings import Settings
+from assistant.web.feedback import FEEDBACK_OPTIONS
 from assistant.web.handlers import ChatPage
 from assistant.web.history import browser_secret
 from assistant.web.session import new_session
@@ -104,7 +105,7 @@ def build_page(assistant: Assistant, settings: Settings | None = None,
                 chatbot = gr.Chatbot(
                     value=[], label=t(ui, "chat_label"), elem_id="khabar-chat", height=560,
                     placeholder=t(ui, "chat_placeholder"), latex_delimiters=[], buttons=["copy"],
-                    layout="bubble", feedback_options=("Like", "Dislike"), sanitize_html=True,
+                    layout="bubble", feedback_options=FEEDBACK_OPTIONS, sanitize_html=True,
                     autoscroll=True,
                 )
                 with gr.Row(equal_height=False, elem_id="khabar-ask-row"):
@@ -164,6 +165,7 @@ def build_page(assistant: Assistant, settings: Settings | None = None,
                      cancels=[asked, example_asked], **quick)
         history.drop(page.delete_conversation, [conv, lang, saved], shown, show_progress="hidden", **quick)
         mode.input(page.remember_mode, [mode, saved], [saved], show_progress="hidden", **quick)
+        lang.input(page.remember_language, [lang, saved], [saved], show_progress="hidden", **quick)
         lang.change(page.switch_language, [lang, conv, mode],
                     [header, chatbot, question, send, stop, new, examples, comment, comment_send,
                      comment_close, lang, panel, history, mode],

@@ -87,6 +87,7 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "feedback_send": "إرسال التعليق",
         "feedback_saved": "حُفظ تعليقك. شكراً!",
         "feedback_failed": "تعذّر حفظ التقييم.",
+        "feedback_not_answer": "تُقيَّم الإجابات فقط، لا رسائل الخطأ.",
     },
     "en": {
         "app_name": "Khabar",
@@ -160,6 +161,7 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "feedback_send": "Send comment",
         "feedback_saved": "Your comment was saved. Thank you!",
         "feedback_failed": "The rating could not be saved.",
+        "feedback_not_answer": "Only answers can be rated, not error messages.",
     },
 }
 
