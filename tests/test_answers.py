@@ -154,6 +154,11 @@ def test_zero_history_turns_means_no_history(assistant):
     # A leading preposition stays: it can be the answer to "where".
     ("phrase", "في مدينة سوتشي جنوب روسيا", "في مدينة سوتشي جنوب روسيا"),
     ("sentence", "ولم يقدم الكرملين المزيد من التفاصيل عن", "ولم يقدم الكرملين المزيد من التفاصيل عن"),
+    # Nouns working as prepositions need what follows them too, with their clitics.
+    ("phrase", "صفقة صواريخ اس 300 التي تراجعت عنها موسكو على اثر",
+     "صفقة صواريخ اس 300 التي تراجعت عنها موسكو"),
+    ("phrase", "وإيران وغياب ممثلين عن الولايات المتحدة وبحضور", "وإيران وغياب ممثلين عن الولايات المتحدة"),
+    ("phrase", "the warships were deployed permanently amid", "the warships were deployed permanently"),
 ])
 def test_a_phrase_window_does_not_end_on_a_function_word(kind, text, kept):
     from assistant.answer.extractive import _ends_on_content_word

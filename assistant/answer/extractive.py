@@ -17,7 +17,14 @@ from assistant.questions import asked_roles, bare_answer_type
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import sentence_idf, unit_bonus, weighted_share
 from assistant.schemas import Citation, Language, Passage, ScoredPassage, Sentence, Span
-from assistant.textnorm import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, detect_language, fold_for_match, tokenize
+from assistant.textnorm import (
+    ARABIC_STOPWORDS,
+    ENGLISH_STOPWORDS,
+    detect_language,
+    fold_for_match,
+    strip_clitics,
+    tokenize,
+)
 
 #: Passages whose place in the fused ranking earns their units a prior (first gets 2x RANK_BONUS, third 0).
 #: Every retrieved passage competes for the quote: the units a passage ranked 4th or 5th brings are the
@@ -58,6 +65,14 @@ def _contains(outer: Sentence, inner: Sentence) -> bool:
 
 #: Words a phrase window may not end on (prepositions, conjunctions, articles).
 _FUNCTION_WORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
+#: Nouns that work as prepositions in news Arabic («على اثر», «وبحضور», «في ظل») and English prepositions
+#: beyond the stop-word list: like a preposition, a phrase may not end on one (folded, clitics stripped).
+_PREPOSITION_LIKE = (
+    "اثر إثر عقب اعقاب بعيد حضور خلاف غرار ضوء ظل اطار سبيل نحو حوالي بشأن ضد عبر لدى خلال تحت فوق امام أمام "
+    "خلف وراء حسب بحسب وفق نتيجة سبب بسبب جراء صعيد مستوى رغم برغم إزاء ازاء تجاه بشان "
+    "after amid amidst despite regarding including during before without following toward towards within "
+    "across against among between beyond via per")
+_NEEDS_WHAT_FOLLOWS = frozenset(fold_for_match(w) for w in _PREPOSITION_LIKE.split())
 #: Punctuation at a unit's edge: it belongs to the sentence, not to the answering words.
 _EDGE_PUNCTUATION = ".,،:;؛!?؟\"'«»()"
 
@@ -79,11 +94,17 @@ def _ends_on_content_word(unit: Sentence) -> Sentence:
         return unit
     words = list(re.finditer(r"\S+", unit.text))
     end = len(words)
-    while end > 2 and fold_for_match(words[end - 1].group().strip(_EDGE_PUNCTUATION)) in _FUNCTION_WORDS:
+    while end > 2 and _dangles(words[end - 1].group()):
         end -= 1
     if end == len(words):
         return unit
     return _ending_at(unit, unit.text[:words[end - 1].end()])
+
+
+def _dangles(word: str) -> bool:
+    """Whether a phrase ending on ``word`` stops before what the word introduces («… على اثر», «… وبحضور»)."""
+    folded = fold_for_match(word.strip(_EDGE_PUNCTUATION))
+    return folded in _FUNCTION_WORDS or any(form in _NEEDS_WHAT_FOLLOWS for form in strip_clitics(folded))
 
 
 #: Words after the best phrase that join the answering words (one phrase stride). The phrase most similar to
