@@ -146,9 +146,10 @@ def gloss(text: str) -> list[tuple[str, str]]:
             if name.folded in forms or bare in forms:
                 found.setdefault(name.english, (start, word, name.english))
                 break
-    for match in re.finditer(r"\d+(?:[.,]\d+)?", folded_text):
+    for match in re.finditer(r"\d+(?:[.,]\d+)?", text):  # as written: «٢٠١٥» is glossed 2015
         number = match.group()
         value = float(number.replace(",", "")) if "." in number or "," in number else int(number)
         english = format_decimal(value, locale="en", group_separator=False)
-        found.setdefault(number, (match.start(), number, english))
+        if english != number:  # "102 (102)" tells an English reader nothing; «١٠٢ (102)» does
+            found.setdefault(number, (match.start(), number, english))
     return [(arabic, english) for _, arabic, english in sorted(found.values())]
