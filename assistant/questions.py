@@ -52,7 +52,7 @@ _ASKS_COUNTRIES = re.compile(r"\b(?:which|what) (?:countries|states|nations)\b|\
 
 #: Words that say only what kind of answer is sought ("and when?", «وكم عددها؟»), as tokens.
 _KIND_WORDS = frozenset(tokenize(
-    "how many much when where why which who what time date day year number count long "
+    "how many much when where why which who what time date day year number count long since "
     "متى ومتى كم وكم عدد عددها عددهم لماذا ولماذا اين واين من ومن ما وما ماذا وماذا"))
 
 

@@ -151,3 +151,10 @@ def test_a_possessive_name_is_capitalised_and_addresses_are_left_alone():
     assert truecased("see https://example.com/news?id=3 who is peskov") == (
         "See https://example.com/news?id=3 who is Peskov")
     assert truecased("mail me at foo@bar.com") == "Mail me at foo@bar.com"
+
+
+def test_a_question_asking_only_a_kind_of_answer_sets_no_topic():
+    from assistant.answer.followup import topic_question
+
+    history = _turns("did russia announce anything new about its navy?", "how many", "since when?")
+    assert topic_question(history) == "did russia announce anything new about its navy?"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.questions import looks_like_followup, reading
+from assistant.questions import bare_answer_type, looks_like_followup, reading
 from assistant.schemas import Message
 
 
@@ -16,7 +16,9 @@ def topic_question(history: list[Message]) -> str:
     the conversation ("" when none). In "How many warships…?" / "What missiles do they carry?" / "And how
     many were there?", the last two lean on the first."""
     asked = [m.content for m in history if m.role == "user"]
-    return next((q for q in reversed(asked) if not looks_like_followup(q)), asked[0] if asked else "")
+    # "how many", «ومتى؟»: a question asking only a kind of answer sets no topic, even without "and".
+    return next((q for q in reversed(asked) if not looks_like_followup(q) and bare_answer_type(q) is None),
+                asked[0] if asked else "")
 
 
 def combined_query(question: str, history: list[Message]) -> str:
