@@ -16,14 +16,16 @@ import re
 #: Arabic letters (not the Arabic comma, question mark or tatweel, which share their Unicode block).
 L = "\u0621-\u063A\u0641-\u064A\u0671-\u06D3"
 
-# Levantine, Egyptian and Gulf function words (as typed, hamza dropped or not) -> Standard Arabic.
+# Levantine, Egyptian, Gulf and Iraqi function words (as typed, hamza dropped or not) -> Standard Arabic. Left
+# out because they are also names or Standard words: «وش» (ب + «وش» is Bush), «هادي» (Hadi; calm), «مو» (Mo),
+# «ايه» (what, and yes), «يعني» (a filler, and the verb "means").
 _STANDARD = {
     "وين": "أين", "فين": "أين", "ليش": "لماذا", "ليه": "لماذا", "شو": "ماذا", "ايش": "ماذا", "إيش": "ماذا",
-    "وش": "ماذا", "مين": "من", "منو": "من", "امتى": "متى", "إمتى": "متى", "ايمتى": "متى", "إيمتى": "متى",
+    "شنو": "ماذا", "مين": "من", "منو": "من", "امتى": "متى", "إمتى": "متى", "ايمتى": "متى", "إيمتى": "متى",
     "قديش": "كم", "قديه": "كم", "كيفه": "كيف", "شلون": "كيف", "ازاي": "كيف", "إزاي": "كيف", "اللي": "الذي",
-    "هاي": "هذه", "هيدا": "هذا", "هيدي": "هذه", "هاد": "هذا", "هادا": "هذا", "هادي": "هذه", "هذي": "هذه",
-    "مش": "ليس", "مو": "ليس", "بدها": "تريد", "بده": "يريد", "بدهم": "يريدون", "بدي": "أريد", "بدك": "تريد",
-    "هلق": "الآن", "هلأ": "الآن", "هسا": "الآن", "هسه": "الآن", "كمان": "أيضا",
+    "هاي": "هذه", "هيدا": "هذا", "هيدي": "هذه", "هاد": "هذا", "هادا": "هذا", "هذي": "هذه",
+    "مش": "ليس", "بدها": "تريد", "بده": "يريد", "بدهم": "يريدون", "بدي": "أريد", "بدك": "تريد",
+    "هلق": "الآن", "هلأ": "الآن", "هسا": "الآن", "هسه": "الآن", "كمان": "أيضا", "هيك": "هكذا",
 }
 # A word and its leading «و» (and) or «ب» (in, by): «ووين» is «وأين», «بشو» «بماذا».
 _WORD = re.compile(rf"(?<![\w{L}])([وب]?)([{L}]+)(?![\w{L}])")
@@ -33,14 +35,18 @@ _FEMININE = re.compile(r"(?:ات|ة|ه)$")
 
 # Openers of a chat message that ask nothing: acknowledgements, "tell me", "one more thing".
 _OPENER_EN = re.compile(
-    r"^(?:(?:ok(?:ay)?|now|so|well|hmm+|um+|alright|all right|cool|great|thanks|thank you|please"
+    r"^(?:(?:ok(?:ay)?|now|so|well|hmm+|um+|alright|all right|thanks|thank you|please"
     r"|(?:can|could|would) you (?:please )?tell me|tell me|i (?:want|would like|'d like) to know|i wonder"
     r"|do you know|one more (?:thing|question)|another question|different (?:thing|question|topic)"
-    r"|(?:a )?quick question)\b[\s,.!:;-]*)+(?=\S)", re.IGNORECASE)
+    r"|(?:a )?quick question)\b(?![-'’])[\s,.!:;]*)+(?=\S)", re.IGNORECASE)
+# «هاي» is "hi" before a question word («هاي، متى زار الأسد روسيا؟») and "this" before a noun.
+_QUESTION_WORD = rf"(?:متى|امتى|وين|شو|ليش|مين|كيف|هل|ما|ماذا|من|اين|أين|لماذا|كم|قديش|ايش)(?![{L}])"
 _OPENER_AR = re.compile(
-    r"^(?:(?:طيب|طب|اوك|أوك|اوكي|أوكي|تمام|شكرا|حسنا|حسناً|يعني|بعدين|سؤال (?:تاني|ثاني|آخر|اخر)"
+    r"^(?:(?:طيب|طب|اوك|أوك|اوكي|أوكي|تمام|شكرا|حسنا|حسناً|بعدين|مرحبا|اهلا|أهلا|هلا|السلام عليكم"
+    r"|سؤال (?:تاني|ثاني|آخر|اخر)"
     r"|(?:شي|شيء) (?:تاني|ثاني|آخر|اخر)|قلي|قل لي|قولي|قول لي|خبرني|احكيلي|احكي لي|بدي اعرف|بدي أعرف"
-    r"|اريد ان اعرف|أريد أن أعرف|ممكن تقلي|ممكن تقولي|ممكن تخبرني)" rf"(?![{L}])[\s،,.!:؛-]*)+(?=\S)")
+    r"|اريد ان اعرف|أريد أن أعرف|ممكن تقلي|ممكن تقولي|ممكن تخبرني)" rf"(?![{L}])[\s،,.!:؛-]*"
+    rf"|هاي(?=[\s،,.!]*{_QUESTION_WORD})[\s،,.!]*)+(?=\S)")
 
 
 def standard_arabic(text: str) -> str:
@@ -61,7 +67,8 @@ def standard_arabic(text: str) -> str:
 def without_opener(question: str) -> str:
     """``question`` without the chat opener before what it asks ("ok now tell me who Peskov is" -> "who
     Peskov is"); unchanged when nothing would be left."""
-    return _OPENER_AR.sub("", _OPENER_EN.sub("", question.strip()))
+    kept = _OPENER_AR.sub("", _OPENER_EN.sub("", question.strip()))
+    return kept if re.search(r"\w", kept) else question  # "thanks!" alone is not read as "!"
 
 
 def as_written(question: str) -> str:

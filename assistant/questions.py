@@ -118,7 +118,7 @@ _POINTING_EN = re.compile(
 # Arabic: a preposition or noun with an attached pronoun (عنها، فيها، منه، عددها، لهم), or a demonstrative.
 _POINTING_AR = re.compile(r"\b(?:عن|في|من|له|ل|ب|مع|علي|الي|عند)(?:ها|هم|هما|هن|ه)\b"
                           r"|\b\w{2,}(?:ها|هم|هما)\b|\bهناك\b|\bذلك\b|\bتلك\b|\bهؤلاء\b"
-                          r"|(?<!\S)و?(?:هذا|هذه|هذان|هاتان)(?!\S)")
+                          r"|(?<!\S)و?(?:هذا|هذه|هذان|هاتان|هكذا)(?!\w)")
 #: Words up to which a pronoun is taken to point outside the question.
 SHORT_QUESTION_WORDS = 6
 

@@ -147,20 +147,24 @@ def detect_language(text: str, default: Language = "en") -> Language:
     return written_language(text) or default
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Zero-width characters and the soft hyphen sit inside words pasted from chat apps, Persian keyboards and web
-# pages ("pes\u200bkov", «من\u200c هو»): removed, not made spaces, or they split a word in two.
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidi marks, embeddings and isolates only steer display: removed (not made spaces, which would split a word).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Zero-width characters, invisible operators and the soft hyphen sit inside words pasted from chat apps,
+# Persian keyboards and web pages ("pes\u200bkov", «من\u200c هو»). The question is shown as typed (ZWNJ
+# spells Persian, ZWJ joins emoji); the copy that is read has none of them.
+_INVISIBLE = re.compile("[\u00ad\u034f\u200b\u200c\u200d\u2060-\u2064\ufeff]")
 
 
 def plain_text(text: str) -> str:
     """``text`` in the letters a reader means: compatibility forms unified (NFKC: Arabic presentation forms,
-    full-width Latin), no Arabic diacritics and no tatweel. Spelling is kept (hamza, ta marbuta): unlike
-    :func:`fold_for_match`, the result is still text to embed."""
-    return _DIACRITICS.sub("", unicodedata.normalize("NFKC", text)).replace(_TATWEEL, "")
+    full-width Latin), no invisible characters, no Arabic diacritics and no tatweel. Spelling is kept (hamza,
+    ta marbuta): unlike :func:`fold_for_match`, the result is still text to embed."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    return _DIACRITICS.sub("", text).replace(_TATWEEL, "")
 
 
 def clean_question(text: str) -> str:
-    """Drop zero-width, control and bidi-override characters and collapse whitespace; the result may be
-    empty."""
-    return " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", text)).split())
+    """Drop control and bidi characters and collapse whitespace; the result may be empty (or invisible:
+    :func:`plain_text` of it may be empty)."""
+    return " ".join(_CONTROL.sub(" ", _BIDI.sub("", text)).split())

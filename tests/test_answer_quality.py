@@ -86,6 +86,11 @@ def test_a_follow_up_uses_the_conversation(assistant, first, second, expected):
     # No minister or official is named near the meeting (written differently from the suite's cases).
     ("Did any Russian minister take part in the talks with Assad?", "en", "The article does not answer"),
     ("هل شارك وزراء سوريون في زيارة الأسد إلى سوتشي؟", "ar", "لا يجيب المقال"),
+    # A city is no answer to the building the meeting was held in.
+    ("In which hotel did Putin receive Assad?", "en", "The article does not answer"),
+    ("في أي قصر استقبل بوتين الأسد؟", "ar", "لا يجيب المقال"),
+    # Someone the article names, whose opinion it never gives (asked with a possessive, typed in lower case).
+    ("what was de mistura's view of the sochi meeting", "en", "The article does not answer"),
 ])
 def test_an_on_topic_question_the_article_does_not_answer_is_refused(assistant, question, language, phrase):
     answer = assistant.ask(question)

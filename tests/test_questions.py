@@ -134,6 +134,8 @@ def test_a_chat_typed_question_is_read_as_written(typed, read):
     ("and when?", False, True),
     ("وهاي المصالحات شو عملت؟", True, True),   # a demonstrative in a short question
     ("ومين كمان قاطعها؟", True, True),
+    ("من قال هذا؟", True, True),         # a demonstrative before the question mark
+    ("ومين قال هيك؟", True, True),
     ("And what has it given the Syrian regime since then?", True, True),  # "and" with a pronoun
     ("وكيف كان جو اللقاء بين بوتين والاسد؟", False, True),  # «و» names its own topic
     ("كم سفينه حربيه بدها روسيا بالمتوسط؟", False, False),   # «بدها» is no pronoun pointing back
@@ -158,3 +160,19 @@ def test_a_question_asking_only_a_kind_of_answer_sets_no_topic():
 
     history = _turns("did russia announce anything new about its navy?", "how many", "since when?")
     assert topic_question(history) == "did russia announce anything new about its navy?"
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    # Names and Standard words the dialect table must not touch.
+    ("ماذا قال بوش؟", "ماذا قال بوش؟"),                       # not «ب» + Gulf «وش»
+    ("هل التقى الأسد بالرئيس هادي؟", "هل التقى الأسد بالرئيس هادي؟"),
+    ("هاي متى زار الأسد روسيا", "متى زار الأسد روسيا"),         # «هاي» as "hi", before a question word
+    ("هاي المصالحات شو عملت؟", "هذه المصالحات ماذا عملت؟"),     # and as "this", before a noun
+    # An opener is a word of its own, and something must be left after it.
+    ("so-called reconciliation deals", "So-called reconciliation deals"),
+    ("well-known facts about sochi", "Well-known facts about Sochi"),
+    ("thanks!", "Thanks!"),
+    ("شكرا!", "شكرا!"),
+])
+def test_the_chat_reading_leaves_names_and_whole_words_alone(typed, read):
+    assert reading(typed) == read

@@ -119,10 +119,14 @@ def test_plain_text_keeps_letters_and_drops_marks(raw, expected):
     assert plain_text(raw) == expected
 
 
-def test_zero_width_characters_pasted_inside_words_are_removed_not_made_spaces():
-    from assistant.textnorm import clean_question
+def test_zero_width_characters_pasted_inside_words_are_read_as_absent_and_shown_as_typed():
+    from assistant.questions import reading
+    from assistant.textnorm import clean_question, plain_text
 
-    assert clean_question("who is pes\u200bkov") == "who is peskov"
-    assert clean_question("من\u200c هو بيسكوف؟") == "من هو بيسكوف؟"
-    assert clean_question("\ufeffWhere\u2060 did they meet\u00ad?") == "Where did they meet?"
-    assert clean_question("\u200b\u200c\u200d") == ""  # nothing but invisible characters: empty
+    assert reading("who is pes\u200bkov") == "Who is Peskov?"
+    assert plain_text("من\u200c هو بيسكوف؟") == "من هو بيسكوف؟"
+    assert plain_text("\ufeffWhere\u2060 did they meet\u00ad\u2063?") == "Where did they meet?"
+    assert plain_text("\u200b\u200c\u200d") == ""  # nothing but invisible characters: empty
+    # Shown as typed: a Persian half-space and an emoji joined by ZWJ stay; bidi marks go without splitting.
+    assert clean_question("می\u200cخواهم 👨\u200d👩\u200d👧") == "می\u200cخواهم 👨\u200d👩\u200d👧"
+    assert clean_question("pes\u200fkov \u061cمن\u202e هو") == "peskov من هو"

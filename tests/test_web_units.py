@@ -5,6 +5,7 @@ here; what the model finds is tested in test_answers and the browser tests)."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
@@ -380,10 +381,10 @@ def test_two_tabs_of_one_browser_keep_both_their_turns_and_their_ratings(chat_pa
     tab1, tab2 = store.load(browser, first.id), store.load(browser, first.id)
     tab1.browser = tab2.browser = browser
     tab1.turns.append(Turn(question="who is peskov", answer=answer("بيسكوف [1]")))
-    assert store.save(browser, tab1) is False  # it goes on from what was stored
+    assert store.save(browser, tab1) is None  # it goes on from what was stored
     tab2.turns.append(Turn(question="How many warships?", answer=answer("102 [1]")))
-    assert store.save(browser, tab2) is True  # the other tab asked meanwhile: kept apart
-    assert tab2.id != tab1.id
+    fork = store.save(browser, tab2)  # the other tab asked meanwhile: kept apart
+    assert fork is not None and fork.source == tab1.id and fork.shared == 1 and tab2.id != tab1.id
     kept = {s.id: [t.question for t in store.load(browser, s.id).turns] for s in store.list(browser)}
     assert kept == {tab1.id: ["Where did they meet?", "who is peskov"],
                     tab2.id: ["Where did they meet?", "How many warships?"]}
@@ -425,8 +426,6 @@ def test_stop_is_not_logged_as_a_failure(chat_page, caplog, monkeypatch):
 
 
 def test_the_page_language_picked_is_remembered_by_the_browser(chat_page):
-    from types import SimpleNamespace
-
     english_browser = SimpleNamespace(query_params={}, headers={"accept-language": "en-US,en;q=0.9"})
     ui, *_, saved, _ = chat_page.start({}, english_browser)
     assert ui == "en"
@@ -435,3 +434,37 @@ def test_the_page_language_picked_is_remembered_by_the_browser(chat_page):
     asked = SimpleNamespace(query_params={"lang": "en"}, headers={"accept-language": "ar"})
     assert chat_page.start(saved, asked)[0] == "en"  # ?lang= still wins
     assert chat_page.remember_language("fr", {"ui": "ar"}) == {"ui": "ar"}
+
+
+def test_a_forked_tab_is_reopened_on_reload_and_keeps_its_ratings_of_the_shared_turns(chat_page, tmp_path):
+    chat_page.history = PageHistory(tmp_path / "h.sqlite3")
+    browser = new_id()
+    saved = {"browser": browser}
+    tab1 = ChatSession(browser=browser)
+    *_, last = chat_page.respond("Where did they meet?", tab1, "en", None, saved)
+    assert last[-1] == gr.skip()  # nothing to change in the browser
+    tab2 = chat_page.history.load(browser, tab1.id)
+    tab2.browser = browser
+    chat_page.rate(gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True}), tab2, "en")  # shared turn
+    list(chat_page.respond("Who is Peskov?", tab1, "en", None, saved))
+    *_, last = chat_page.respond("How many warships?", tab2, "en", None, saved)
+    state = last[-1]
+    assert tab2.id != tab1.id and state == {"browser": browser, "current": tab2.id}
+    assert chat_page.start(state, SimpleNamespace(query_params={}, headers={}))[1].id == tab2.id
+    assert chat_page.chat(tab2, "en").feedback_value == ["Like", None]
+
+
+def test_a_second_question_waits_for_the_answer_still_coming_and_its_thumbs_say_so(chat_page, monkeypatch):
+    def slow(question, history, *, cancel, **kwargs):
+        yield "Partly "
+        cancel.wait(5)
+    monkeypatch.setattr(chat_page.assistant, "stream", slow)
+    conv = ChatSession()
+    first = chat_page.respond("Why was the visit not announced?", conv, "en")
+    next(first), next(first)  # the first answer is coming
+    second = list(chat_page.respond("Who is Peskov?", conv, "en"))  # an example clicked meanwhile
+    assert len(second) == 1 and all(u == gr.skip() for u in second[0]) and len(conv.turns) == 1
+    _, _, status = chat_page.rate(gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True}), conv, "en")
+    assert status == t("en", "feedback_wait")
+    chat_page.stop(conv, "en")
+    list(first)

@@ -445,6 +445,13 @@ _ROLES: dict[str, tuple[re.Pattern, tuple[str, ...], tuple[str, ...]]] = {
     "minister": (re.compile(r"\bministers?\b"), ("وزير", "وزراء"), ("وزير", "وزراء", "minister")),
     "official": (re.compile(r"\bofficials\b"), ("مسوولين", "مسوولون", "مسيولين", "مسيولون"),
                  ("مسوول", "مسيول", "ممثل", "وفد", "official", "representative", "delegation")),
+    # The building a meeting was held in ("Which hotel…?", «في أي قصر…؟»): a city is no answer to it.
+    # «مبنى» and «مقر» are not taken as asking: «مبني على» is "based on", «مقرر» "scheduled"; nor "building":
+    # "the purpose of building up that fleet".
+    "venue": (re.compile(r"\b(?:palace|hotel|residence|venue|resort|villa|mansion|dacha)s?\b"),
+              ("قصر", "فندق", "منتجع", "فيلا"),
+              ("قصر", "فندق", "منتجع", "فيلا", "مقر", "مبني", "palace", "hotel", "residence", "venue",
+               "resort", "villa", "mansion", "dacha", "building")),
 }
 
 

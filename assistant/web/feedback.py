@@ -128,6 +128,21 @@ class FeedbackStore:
                                 "AND rating IS NOT NULL", (conversation_id,)).fetchall()
         return {int(row["turn"]): row["rating"] for row in rows}
 
+    def copy_ratings(self, source: str, target: str, turns: int) -> int:
+        """Copy the ratings (and comments) of the first ``turns`` turns of conversation ``source`` to
+        ``target``, where no rating is yet: a tab that forked a conversation keeps what it rated. Returns how
+        many were copied."""
+        if turns <= 0 or not self.path.exists():
+            return 0
+        with saving("rating"), self._lock, closing(self._connect()) as conn, conn:
+            cur = conn.execute(
+                """INSERT OR IGNORE INTO feedback (conversation_id, turn, rating, comment, question, answer,
+                                                   mode, language, citations, created_at, updated_at)
+                   SELECT ?, turn, rating, comment, question, answer, mode, language, citations, created_at,
+                          updated_at FROM feedback WHERE conversation_id = ? AND turn < ?""",
+                (target, source, turns))
+        return cur.rowcount
+
     def records(self) -> list[FeedbackRecord]:
         """Every stored rating, oldest first."""
         if not self.path.exists():

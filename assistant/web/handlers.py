@@ -96,13 +96,23 @@ class ChatPage:
             log.exception("reading a stored conversation failed")
             return None
 
-    def _save(self, conv: ChatSession) -> None:
+    def _save(self, conv: ChatSession) -> bool:
+        """Store ``conv``; True when it was kept under a new id, with this tab's ratings of the turns it
+        shares with the conversation it forked from."""
         if not conv.browser:
-            return
+            return False
         try:
-            self.history.save(conv.browser, conv)
+            fork = self.history.save(conv.browser, conv)
         except Exception:  # a full or read-only disk must not cost the reader the answer on screen
             log.exception("storing the conversation failed")
+            return False
+        if fork is None:
+            return False
+        try:
+            self.feedback.copy_ratings(fork.source, conv.id, fork.shared)
+        except Exception:
+            log.exception("copying the ratings of a forked conversation failed")
+        return True
 
     def chat(self, conv: ChatSession, ui: str, **labels: str) -> gr.Chatbot:
         """The chat showing ``conv``, its thumbs as the reader left them (a reopened or reloaded
@@ -154,15 +164,23 @@ class ChatPage:
         return state
 
     # -- handlers ----------------------------------------------------------------------------------------
-    def respond(self, question: str | None, conv: ChatSession | None, ui: str, mode: str | None = None):
+    def respond(self, question: str | None, conv: ChatSession | None, ui: str, mode: str | None = None,
+                saved: Any = None):
         """Ask ``question`` in the conversation; yields (question box, chat, panel, conversation, list,
-        Send, Stop) updates: while the answer is coming Send is hidden and Stop shown."""
+        Send, Stop, browser state) updates: while the answer is coming Send is hidden and Stop shown. The
+        browser state changes only when the conversation was kept under a new id (another tab of the
+        browser had gone on with it: :meth:`PageHistory.save`)."""
         skip = gr.skip()
         question = question or ""
         if not clean_question(question):  # an empty question is ignored, as if nothing was sent
-            yield (skip,) * 7
+            yield (skip,) * 8
             return
         conv = conv if conv is not None else ChatSession()
+        if conv.id in self._running:
+            # An example clicked while an answer is coming: one answer at a time per conversation (a later
+            # answer finishing first would store the turns out of order).
+            yield (skip,) * 7 + (skip,)
+            return
         try:
             cleaned = self.assistant.validate(question)
         except KhabarError as exc:
@@ -172,7 +190,7 @@ class ChatPage:
             message = (t(ui, "too_long", length=len(question), limit=limit) if len(question) > limit
                        else str(exc))
             conv.turns.append(Turn(question=shown, error=message))
-            yield skip, chat_messages(conv, ui), skip, conv, skip, skip, skip
+            yield skip, chat_messages(conv, ui), skip, conv, skip, skip, skip, skip
             return
 
         history = conv.history()
@@ -190,7 +208,7 @@ class ChatPage:
         except ApiError as exc:  # the server is busy: say so, keep the question in the box to resend
             conv.turns.pop()
             conv.turns.append(Turn(question=cleaned, error=t(ui, "busy", seconds=_retry_after(exc))))
-            yield question, chat_messages(conv, ui), skip, conv, skip, skip, skip
+            yield question, chat_messages(conv, ui), skip, conv, skip, skip, skip, skip
             return
         if slot is not None:
             mode = slot.admission.mode  # generative not allowed here (KHABAR_ALLOW_GENERATIVE): extractive
@@ -200,7 +218,7 @@ class ChatPage:
         self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn, stream=stream,
                                          slot=slot)
         busy = (gr.Button(visible=False), gr.Button(visible=True))
-        yield ("", chat_messages(conv, ui), skip, conv, skip, *busy)
+        yield ("", chat_messages(conv, ui), skip, conv, skip, *busy, skip)
         text = ""
         try:
             for item in stream:
@@ -208,7 +226,7 @@ class ChatPage:
                     turn.answer = item
                 else:
                     text = item.text if isinstance(item, Replace) else text + item
-                    yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy)
+                    yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy, skip)
             if turn.answer is None and not cancel.is_set():
                 raise RuntimeError("the answer stream ended without an answer")
         except KhabarError as exc:
@@ -227,9 +245,12 @@ class ChatPage:
         if turn.answer is not None:
             conv.shown = number
             panel = self.panel(conv, ui)
-        self._save(conv)
+        state: Any = skip
+        if self._save(conv):  # kept under a new id: a reload must reopen this tab's conversation
+            state = {**(saved if isinstance(saved, dict) else {}), "browser": conv.browser,
+                     "current": conv.id}
         yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
-               gr.Button(visible=True), gr.Button(visible=False))
+               gr.Button(visible=True), gr.Button(visible=False), state)
 
     def _cancel(self, conv: ChatSession | None) -> Running | None:
         """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
@@ -270,8 +291,10 @@ class ChatPage:
         number = int(index) // 2
         if conv is None or not (0 <= number < len(conv.turns)):
             return conv, gr.skip(), gr.skip()
-        if conv.turns[number].answer is None:  # Gradio puts thumbs under error messages too
-            return conv, gr.Row(visible=False), t(ui, "feedback_not_answer")
+        if conv.turns[number].answer is None:
+            # Gradio puts thumbs under error messages, and under an answer still coming.
+            message = "feedback_not_answer" if conv.turns[number].error is not None else "feedback_wait"
+            return conv, gr.Row(visible=False), t(ui, message)
         rating = "up" if evt.liked is True else "down" if evt.liked is False else None
         try:
             conv.feedback_id = self.feedback.rate(conv.id, number, rating, conv.turns[number].answer)

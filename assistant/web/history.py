@@ -82,10 +82,24 @@ def _said(turn: dict) -> tuple:
     return turn.get("question"), turn.get("error"), answer.get("answer")
 
 
+def _shared(stored: list[dict], turns: list[dict]) -> int:
+    """How many turns ``stored`` and ``turns`` have in common at their start."""
+    return next((i for i, (a, b) in enumerate(zip(stored, turns, strict=False)) if _said(a) != _said(b)),
+                min(len(stored), len(turns)))
+
+
 def _continues(stored: list[dict], turns: list[dict]) -> bool:
     """Whether ``turns`` go on from the ``stored`` ones (the same questions and answers first)."""
-    return len(stored) <= len(turns) and all(_said(a) == _said(b)
-                                             for a, b in zip(stored, turns, strict=False))
+    return len(stored) <= len(turns) and _shared(stored, turns) == len(stored)
+
+
+@dataclass(frozen=True)
+class Fork:
+    """A tab's copy of a conversation stored under a new id: the id it came from, and how many turns at
+    its start the two share (their ratings are the tab's too)."""
+
+    source: str
+    shared: int
 
 
 class PageHistory:
@@ -107,30 +121,32 @@ class PageHistory:
             self._ready = True
         return conn
 
-    def save(self, browser: str, conv: ChatSession) -> bool:
+    def save(self, browser: str, conv: ChatSession) -> Fork | None:
         """Store the finished turns of ``conv`` under ``browser`` (a conversation without any is not kept).
 
         Two tabs of one browser open the same conversation and each keeps its own copy of the turns. When
         the stored turns are no longer the start of this copy's (the other tab asked meanwhile), this copy
         is stored as a new conversation and ``conv`` takes its id, so that neither tab's turns, nor the
-        ratings kept by conversation and turn, overwrite the other's. Returns True when it forked so."""
+        ratings kept by conversation and turn, overwrite the other's. Returns the :class:`Fork` then."""
         turns = [t for t in conv.turns if t.answer is not None or t.error is not None]
         if not turns:
-            return False
+            return None
         title_turn = next((t for t in turns if t.answer is not None), turns[0])
         title = " ".join(title_turn.question.split())[:TITLE_CHARS]
         now = time.time()
         written = [_turn_json(t) for t in turns]
         data = json.dumps(written, ensure_ascii=False)
-        forked = False
+        fork = None
         with self._lock, closing(self._connect()) as conn:
             conn.isolation_level = None  # BEGIN IMMEDIATE: read and write as one step across processes
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute("SELECT turns FROM page_conversations WHERE browser = ? AND id = ?",
                                    (browser, conv.id)).fetchone()
-                if row is not None and not _continues(json.loads(row[0]), written):
-                    conv.id, forked = new_id(), True
+                stored = json.loads(row[0]) if row is not None else []
+                if not _continues(stored, written):
+                    fork = Fork(source=conv.id, shared=_shared(stored, written))
+                    conv.id = new_id()
                 conn.execute(
                     "INSERT INTO page_conversations (browser, id, title, turns, created, updated) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (browser, id) DO UPDATE SET "
@@ -142,11 +158,14 @@ class PageHistory:
                     (browser, browser, self.max_conversations))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                    conn.execute("ROLLBACK")
+                if fork is not None:
+                    conv.id = fork.source
                 raise
-        if forked:
+        if fork is not None:
             log.info("conversation changed in another tab: this tab's turns kept as %s", conv.id)
-        return forked
+        return fork
 
     def load(self, browser: str, conversation_id: str) -> ChatSession | None:
         """The stored conversation, or ``None`` (unknown, deleted, or another browser's)."""

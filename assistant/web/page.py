@@ -141,8 +141,8 @@ def build_page(assistant: Assistant, settings: Settings | None = None,
                                 head=f"<style>{static_text('khabar.css')}</style>",
                                 js_on_load=static_text("khabar.js"), autoscroll=False)
 
-        answer_flow = dict(fn=page.respond, inputs=[question, conv, lang, mode],
-                           outputs=[question, chatbot, panel, conv, history, send, stop],
+        answer_flow = dict(fn=page.respond, inputs=[question, conv, lang, mode, saved],
+                           outputs=[question, chatbot, panel, conv, history, send, stop, saved],
                            concurrency_limit=ANSWER_CONCURRENCY, concurrency_id=ANSWER_POOL,
                            show_progress="hidden", **private)
         asked = gr.on([question.submit, send.click], **answer_flow)

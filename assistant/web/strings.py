@@ -88,6 +88,7 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "feedback_saved": "حُفظ تعليقك. شكراً!",
         "feedback_failed": "تعذّر حفظ التقييم.",
         "feedback_not_answer": "تُقيَّم الإجابات فقط، لا رسائل الخطأ.",
+        "feedback_wait": "قيّم الإجابة بعد اكتمالها.",
     },
     "en": {
         "app_name": "Khabar",
@@ -162,6 +163,7 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "feedback_saved": "Your comment was saved. Thank you!",
         "feedback_failed": "The rating could not be saved.",
         "feedback_not_answer": "Only answers can be rated, not error messages.",
+        "feedback_wait": "Rate the answer once it is complete.",
     },
 }
 
