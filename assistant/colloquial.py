@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.textnorm import fold_for_match
+
 #: Arabic letters (not the Arabic comma, question mark or tatweel, which share their Unicode block).
 L = "\u0621-\u063A\u0641-\u064A\u0671-\u06D3"
 
@@ -74,3 +76,20 @@ def without_opener(question: str) -> str:
 def as_written(question: str) -> str:
     """``question`` as a newspaper would write it: no chat opener, Standard Arabic function words."""
     return standard_arabic(without_opener(question))
+
+
+# The words of a message that only acknowledges, thanks or greets ("ok thanks!", «شكرا كتير», "hi"), folded.
+_ACKNOWLEDGING_WORDS = (
+    "thanks thank you thx ty ok okay k cool great nice got it i see perfect awesome good alright bye goodbye "
+    "hi hello hey so much a lot very many cheers understood fine wow lol "
+    "شكرا مشكور مشكوره تسلم تسلمي يسلمو يسلموا تمام اوك اوكي طيب حلو ممتاز مرحبا اهلا هلا السلام عليكم مع "
+    "السلامه جزاك الله خيرا كثير كتير جزيلا يعطيك العافيه رائع فهمت واضح")
+_ACKNOWLEDGING = frozenset(_ACKNOWLEDGING_WORDS.split())
+
+
+def is_acknowledgement(message: str) -> bool:
+    """True for a chat message that asks nothing: thanks, ok, a greeting, or only emoji and marks ("thanks!",
+    «شكرا كتير», "👍"). Inside a conversation such a message would otherwise be joined to the previous
+    question and answered with its passage."""
+    words = re.findall(r"\w+", fold_for_match(message))
+    return all(w in _ACKNOWLEDGING for w in words) and not re.search(r"\d", message)

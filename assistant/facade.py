@@ -21,6 +21,7 @@ from assistant.answer.extractive import compose, compose_gist, select_quotes
 from assistant.answer.followup import combined_query
 from assistant.answer.prompts import render
 from assistant.answer.streaming import chunks
+from assistant.colloquial import is_acknowledgement
 from assistant.errors import ArticleError, InvalidQuestion, StoreUnavailable
 from assistant.ingest.indexer import Indexer
 from assistant.ingest.loading import load_article
@@ -31,7 +32,7 @@ from assistant.retrieve.hybrid import MAX_LEXICAL_WEIGHT, UNIT_WEIGHT, HybridRet
 from assistant.retrieve.word_vectors import WordSimilarity
 from assistant.schemas import Answer, Article, ArticleInfo, IngestReport, Language, Message, Replace
 from assistant.settings import AnswerMode, Settings, get_settings
-from assistant.textnorm import clean_question, detect_language, plain_text
+from assistant.textnorm import clean_question, detect_language, plain_text, written_language
 from assistant.timing import Timer
 
 log = logging.getLogger(__name__)
@@ -166,9 +167,22 @@ class Assistant:
         history = [m if isinstance(m, Message) else Message.model_validate(m) for m in (history or [])]
         turns = self.settings.max_history_turns
         history = history[-2 * turns:] if turns > 0 else []
-        language = language or detect_language(question)
+        chosen_language, language = language, language or detect_language(question)
         mode = mode or self.settings.mode
         k = k or self.settings.top_k
+
+        if is_acknowledgement(question):
+            # "thanks!", «شكرا», 👍: nothing to look up (joined to the previous question, it was answered with
+            # that question's passage). Emoji alone are answered in the language of the conversation.
+            if chosen_language is None and not written_language(question):
+                language = next((detect_language(m.content) for m in reversed(history) if m.role == "user"),
+                                language)
+            answer = Answer(question=question, language=language, mode="not_found",
+                            answer=render("acknowledged", language), timings=timer.total(),
+                            note="an acknowledgement or greeting, not a question about the article")
+            yield from chunks(answer.answer)
+            yield answer
+            return
 
         # Retrieval and the answerability checks read the question in plain letters with its names
         # capitalised (the checks leave a likely typo in lower case); the answer repeats it as asked.
@@ -197,7 +211,9 @@ class Assistant:
         alone = None
         if not history or not points_back(question):
             alone = search(question)
-            if not history or judge(alone, self.settings.not_found_threshold).answerable:
+            # Judged as the answer will be («من هو الوسيط الأممي؟» is in the article's words, a little under
+            # the threshold): a question answerable alone is not joined to the conversation.
+            if not history or judge(alone, self.settings.not_found_threshold, question).answerable:
                 return alone  # a self-contained question is answered exactly as if asked alone
         if mode == "generative":
             with timer.stage("condense"):

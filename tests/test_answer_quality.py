@@ -331,3 +331,16 @@ def test_a_follow_up_in_spoken_arabic_uses_the_conversation(assistant):
     after = ask_after(assistant, "مين قاطع محادثات سوتشي؟", "ووين بدهم ياها؟")
     assert "مين قاطع" in after.search_query or "من قاطع" in after.search_query
     assert "الكازاخية" in after.answer
+
+
+def test_thanks_in_a_conversation_is_no_question_and_does_not_break_the_next_follow_up(assistant):
+    history: list[Message] = []
+    for question in ("من هو بيسكوف؟", "👍"):
+        answer = assistant.ask(question, history)
+        history += [Message(role="user", content=question), Message(role="assistant", content=answer.answer)]
+    # Emoji alone are answered in the conversation's language, with nothing cited.
+    assert answer.mode == "not_found" and answer.language == "ar" and not answer.citations
+    assert "اسألني" in answer.answer
+    after = assistant.ask("وماذا قال عنها؟", history)  # «عنها» points back past the 👍 to Peskov's turn
+    assert "من هو بيسكوف" in after.search_query and "👍" not in after.search_query
+    assert after.mode == "extractive" and "بيسكوف" in after.answer

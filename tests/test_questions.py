@@ -176,3 +176,22 @@ def test_a_question_asking_only_a_kind_of_answer_sets_no_topic():
 ])
 def test_the_chat_reading_leaves_names_and_whole_words_alone(typed, read):
     assert reading(typed) == read
+
+
+@pytest.mark.parametrize(("message", "acknowledges"), [
+    ("thanks!", True), ("ok thanks", True), ("great, thanks a lot!!", True), ("👍", True), ("hi", True),
+    ("شكرا كتير", True), ("مشكور", True), ("السلام عليكم", True),
+    ("thanks, who is peskov?", False), ("why?", False), ("2", False), ("ومتى؟", False),
+])
+def test_a_message_that_asks_nothing_is_told_apart(message, acknowledges):
+    from assistant.colloquial import is_acknowledgement
+
+    assert is_acknowledgement(message) is acknowledges
+
+
+def test_a_thanks_in_between_is_not_the_previous_question():
+    from assistant.answer.followup import combined_query
+
+    history = _turns("who is peskov", "thanks!")
+    assert combined_query("what did he say about the talks", history) == (
+        "Who is Peskov? what did he say about the talks")

@@ -44,7 +44,7 @@ def test_ask_endpoint_in_arabic_and_with_history(client):
     assert answer["language"] == "ar"
     assert any("لدواع أمنية" in c["quote"] for c in answer["citations"])
     history = [{"role": "user", "content": GUARANTORS_EN}, {"role": "assistant", "content": "…"}]
-    follow_up = client.predict(question="ومن كان الوسيط الأممي؟", history=history, api_name="/ask")
+    follow_up = client.predict(question="ومن كان الوسيط الأممي فيها؟", history=history, api_name="/ask")
     assert GUARANTORS_EN in follow_up["search_query"]  # the previous question helps the search
 
 
