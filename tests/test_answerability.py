@@ -54,6 +54,7 @@ def test_a_question_for_words_nobody_in_the_article_said_names_who(question, spe
     "وماذا قال عنها؟",                               # the same in Arabic: a preposition with a pronoun
     "ما الاسم الكامل للرئيس الروسي الوارد في المقال؟",  # «الوارد» ends like «رد» (reply) but is not it
     "Who are the guarantor states of the Astana talks?",  # asks for no one's words
+    "What did Putin announce about the warships?",  # «بعيد اعلان الرئيس الروسي فلاديمير بوتين نشر سفن»
 ])
 def test_a_question_for_words_the_article_reports_is_not_refused(question):
     assert unquoted_speaker(question, PARAGRAPHS) is None

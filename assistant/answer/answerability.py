@@ -584,10 +584,11 @@ _STANCE_AR = (
 )
 # Words that report speech or a stance (folded, clitics stripped): a passage quotes someone when one of its
 # sentences has one and names them. Arabic verbs are matched by their past-tense stem at the start of a word
-# (قال, قالت, قالوا) plus the present-tense forms; English by stem.
-_REPORTING_AR_STEMS = ("قال", "اعلن", "اكد", "صرح", "اعتبر", "اشار", "اوضح", "وصف", "نقل", "دعا", "طالب",
-                       "رحب", "ندد", "انتقد", "هنا", "اعرب", "حذر", "متحدث", "المتحدث", "بيان", "تصريح",
-                       "موقف", "بحسب", "وفق")
+# (قال, قالت, قالوا) plus the present-tense forms and a few nouns of the act («اعلان الرئيس الروسي …»: the
+# Russian president's announcement); English by stem.
+_REPORTING_AR_STEMS = ("قال", "اعلن", "اعلان", "اكد", "تاكيد", "صرح", "اعتبر", "اشار", "اوضح", "وصف", "نقل",
+                       "دعا", "طالب", "رحب", "ندد", "انتقد", "هنا", "اعرب", "حذر", "متحدث", "المتحدث", "بيان",
+                       "تصريح", "موقف", "بحسب", "وفق")
 _REPORTING_AR_WORDS = frozenset(("يقول", "تقول", "يعلن", "تعلن", "يؤكد", "تؤكد", "يري", "تري", "رد", "ردت",
                                  "ردا", "ذكر", "ذكرت", "يذكر", "تحدث", "تحدثت", "يتحدث", "تتحدث"))
 _REPORTING_EN = re.compile(r"\b(?:sa(?:id|ys|y)|announc\w*|stat(?:ed|es|ement)\w*|told|according|describ\w*"
