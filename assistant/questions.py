@@ -126,11 +126,15 @@ SHORT_QUESTION_WORDS = 6
 def looks_like_followup(question: str) -> bool:
     """True when the question's own words point back at the conversation (ellipsis, or pronouns in a short
     question)."""
-    return _elliptic(question) or points_back(question)
+    folded = _folded(question)
+    return _elliptic(question, folded) or _points_back(question, folded)
 
 
-def _elliptic(question: str) -> bool:
-    folded = fold_for_match(standard_arabic(question))
+def _folded(question: str) -> str:
+    return fold_for_match(standard_arabic(question))
+
+
+def _elliptic(question: str, folded: str) -> bool:
     return bool(_ELLIPTIC_EN.search(question) or _ELLIPTIC_AR.search(folded))
 
 
@@ -140,9 +144,12 @@ def points_back(question: str) -> bool:
     with "and" ("And what has it given the Syrian regime since then?"). An opening "and" alone is not enough:
     Arabic opens sentences with «و», and "and what about the warships Russia plans to deploy?" names its
     topic."""
-    pointing = bool(_POINTING_EN.search(question)
-                    or _POINTING_AR.search(fold_for_match(standard_arabic(question))))
-    return pointing and (len(question.split()) <= SHORT_QUESTION_WORDS or _elliptic(question))
+    return _points_back(question, _folded(question))
+
+
+def _points_back(question: str, folded: str) -> bool:
+    pointing = bool(_POINTING_EN.search(question) or _POINTING_AR.search(folded))
+    return pointing and (len(question.split()) <= SHORT_QUESTION_WORDS or _elliptic(question, folded))
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")

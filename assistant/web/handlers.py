@@ -129,7 +129,7 @@ class ChatPage:
     def _switch_to(self, conv: ChatSession, ui: str, saved: Any):
         """Outputs (question, chat, panel, conversation, comment row, status, list, browser state, Send,
         Stop) showing ``conv``."""
-        state = {**(saved if isinstance(saved, dict) else {}), "browser": conv.browser, "current": conv.id}
+        state = _pointing_at(conv, saved)
         return ("", self.chat(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
                 self.history_list(conv, ui), state, gr.Button(visible=True), gr.Button(visible=False))
 
@@ -151,14 +151,14 @@ class ChatPage:
 
     def remember_mode(self, mode: str, saved: Any) -> dict:
         """The reader picked a mode: keep it in the browser."""
-        state = dict(saved) if isinstance(saved, dict) else {}
+        state = _browser_state(saved)
         if mode in ANSWER_MODES:
             state["mode"] = mode
         return state
 
     def remember_language(self, ui: str, saved: Any) -> dict:
         """The reader picked the page's language: keep it in the browser (a reload keeps it)."""
-        state = dict(saved) if isinstance(saved, dict) else {}
+        state = _browser_state(saved)
         if ui in ("ar", "en"):
             state["ui"] = ui
         return state
@@ -179,7 +179,7 @@ class ChatPage:
         if conv.id in self._running:
             # An example clicked while an answer is coming: one answer at a time per conversation (a later
             # answer finishing first would store the turns out of order).
-            yield (skip,) * 7 + (skip,)
+            yield (skip,) * 8
             return
         try:
             cleaned = self.assistant.validate(question)
@@ -247,8 +247,7 @@ class ChatPage:
             panel = self.panel(conv, ui)
         state: Any = skip
         if self._save(conv):  # kept under a new id: a reload must reopen this tab's conversation
-            state = {**(saved if isinstance(saved, dict) else {}), "browser": conv.browser,
-                     "current": conv.id}
+            state = _pointing_at(conv, saved)
         yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
                gr.Button(visible=True), gr.Button(visible=False), state)
 
@@ -353,7 +352,7 @@ class ChatPage:
         """Page load: the reader's language, this browser's id (made on its first visit) and the
         conversation it was in, restored from the server; outputs (language, conversation, chat, panel,
         list, browser state, mode control)."""
-        state = dict(saved) if isinstance(saved, dict) else {}
+        state = _browser_state(saved)
         ui = self.initial_language(request, state.get("ui"))
         browser = state.get("browser") if valid_id(state.get("browser")) else new_id()
         current = state.get("current")
@@ -413,6 +412,16 @@ class ChatPage:
         except Exception as exc:
             log.exception("API answer to %r failed", question)
             raise gr.Error(t("en", "error_generic"), print_exception=False) from exc  # logged just above
+
+
+def _browser_state(saved: Any) -> dict:
+    """A copy of what the page keeps in the browser's local storage (anything else from a browser: empty)."""
+    return dict(saved) if isinstance(saved, dict) else {}
+
+
+def _pointing_at(conv: ChatSession, saved: Any) -> dict:
+    """The browser state with ``conv`` as the browser's current conversation."""
+    return {**_browser_state(saved), "browser": conv.browser, "current": conv.id}
 
 
 def _retry_after(exc: ApiError) -> int:

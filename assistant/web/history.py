@@ -90,7 +90,7 @@ def _shared(stored: list[dict], turns: list[dict]) -> int:
 
 def _continues(stored: list[dict], turns: list[dict]) -> bool:
     """Whether ``turns`` go on from the ``stored`` ones (the same questions and answers first)."""
-    return len(stored) <= len(turns) and _shared(stored, turns) == len(stored)
+    return _shared(stored, turns) == len(stored)
 
 
 @dataclass(frozen=True)
