@@ -175,9 +175,12 @@ def test_conversations_are_bounded_and_expire_when_idle(assistant, tmp_path):
     with serve_in_thread(create_api(served, conversations=store)) as url, httpx.Client(base_url=url,
                                                                                        timeout=300) as c:
         questions = [GUARANTORS_AR, WHY_SECRET, "أين التقى بوتين بالأسد؟"]
+        started = []
         for question in questions:
             asked = c.post("/api/v1/ask", json={"question": question, "conversation_id": "b:1"})
             assert asked.status_code == 200
+            started.append(asked.json()["new_conversation"])
+        assert started == [True, False, False]
         kept = c.get("/api/v1/conversations/b:1").json()["messages"]
         assert [m["content"] for m in kept if m["role"] == "user"] == questions[1:]  # the oldest turn is gone
 
@@ -186,9 +189,13 @@ def test_conversations_are_bounded_and_expire_when_idle(assistant, tmp_path):
         now[0] += 601  # idle for longer than the time to live
         expired = c.get("/api/v1/conversations/b:1")
         assert expired.status_code == 404 and error_of(expired)["code"] == "conversation_not_found"
-        # The id can be used again: it starts a new conversation.
-        c.post("/api/v1/ask", json={"question": WHY_SECRET, "conversation_id": "b:1"})
+        # The id can be used again: it starts a new conversation, and the bot is told so (it can warn its
+        # user that the earlier turns are forgotten).
+        again = c.post("/api/v1/ask", json={"question": WHY_SECRET, "conversation_id": "b:1"})
+        assert again.json()["new_conversation"] is True
         assert len(c.get("/api/v1/conversations/b:1").json()["messages"]) == 2
+        stateless = c.post("/api/v1/ask", json={"question": WHY_SECRET, "history": []})
+        assert stateless.json()["new_conversation"] is None and stateless.json()["conversation_id"] is None
 
 
 def test_conversation_store_scopes_by_owner(tmp_path):

@@ -115,6 +115,8 @@ class _Turn:
     question: str
     history: list[Message]
     conversation_id: str | None
+    #: The server had no turns under this id (none sent, unknown, deleted or expired); None when stateless.
+    new_conversation: bool | None = None
 
 
 def check_text(text: str, field: str) -> str:
@@ -152,7 +154,9 @@ def _prepare(ctx: ApiContext, body: AskRequest, client: Client) -> _Turn:
     if body.history is not None:
         return _Turn(question, check_history(list(body.history), "body.history"), None)
     conversation_id = body.conversation_id or f"c_{uuid.uuid4().hex}"
-    return _Turn(question, ctx.conversations.history(conversation_id, client.owner), conversation_id)
+    conversation = ctx.conversations.get(conversation_id, client.owner)
+    history = conversation.history() if conversation else []
+    return _Turn(question, history, conversation_id, new_conversation=conversation is None)
 
 
 def _finish(ctx: ApiContext, turn: _Turn, answer: Answer, client: Client) -> AskResponse:
@@ -163,6 +167,7 @@ def _finish(ctx: ApiContext, turn: _Turn, answer: Answer, client: Client) -> Ask
                                  client.owner)
     return AskResponse(answer=answer.answer, language=answer.language, mode=answer.mode,
                        citations=answer.citations, conversation_id=turn.conversation_id,
+                       new_conversation=turn.new_conversation,
                        timings=answer.timings, note=answer.note, fallback_reason=answer.fallback_reason)
 
 

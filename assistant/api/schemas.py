@@ -88,6 +88,10 @@ class AskResponse(BaseModel):
                                          "(see `note`); `not_found` means the article does not say.")
     citations: list[Citation]
     conversation_id: str | None = Field(description="Where this turn was stored; null for stateless calls.")
+    new_conversation: bool | None = Field(
+        None, description="True when this turn started the conversation: no `conversation_id` was sent, or "
+                          "the server had none under that id (never used, deleted, or expired after being "
+                          "idle, so earlier turns were not used). Null for stateless calls.")
     timings: dict[str, float] = Field(description="Milliseconds per stage, plus `total`.")
     note: str | None = Field(None, description="Why a fallback or not-found answer was given.")
     fallback_reason: FallbackReason | None = Field(
