@@ -303,3 +303,26 @@ def asks_for_gist(question: str) -> bool:
     and about nothing in particular."""
     question = question.replace("’", "'")  # the curly apostrophe of phone keyboards
     return bool(_ASKS_GIST.search(fold_for_match(question))) and set(tokenize(question)) <= _GIST_WORDS
+
+
+# "Who is de Mistura?", "what's Kalibr", «من هو دي ميستورا؟», «مين بيسكوف»: the question asks what the article
+# says of something it names. On folded text, spoken forms as :func:`reading` gives them («مين» is «من», «شو
+# يعني» «ماذا يعني»). «من» with no pronoun may open another question («من التقى بوتين؟»): its words are then
+# the article's or not, which is what the caller tests.
+_DEFINITION = re.compile(
+    r"^(?:and |so |ok |okay )?(?:who|what)(?:'s|s| is| was| are| were)\s+(?:the |a |an )?(?P<en>[^?!.]+?)"
+    r"\s*[?!.]*$"
+    r"|^و?(?:(?:من|ما) (?:هو|هي|هم|هما|يكون|تكون)|من|(?:ماذا|ما|مين|شو|ايش) (?:يعني|تعني|معني))"
+    r"\s+(?P<ar>[^؟?!.]+?)\s*[؟?!.]*$")
+#: Longer "terms" are questions of their own ("who is the head of the opposition delegation").
+DEFINED_TERM_WORDS = 4
+
+
+def defined_term(question: str) -> str | None:
+    """The thing a "who is X?" or "what is X?" question asks about (folded: lower case, Arabic folded), or
+    None for any other question."""
+    match = _DEFINITION.match(fold_for_match(question.replace("’", "'")))
+    if not match:
+        return None
+    term = match.group("en") or match.group("ar")
+    return term if len(term.split()) <= DEFINED_TERM_WORDS else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.questions import reading, truecased
+from assistant.questions import defined_term, reading, truecased
 
 
 @pytest.mark.parametrize(("typed", "read"), [
@@ -195,3 +195,16 @@ def test_a_thanks_in_between_is_not_the_previous_question():
     history = _turns("who is peskov", "thanks!")
     assert combined_query("what did he say about the talks", history) == (
         "Who is Peskov? what did he say about the talks")
+
+
+@pytest.mark.parametrize(("question", "term"), [
+    ("Who is de Mistura?", "de mistura"),
+    ("what's Kalibr", "kalibr"),
+    ("من هو دي ميستورا؟", "دي ميستورا"),
+    ("من بيسكوف", "بيسكوف"),  # «مين بيسكوف» as read
+    ("ماذا يعني كالبير؟", "كالبير"),
+    ("who did assad meet?", None),
+    ("What is the price of the S-300 missiles in dollars today?", None),  # a question of its own
+])
+def test_a_who_is_question_names_its_term(question, term):
+    assert defined_term(question) == term

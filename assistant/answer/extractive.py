@@ -163,7 +163,7 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         # Retrieval's unit score (with the words weighed over the candidates), plus a prior for the passage's
         # place in the ranking.
         lexical = result.coverage * weighted_share(weights, sentence.text)
-        score = (result.similarity(unit.vector) + unit_bonus(asked, sentence.text, lexical)
+        score = (result.similarity(unit.vector) + unit_bonus(asked, sentence.text, lexical, result.names)
                  + RANK_BONUS * max(0, PRIOR_PASSAGES - 1 - rank)
                  + (ASKED_ROLE_BONUS if passage.passage.role in roles else 0.0))
         scored.append(_Scored(sentence, passage, score))

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from assistant.schemas import Article, ArticleInfo, Passage, ScoredPassage, Sentence
+
+if TYPE_CHECKING:
+    from assistant.retrieve.focus import NameCue
 
 
 @runtime_checkable
@@ -115,6 +118,9 @@ class RetrievalResult:
     #: The question whose kind of answer is sought, without the conversation the query may carry ("" when
     #: the query is the question).
     asked: str = ""
+    #: The question's names that few passages of the article mention, when it is asked across languages
+    #: (retrieve/focus.py): a unit naming them is likelier the answer.
+    names: tuple[NameCue, ...] = ()
 
     def similarity(self, vector: np.ndarray) -> float:
         """Similarity of a unit's ``vector`` with the question (and its focus, :func:`unit_similarity`)."""

@@ -23,7 +23,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.questions import answer_type_bonus, asked_roles
 from assistant.retrieve.base import IndexedArticle, RetrievalResult, Unit, unit_similarity
-from assistant.retrieve.focus import focus, topic_names
+from assistant.retrieve.focus import NameCue, focus, rare_names, topic_names
 from assistant.schemas import Passage, ScoredPassage
 from assistant.textnorm import detect_language, tokenize, written_language
 
@@ -42,6 +42,9 @@ UNIT_WEIGHT = 1.0
 #: Retrieval weighs the words by IDF over the corpus's passages; the extractive stage over the candidate
 #: sentences (:func:`sentence_idf`).
 UNIT_LEXICAL_BONUS = 0.25
+#: Unit score + this × the share of the question's rare names (:func:`focus.rare_names`, across languages
+#: only) the unit mentions.
+UNIT_NAME_BONUS = 0.05
 
 
 #: Unit texts whose tokens are kept: an article has a few hundred units; a large corpus evicts the oldest.
@@ -258,6 +261,7 @@ class HybridRetriever(BaseRetriever):
         # Sentence ranking: questions are short and specific, passages long and mixed, so the units
         # (sentences, clauses, phrases) are searched directly; each passage is also ranked by its best unit.
         fused = fuse(dense, lexical, weight, depth)
+        names = self._rare_names(asked, dense)
         focus_vector = self._focus_vector(query, fused)
         hits = self.store.unit_search(vector, UNIT_DEPTH)
         if focus_vector is not None:
@@ -266,7 +270,8 @@ class HybridRetriever(BaseRetriever):
         found: dict[str, Unit] = {}
         for sentence, vec, _ in hits:
             found[sentence.id] = hit = unit(sentence, vec)
-            score = unit_similarity(vec, vector, focus_vector) + unit_bonus(asked, sentence.text, hit.lexical)
+            score = (unit_similarity(vec, vector, focus_vector)
+                     + unit_bonus(asked, sentence.text, hit.lexical, names))
             if score > best_unit.get(sentence.passage_id, -1.0):
                 best_unit[sentence.passage_id] = score
         unit_rank = {pid: rank for rank, pid in enumerate(sorted(best_unit, key=lambda p: -best_unit[p]), 1)}
@@ -294,7 +299,7 @@ class HybridRetriever(BaseRetriever):
                 found[sentence.id] = unit(sentence, vec)
         return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()),
                                focus_vector=focus_vector, coverage=coverage,
-                               topic_names=self._topic_names(query, ranked), asked=asked)
+                               topic_names=self._topic_names(query, ranked), asked=asked, names=names)
 
     def _focus_vector(self, query: str, ranked: list[ScoredPassage]) -> np.ndarray | None:
         """The vector of ``query`` without the names most passages of the best passage's article mention
@@ -303,6 +308,12 @@ class HybridRetriever(BaseRetriever):
             return None
         focused = focus(query, self._passages.get(ranked[0].passage.article_id, []))
         return None if focused is None else self.embedder.encode_query(focused)
+
+    def _rare_names(self, asked: str, dense: list[tuple[Passage, float]]) -> tuple[NameCue, ...]:
+        """The names of the question ``asked`` that few passages of the closest passage's article mention."""
+        if not dense or self._passages is None:
+            return ()
+        return rare_names(asked, self._passages.get(dense[0][0].article_id, []))
 
     def _topic_names(self, query: str, ranked: list[ScoredPassage]) -> frozenset[str]:
         """The names of ``query`` that most passages of the best passage's article mention."""
@@ -315,10 +326,12 @@ class HybridRetriever(BaseRetriever):
         return [to_document(s) for s in self.retrieve(query).passages]
 
 
-def unit_bonus(asked: str, text: str, lexical: float) -> float:
+def unit_bonus(asked: str, text: str, lexical: float, names: tuple[NameCue, ...] = ()) -> float:
     """What a unit's words add to its cosine: the question's (IDF-weighted) words, ``lexical`` (their share in
-    ``text``, times coverage), and the answer-type cue of the question ``asked``."""
-    return UNIT_LEXICAL_BONUS * lexical + answer_type_bonus(asked, text)
+    ``text``, times coverage), the answer-type cue of the question ``asked``, and the share of its rare
+    ``names`` (asked across languages) the unit mentions."""
+    named = sum(1 for cue in names if cue.found_in(text)) / len(names) if names else 0.0
+    return UNIT_LEXICAL_BONUS * lexical + answer_type_bonus(asked, text) + UNIT_NAME_BONUS * named
 
 
 def to_document(scored: ScoredPassage) -> Document:
