@@ -618,6 +618,41 @@ def test_stop_cancels_the_answer_on_the_server_and_keeps_the_question(browser, g
         context.close()
 
 
+def test_a_question_sent_right_after_stop_is_answered_while_the_model_winds_down(browser, generative_url,
+                                                                                   generator):
+    """bb17: a generative answer stopped while the model was busy (a local model cannot stop inside a step)
+    kept its event pending, and Gradio dropped every send until it ended: up to half a minute of lost
+    questions."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        generator.started.clear()
+        generator.cancelled.clear()
+        generator.delay = 12.0  # the model is inside a 12 s step when Stop comes
+        open_page(page, generative_url)
+        choose_mode(page, "generative")
+        page.fill("#khabar-question textarea", WHY_EN)
+        page.click("#khabar-send")
+        assert generator.started.wait(60), "the model was never asked"
+        page.locator("#khabar-stop").click()
+        page.locator("#khabar-send").wait_for(state="visible")
+        generator.delay = 0.0
+        assert page.input_value("#khabar-question textarea") == WHY_EN
+        page.click("#khabar-send")
+        # The question is taken at once (shown in the chat), long before the stopped step ends...
+        page.wait_for_function("document.querySelectorAll('#khabar-chat .khabar-user').length === 1",
+                               timeout=5_000)
+        assert not generator.cancelled.is_set()
+        # ...and answered once the model is free.
+        wait_for_answers(page, 1)
+        assert generator.cancelled.is_set()
+        assert page.locator("#khabar-chat .khabar-user").count() == 1
+    finally:
+        generator.delay = 0.0
+        context.close()
+
+
 def test_mode_control_offers_generative_answers_and_is_remembered_per_browser(browser, generative_url):
     contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
                 for _ in range(2)]

@@ -50,6 +50,9 @@ class ChatPage:
         self.history = history or page_history(self.settings.runtime_dir)
         #: The answer each conversation is waiting for (by conversation id), for Stop.
         self._running: dict[str, Running] = {}
+        #: Taken to check and claim a conversation's answer in one step: the page lets a question be sent
+        #: while a stopped answer winds down, so two sends may race.
+        self._claim = threading.Lock()
 
     # -- rendering helpers -------------------------------------------------------------------------------
     def _articles(self, ids: list[str]) -> list[Article]:
@@ -195,10 +198,22 @@ class ChatPage:
 
         history = conv.history()
         turn = Turn(question=cleaned)
-        conv.turns.append(turn)
-        number = len(conv.turns) - 1
         # Stop sets this event: the pipeline stops a model that is still writing at its next token.
         cancel = threading.Event()
+        running = Running(cancel=cancel, question=question, turn=turn)
+        with self._claim:
+            claimed = conv.id not in self._running  # else a second send of the same moment
+            if claimed:
+                self._running[conv.id] = running
+        if not claimed:
+            yield (skip,) * 8
+            return
+        conv.turns.append(turn)
+        number = len(conv.turns) - 1
+        busy = (gr.Button(visible=False), gr.Button(visible=True))
+        # The question shows at once, before a slot is free: a generative answer stopped a moment ago may
+        # hold the model's slot until the model pauses.
+        yield ("", chat_messages(conv, ui), skip, conv, skip, *busy, skip)
         if mode not in ANSWER_MODES:
             mode = None  # the server's default
         elif mode == "generative" and not self.assistant.generative_status().available:
@@ -206,19 +221,25 @@ class ChatPage:
         try:
             slot = admit(self.admissions, mode, self.settings.allow_generative)
         except ApiError as exc:  # the server is busy: say so, keep the question in the box to resend
-            conv.turns.pop()
+            self._forget(conv, running)
+            if cancel.is_set():
+                return
+            conv.turns.remove(turn)
             conv.turns.append(Turn(question=cleaned, error=t(ui, "busy", seconds=_retry_after(exc))))
-            yield question, chat_messages(conv, ui), skip, conv, skip, skip, skip, skip
+            yield (question, chat_messages(conv, ui), skip, conv, skip, gr.Button(visible=True),
+                   gr.Button(visible=False), skip)
+            return
+        if cancel.is_set():  # stopped while waiting for the slot: Stop has put the question back
+            if slot is not None:
+                slot.release()
+            self._forget(conv, running)
             return
         if slot is not None:
             mode = slot.admission.mode  # generative not allowed here (KHABAR_ALLOW_GENERATIVE): extractive
         # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
         # fallback) text.
         stream = self.assistant.stream(cleaned, history, cancel=cancel, mode=mode, live=True)  # type: ignore
-        self._running[conv.id] = Running(cancel=cancel, question=question, turn=turn, stream=stream,
-                                         slot=slot)
-        busy = (gr.Button(visible=False), gr.Button(visible=True))
-        yield ("", chat_messages(conv, ui), skip, conv, skip, *busy, skip)
+        running.stream, running.slot = stream, slot
         text = ""
         try:
             for item in stream:
@@ -237,8 +258,7 @@ class ChatPage:
         finally:
             if slot is not None:
                 slot.release()
-            if self._running.get(conv.id) is not None and self._running[conv.id].turn is turn:
-                del self._running[conv.id]
+            self._forget(conv, running)
         if turn.answer is None and turn.error is None:
             return  # stopped by the reader: Stop has already put the question back in the box
         panel: Any = skip
@@ -251,10 +271,17 @@ class ChatPage:
         yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
                gr.Button(visible=True), gr.Button(visible=False), state)
 
+    def _forget(self, conv: ChatSession, running: Running) -> None:
+        """The answer ``running`` no longer holds ``conv`` (unless Stop already took it off)."""
+        with self._claim:
+            if self._running.get(conv.id) is running:
+                del self._running[conv.id]
+
     def _cancel(self, conv: ChatSession | None) -> Running | None:
         """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
         stops the work it started on the server)."""
-        running = self._running.pop(conv.id, None) if conv is not None else None
+        with self._claim:
+            running = self._running.pop(conv.id, None) if conv is not None else None
         if running is not None:
             running.cancel.set()
             threading.Thread(target=stop_and_release, args=(running,), daemon=True,

@@ -144,7 +144,11 @@ def build_page(assistant: Assistant, settings: Settings | None = None,
         answer_flow = dict(fn=page.respond, inputs=[question, conv, lang, mode, saved],
                            outputs=[question, chatbot, panel, conv, history, send, stop, saved],
                            concurrency_limit=ANSWER_CONCURRENCY, concurrency_id=ANSWER_POOL,
-                           show_progress="hidden", **private)
+                           # Gradio's default ("once") ignores a send until the previous answer's event has
+                           # ended, and a stopped generative answer's event ends only when the model pauses
+                           # (up to half a minute): the reader's next question was silently dropped. The
+                           # handler keeps one answer per conversation itself.
+                           trigger_mode="multiple", show_progress="hidden", **private)
         asked = gr.on([question.submit, send.click], **answer_flow)
         # An example is put in the question box (so the reader sees what is asked), then asked.
         example_asked = examples.click(lambda sample: sample[0], examples, question, queue=False,
