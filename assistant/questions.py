@@ -307,13 +307,14 @@ def asks_for_gist(question: str) -> bool:
 
 # "Who is de Mistura?", "what's Kalibr", «من هو دي ميستورا؟», «مين بيسكوف»: the question asks what the article
 # says of something it names. On folded text, spoken forms as :func:`reading` gives them («مين» is «من», «شو
-# يعني» «ماذا يعني»). «من» with no pronoun may open another question («من التقى بوتين؟»): its words are then
-# the article's or not, which is what the caller tests.
+# يعني» «ماذا يعني»). «من» with no pronoun takes one word only: «من بيسكوف» asks who he is, «من التقى بوتين»
+# asks something else.
 _DEFINITION = re.compile(
-    r"^(?:and |so |ok |okay )?(?:who|what)(?:'s|s| is| was| are| were)\s+(?:the |a |an )?(?P<en>[^?!.]+?)"
-    r"\s*[?!.]*$"
-    r"|^و?(?:(?:من|ما) (?:هو|هي|هم|هما|يكون|تكون)|من|(?:ماذا|ما|مين|شو|ايش) (?:يعني|تعني|معني))"
-    r"\s+(?P<ar>[^؟?!.]+?)\s*[؟?!.]*$")
+    r"^(?:and |so |ok |okay |please )?(?:who|what)(?:'s|s| is| was| are| were)\s+(?:the |a |an )?"
+    r"(?P<en>[^?!.]+?)\s*[?!.]*$"
+    r"|^(?:(?:من فضلك|لو سمحت)[،,]? )?و?(?:(?:من|ما) (?:هو|هي|هم|هما|يكون|تكون)"
+    r"|(?:ماذا|ما|مين|شو|ايش) (?:يعني|تعني|معني))\s+(?P<ar>[^؟?!.]+?)\s*[؟?!.]*$"
+    r"|^و?من\s+(?P<one>[^\s؟?!.]+)\s*[؟?!.]*$")
 #: Longer "terms" are questions of their own ("who is the head of the opposition delegation").
 DEFINED_TERM_WORDS = 4
 
@@ -324,5 +325,5 @@ def defined_term(question: str) -> str | None:
     match = _DEFINITION.match(fold_for_match(question.replace("’", "'")))
     if not match:
         return None
-    term = match.group("en") or match.group("ar")
+    term = match.group("en") or match.group("ar") or match.group("one")
     return term if len(term.split()) <= DEFINED_TERM_WORDS else None

@@ -305,6 +305,13 @@ def test_names_pick_out_units_only_across_languages_and_only_when_rare(assistant
     ("who is Lavrov", "does not answer"),
     ("من هو لافروف؟", "لا يجيب المقال"),
     ("who is the envoy's wife", "does not answer"),  # "wife" is no name: no allowance
+    # review16: names whose short skeletons some word of the article has (RN, SM, S)...
+    ("Who is Rouhani?", "does not answer"),
+    ("Who is Asma al-Assad?", "does not answer"),
+    ("Who is Sisi?", "does not answer"),
+    # ...and Arabic roles whose words the article has, but not together.
+    ("من هو رئيس تركيا؟", "لا يجيب المقال"),
+    ("من هو رئيس الولايات المتحدة؟", "لا يجيب المقال"),
 ])
 def test_who_is_a_name_the_article_never_mentions_is_refused(assistant, question, phrase):
     refused(assistant, question, phrase)
