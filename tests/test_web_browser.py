@@ -374,6 +374,8 @@ def test_too_long_question_is_refused_naming_the_limit_and_an_empty_one_is_ignor
 
     page.fill("#khabar-question textarea", "   ")
     page.press("#khabar-question textarea", "Enter")
+    page.fill("#khabar-question textarea", "\u200b\u200c")  # invisible only: as empty (bb17)
+    page.press("#khabar-question textarea", "Enter")
     # Then a question the other way in (an example): answered after the empty one was handled.
     page.locator("#khabar-examples button", has_text=WHY_EN).click()
     wait_for_answers(page, 1, errors=1)
@@ -398,6 +400,38 @@ def test_thumbs_up_with_a_comment_is_stored_for_evaluators(page, assistant):
     assert record.rating == "up" and record.question == WHY_AR
     assert SECURITY_REASONS in record.answer
     assert record.citations and record.citations[0].article_id == "assad-putin-sochi"
+
+    # Changing the rating shows the comment left with it; Escape closes the box; Enter sends an edit.
+    page.keyboard.press("Escape")
+    page.wait_for_function("!document.querySelector('#khabar-feedback') "
+                           "|| !document.querySelector('#khabar-feedback').offsetHeight")
+    page.locator("#khabar-chat button[aria-label='Dislike']").last.click()
+    wait_visible(comment)
+    page.wait_for_function("document.querySelector('#khabar-feedback-comment textarea').value"
+                           " === 'جواب دقيق'")
+    comment.fill("الجواب صحيح لكنه طويل")
+    comment.press("Enter")
+    page.wait_for_function("document.querySelector('#khabar-status').innerText.includes('saved')"
+                           " && !(document.querySelector('#khabar-feedback') || {}).offsetHeight")
+    record = next(r for r in feedback_store(assistant.settings.runtime_dir).records() if r.id == record.id)
+    assert (record.rating, record.comment) == ("down", "الجواب صحيح لكنه طويل")
+
+
+def test_copying_an_answer_copies_its_words_not_the_page_markup(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US",
+                                  permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        open_page(page, base_url)
+        ask(page, WHY_EN)
+        page.locator("#khabar-chat .message-buttons").last.locator("button[aria-label*='opy']").first.click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert SECURITY_REASONS in copied and "[1]" in copied  # the quote and its marker
+        assert "<" not in copied and "&#" not in copied and "khabar-" not in copied  # no markup
+        assert "ms" not in copied.split()  # no timings
+    finally:
+        context.close()
 
 
 def test_two_browsers_keep_their_conversations_and_feedback_apart(browser, base_url, assistant):
@@ -648,6 +682,29 @@ def test_a_question_sent_right_after_stop_is_answered_while_the_model_winds_down
         wait_for_answers(page, 1)
         assert generator.cancelled.is_set()
         assert page.locator("#khabar-chat .khabar-user").count() == 1
+    finally:
+        generator.delay = 0.0
+        context.close()
+
+
+def test_new_conversation_in_mid_answer_puts_the_question_back_in_the_box(browser, generative_url, generator):
+    """bb17: the question being answered vanished (in neither conversation) when the reader started over."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        generator.started.clear()
+        generator.delay = 3.0
+        open_page(page, generative_url)
+        choose_mode(page, "generative")
+        page.fill("#khabar-question textarea", WHY_EN)
+        page.click("#khabar-send")
+        assert generator.started.wait(60), "the model was never asked"
+        page.click("#khabar-new")
+        page.wait_for_function("document.querySelector('#khabar-question textarea').value.length > 0")
+        assert page.input_value("#khabar-question textarea") == WHY_EN
+        assert page.locator("#khabar-chat .khabar-user").count() == 0  # the new conversation is empty
+        assert page.locator("#khabar-status").inner_text().strip()  # and says what happened
     finally:
         generator.delay = 0.0
         context.close()

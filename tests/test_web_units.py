@@ -5,12 +5,14 @@ here; what the model finds is tested in test_answers and the browser tests)."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from types import SimpleNamespace
 
 import gradio as gr
 import pytest
 
-from assistant.schemas import Answer, Article, Citation, Span
+from assistant.schemas import Answer, Article, Citation, Replace, Span
 from assistant.web.feedback import FeedbackStore
 from assistant.web.handlers import ChatPage
 from assistant.web.history import PageHistory, new_id, valid_id
@@ -258,11 +260,15 @@ def test_history_list_lays_out_each_title_in_its_own_direction_and_escapes_it():
 def test_rating_and_comment_handlers(chat_page):
     conv = ChatSession(turns=[Turn(question="q", answer=answer("بحسب المقال [1]"))])
     liked = gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True})
-    conv, row, status = chat_page.rate(liked, conv, "en")
-    assert conv.feedback_id is not None and row.visible is True
+    conv, row, status, comment = chat_page.rate(liked, conv, "en")
+    assert conv.feedback_id is not None and row.visible is True and comment == ""
     _, row, status = chat_page.add_comment("good", conv, "en")
     assert status == t("en", "feedback_saved")
     assert chat_page.feedback.records()[-1].comment == "good"
+    # The rating changed: the comment box opens with the comment left with the earlier rating.
+    disliked = gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False})
+    _, row, _, comment = chat_page.rate(disliked, conv, "en")
+    assert row.visible is True and comment == "good"
 
 
 def test_related_passages_of_a_not_found_answer_are_not_shown_as_support():
@@ -406,7 +412,7 @@ def test_a_reopened_conversation_shows_its_thumbs_as_left(chat_page):
     # An error message's thumbs store nothing, and say so.
     before = len(chat_page.feedback.records())
     error_liked = gr.LikeData(None, {"index": 3, "value": ["x"], "liked": True})
-    _, _, status = chat_page.rate(error_liked, conv, "en")
+    _, _, status, _ = chat_page.rate(error_liked, conv, "en")
     assert status == t("en", "feedback_not_answer") and len(chat_page.feedback.records()) == before
 
 
@@ -423,6 +429,51 @@ def test_stop_is_not_logged_as_a_failure(chat_page, caplog, monkeypatch):
         rest = list(answers)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert rest == [] and conv.turns == []  # nothing of the stopped answer is kept or shown
+
+
+def test_a_stopped_answer_draws_nothing_more_whatever_still_asks_for_it(chat_page, monkeypatch):
+    """review16: after a send right after Stop, Gradio may go on iterating the stopped handler; the model's
+    fallback (what a cancelled generative answer ends with) must not come back into the chat."""
+    def cancelled_then_fallback(question, history, *, cancel, **kwargs):
+        yield "Partly "
+        cancel.wait(5)
+        yield Replace(text="FALLBACK TEXT", reason="cancelled")
+        yield answer("FALLBACK TEXT")
+
+    monkeypatch.setattr(chat_page.assistant, "stream", cancelled_then_fallback)
+    conv = ChatSession()
+    answers = chat_page.respond("Why was the visit not announced?", conv, "en")
+    next(answers), next(answers)
+    waiting = {}
+    asking = threading.Thread(target=lambda: waiting.setdefault("rest", list(answers)))
+    asking.start()  # Gradio asks for more while the model is inside a step
+    time.sleep(0.2)
+    chat_page.stop(conv, "en")
+    asking.join(10)
+    assert waiting["rest"] == [] and conv.turns == []
+    # The conversation is free again: the next question is answered.
+    monkeypatch.undo()
+    *_, (_, chat, _, conv, *_) = chat_page.respond("لماذا لم يعلن عن الزيارة مسبقا؟", conv, "ar")
+    assert conv.turns[-1].answer is not None and "FALLBACK" not in chat[-1]["content"]
+
+
+def test_two_sends_at_once_give_one_answer(chat_page, monkeypatch):
+    def slow(question, history, *, cancel, **kwargs):
+        yield "Partly "
+        cancel.wait(0.5)
+        yield answer("بحسب المقال [1]")
+
+    monkeypatch.setattr(chat_page.assistant, "stream", slow)
+    conv = ChatSession()
+    results: list[list] = []
+    sends = [threading.Thread(target=lambda: results.append(list(chat_page.respond("Why?", conv, "en"))))
+             for _ in range(2)]
+    for send in sends:
+        send.start()
+    for send in sends:
+        send.join(10)
+    assert len(conv.turns) == 1 and conv.turns[0].answer is not None
+    assert sorted(len(r) for r in results)[0] == 1  # the second send changed nothing
 
 
 def test_the_page_language_picked_is_remembered_by_the_browser(chat_page):
@@ -464,7 +515,8 @@ def test_a_second_question_waits_for_the_answer_still_coming_and_its_thumbs_say_
     next(first), next(first)  # the first answer is coming
     second = list(chat_page.respond("Who is Peskov?", conv, "en"))  # an example clicked meanwhile
     assert len(second) == 1 and all(u == gr.skip() for u in second[0]) and len(conv.turns) == 1
-    _, _, status = chat_page.rate(gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True}), conv, "en")
+    _, _, status, _ = chat_page.rate(gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True}), conv,
+                                     "en")
     assert status == t("en", "feedback_wait")
     chat_page.stop(conv, "en")
     list(first)

@@ -119,6 +119,12 @@ class FeedbackStore:
                                (text, _now(), record_id))
         return cur.rowcount == 1
 
+    def comment_of(self, record_id: int) -> str | None:
+        """The comment stored with a rating, or None."""
+        with self._lock, closing(self._connect()) as conn:
+            row = conn.execute("SELECT comment FROM feedback WHERE id = ?", (record_id,)).fetchone()
+        return row["comment"] if row is not None else None
+
     def ratings(self, conversation_id: str) -> dict[int, Rating]:
         """The standing rating of each rated turn of one conversation (to show the thumbs as left)."""
         if not self.path.exists():

@@ -21,7 +21,7 @@ from assistant.errors import KhabarError
 from assistant.facade import Assistant
 from assistant.schemas import Answer, Article, Message, Replace
 from assistant.settings import ANSWER_MODES, Settings
-from assistant.textnorm import clean_question
+from assistant.textnorm import clean_question, plain_text
 from assistant.web.feedback import FEEDBACK_OPTIONS, FeedbackStore, feedback_store
 from assistant.web.history import PageHistory, new_id, page_history, valid_id
 from assistant.web.render import PanelData, render_header, render_history, render_sources
@@ -129,11 +129,13 @@ class ChatPage:
         return gr.Chatbot(value=chat_messages(conv, ui), **labels,
                           feedback_value=[shown.get(ratings.get(i, "")) for i in range(len(conv.turns))])
 
-    def _switch_to(self, conv: ChatSession, ui: str, saved: Any):
+    def _switch_to(self, conv: ChatSession, ui: str, saved: Any, left: Running | None = None):
         """Outputs (question, chat, panel, conversation, comment row, status, list, browser state, Send,
-        Stop) showing ``conv``."""
+        Stop) showing ``conv``. ``left``: the answer the reader walked away from; its question is put back
+        in the box (as Stop does), to be sent here or cleared, rather than lost."""
         state = _pointing_at(conv, saved)
-        return ("", self.chat(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), "",
+        question, status = (left.question, t(ui, "stopped")) if left is not None else ("", "")
+        return (question, self.chat(conv, ui), self.panel(conv, ui), conv, gr.Row(visible=False), status,
                 self.history_list(conv, ui), state, gr.Button(visible=True), gr.Button(visible=False))
 
     def mode_control(self, ui: str, chosen: object, relabel: bool = False) -> gr.Radio:
@@ -175,7 +177,8 @@ class ChatPage:
         browser had gone on with it: :meth:`PageHistory.save`)."""
         skip = gr.skip()
         question = question or ""
-        if not clean_question(question):  # an empty question is ignored, as if nothing was sent
+        if not plain_text(clean_question(question)).strip():
+            # An empty question (spaces, or only invisible characters) is ignored, as if nothing was sent.
             yield (skip,) * 8
             return
         conv = conv if conv is not None else ChatSession()
@@ -209,6 +212,18 @@ class ChatPage:
             yield (skip,) * 8
             return
         conv.turns.append(turn)
+        try:
+            yield from self._answer(conv, running, history, ui, mode, saved)
+        finally:  # however it ends (a client gone at a yield included), the conversation is free again
+            self._forget(conv, running)
+
+    def _answer(self, conv: ChatSession, running: Running, history: list[Message], ui: str,
+                mode: str | None, saved: Any):
+        """The claimed answer of :meth:`respond`: the same outputs. The cancel event is the authority:
+        once Stop (or leaving the conversation) set it, nothing more is drawn, whatever Gradio still asks
+        of this generator (a send right after Stop can leave the stopped event running in Gradio)."""
+        skip = gr.skip()
+        turn, cancel, question = running.turn, running.cancel, running.question
         number = len(conv.turns) - 1
         busy = (gr.Button(visible=False), gr.Button(visible=True))
         # The question shows at once, before a slot is free: a generative answer stopped a moment ago may
@@ -221,46 +236,46 @@ class ChatPage:
         try:
             slot = admit(self.admissions, mode, self.settings.allow_generative)
         except ApiError as exc:  # the server is busy: say so, keep the question in the box to resend
-            self._forget(conv, running)
-            if cancel.is_set():
-                return
+            if not self._forget(conv, running):
+                return  # stopped meanwhile: Stop has put the question back
             conv.turns.remove(turn)
-            conv.turns.append(Turn(question=cleaned, error=t(ui, "busy", seconds=_retry_after(exc))))
+            conv.turns.append(Turn(question=turn.question, error=t(ui, "busy", seconds=_retry_after(exc))))
             yield (question, chat_messages(conv, ui), skip, conv, skip, gr.Button(visible=True),
                    gr.Button(visible=False), skip)
             return
-        if cancel.is_set():  # stopped while waiting for the slot: Stop has put the question back
-            if slot is not None:
-                slot.release()
-            self._forget(conv, running)
-            return
-        if slot is not None:
-            mode = slot.admission.mode  # generative not allowed here (KHABAR_ALLOW_GENERATIVE): extractive
-        # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
-        # fallback) text.
-        stream = self.assistant.stream(cleaned, history, cancel=cancel, mode=mode, live=True)  # type: ignore
-        running.stream, running.slot = stream, slot
-        text = ""
         try:
-            for item in stream:
-                if isinstance(item, Answer):
-                    turn.answer = item
-                else:
-                    text = item.text if isinstance(item, Replace) else text + item
-                    yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy, skip)
-            if turn.answer is None and not cancel.is_set():
-                raise RuntimeError("the answer stream ended without an answer")
-        except KhabarError as exc:
-            turn.error = str(exc)
-        except Exception:
-            log.exception("answering %r failed", cleaned)
-            turn.error = t(ui, "error_generic")
+            if cancel.is_set():  # stopped while waiting for the slot
+                return
+            if slot is not None:
+                mode = slot.admission.mode  # generative not allowed here (KHABAR_ALLOW_GENERATIVE)
+            # Live: a generated answer shows as the model writes it; a Replace swaps in the verified (or
+            # fallback) text.
+            stream = self.assistant.stream(turn.question, history, cancel=cancel, mode=mode,  # type: ignore
+                                           live=True)
+            running.stream, running.slot = stream, slot
+            text = ""
+            try:
+                for item in stream:
+                    if cancel.is_set():
+                        return
+                    if isinstance(item, Answer):
+                        turn.answer = item
+                    else:
+                        text = item.text if isinstance(item, Replace) else text + item
+                        yield (skip, chat_messages(conv, ui, text, number), skip, conv, skip, *busy, skip)
+                if turn.answer is None and not cancel.is_set():
+                    raise RuntimeError("the answer stream ended without an answer")
+            except KhabarError as exc:
+                turn.error = str(exc)
+            except Exception:
+                log.exception("answering %r failed", turn.question)
+                turn.error = t(ui, "error_generic")
         finally:
             if slot is not None:
                 slot.release()
-            self._forget(conv, running)
-        if turn.answer is None and turn.error is None:
+        if cancel.is_set() or (turn.answer is None and turn.error is None):
             return  # stopped by the reader: Stop has already put the question back in the box
+        self._forget(conv, running)  # done: a Stop from now on has nothing to stop
         panel: Any = skip
         if turn.answer is not None:
             conv.shown = number
@@ -271,19 +286,22 @@ class ChatPage:
         yield (skip, chat_messages(conv, ui), panel, conv, self.history_list(conv, ui),
                gr.Button(visible=True), gr.Button(visible=False), state)
 
-    def _forget(self, conv: ChatSession, running: Running) -> None:
-        """The answer ``running`` no longer holds ``conv`` (unless Stop already took it off)."""
+    def _forget(self, conv: ChatSession, running: Running) -> bool:
+        """The answer ``running`` no longer holds ``conv``; False if Stop had already taken it off."""
         with self._claim:
             if self._running.get(conv.id) is running:
                 del self._running[conv.id]
+                return True
+        return False
 
     def _cancel(self, conv: ChatSession | None) -> Running | None:
         """Stop the answer ``conv`` is waiting for, if any (the event handler is cancelled by Gradio; this
         stops the work it started on the server)."""
-        with self._claim:
+        with self._claim:  # taken off and told at once: an answer that still holds it is not stopped
             running = self._running.pop(conv.id, None) if conv is not None else None
+            if running is not None:
+                running.cancel.set()
         if running is not None:
-            running.cancel.set()
             threading.Thread(target=stop_and_release, args=(running,), daemon=True,
                              name="khabar-stop").start()
         return running
@@ -312,7 +330,9 @@ class ChatPage:
         return self.panel(conv, ui, active=n), conv
 
     def rate(self, evt: gr.LikeData, conv: ChatSession | None, ui: str):
-        """Thumbs up/down on an answer: store it and offer the optional comment box."""
+        """Thumbs up/down on an answer: store it and offer the optional comment box (holding the comment
+        stored with an earlier rating of that answer); outputs (conversation, comment row, status,
+        comment)."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         number = int(index) // 2
         if conv is None or not (0 <= number < len(conv.turns)):
@@ -320,14 +340,16 @@ class ChatPage:
         if conv.turns[number].answer is None:
             # Gradio puts thumbs under error messages, and under an answer still coming.
             message = "feedback_not_answer" if conv.turns[number].error is not None else "feedback_wait"
-            return conv, gr.Row(visible=False), t(ui, message)
+            return conv, gr.Row(visible=False), t(ui, message), gr.skip()
         rating = "up" if evt.liked is True else "down" if evt.liked is False else None
         try:
             conv.feedback_id = self.feedback.rate(conv.id, number, rating, conv.turns[number].answer)
+            comment = self.feedback.comment_of(conv.feedback_id) or ""
         except Exception:
             log.exception("storing feedback failed")
-            return conv, gr.Row(visible=False), t(ui, "feedback_failed")
-        return conv, gr.Row(visible=rating is not None), ""
+            return conv, gr.Row(visible=False), t(ui, "feedback_failed"), gr.skip()
+        # A rating changed shows the comment left with it, to keep or edit.
+        return conv, gr.Row(visible=rating is not None), "", comment
 
     def add_comment(self, comment: str | None, conv: ChatSession | None, ui: str):
         """Attach the optional comment to the last rating."""
@@ -342,9 +364,9 @@ class ChatPage:
 
     def new_conversation(self, ui: str, conv: ChatSession | None, saved: Any):
         """Start over: empty chat, empty panel, fresh id (the previous conversation stays in the list)."""
-        self._cancel(conv)  # an answer still coming would otherwise refill the emptied chat
+        left = self._cancel(conv)  # an answer still coming would otherwise refill the emptied chat
         browser = conv.browser if conv is not None else ""
-        return self._switch_to(ChatSession(browser=browser), ui, saved)
+        return self._switch_to(ChatSession(browser=browser), ui, saved, left)
 
     def _picked(self, evt: gr.EventData) -> str | None:
         data = getattr(evt, "_data", None) or {}
@@ -357,9 +379,9 @@ class ChatPage:
         stored = self._load(conv.browser, picked) if conv is not None else None
         if stored is None:
             return (gr.skip(),) * 10
-        self._cancel(conv)
+        left = self._cancel(conv)
         stored.browser = conv.browser  # type: ignore[union-attr]
-        return self._switch_to(stored, ui, saved)
+        return self._switch_to(stored, ui, saved, left)
 
     def delete_conversation(self, evt: gr.EventData, conv: ChatSession | None, ui: str, saved: Any):
         """The side list's delete button: forget that conversation; deleting the one shown starts anew."""
@@ -371,8 +393,8 @@ class ChatPage:
         except Exception:
             log.exception("deleting a stored conversation failed")
         if picked == conv.id:
-            self._cancel(conv)
-            return self._switch_to(ChatSession(browser=conv.browser), ui, saved)
+            left = self._cancel(conv)
+            return self._switch_to(ChatSession(browser=conv.browser), ui, saved, left)
         return (gr.skip(),) * 6 + (self.history_list(conv, ui),) + (gr.skip(),) * 3
 
     def start(self, saved: Any, request: gr.Request):

@@ -121,8 +121,10 @@ def build_page(assistant: Assistant, settings: Settings | None = None,
                                       label=t(ui, "examples"), elem_id="khabar-examples",
                                       samples_per_page=len(EXAMPLES))
                 with gr.Row(visible=False, elem_id="khabar-feedback") as feedback_row:
+                    # One line that grows: Enter sends, as in the question box (Shift+Enter: a new line).
                     comment = gr.Textbox(label=t(ui, "feedback_prompt"),
-                                         placeholder=t(ui, "feedback_placeholder"), lines=2, scale=4,
+                                         placeholder=t(ui, "feedback_placeholder"), lines=1, max_lines=4,
+                                         scale=4,
                                          elem_id="khabar-feedback-comment")
                     comment_send = gr.Button(t(ui, "feedback_send"), scale=1, elem_id="khabar-feedback-send")
                     comment_close = gr.Button(t(ui, "close"), scale=0, min_width=70, variant="secondary",
@@ -154,7 +156,8 @@ def build_page(assistant: Assistant, settings: Settings | None = None,
         example_asked = examples.click(lambda sample: sample[0], examples, question, queue=False,
                                        **private).then(**answer_flow)
         panel.cite(page.show_source, [conv, lang], [panel, conv], show_progress="hidden", **quick)
-        chatbot.like(page.rate, [conv, lang], [conv, feedback_row, status], show_progress="hidden", **quick)
+        chatbot.like(page.rate, [conv, lang], [conv, feedback_row, status, comment], show_progress="hidden",
+                     **quick)
         gr.on([comment.submit, comment_send.click], page.add_comment, [comment, conv, lang],
               [comment, feedback_row, status], show_progress="hidden", **quick)
         comment_close.click(lambda: gr.Row(visible=False), None, feedback_row, queue=False, **private)

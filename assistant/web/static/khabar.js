@@ -99,9 +99,12 @@ if (!K.feedback) {
     if (!box || !column || !chat || !anchor || !box.offsetHeight) return;
     const c = column.getBoundingClientRect();
     const limits = chat.getBoundingClientRect();
-    // Under the rated message's buttons, kept inside the chat when the message scrolls away.
-    const top = Math.max(limits.top, Math.min(anchor.getBoundingClientRect().bottom + 4,
-                                              limits.bottom - box.offsetHeight));
+    // Under the rated message's buttons; above them when there is no room below inside the chat (the last
+    // answer), so that the thumbs just pressed stay in sight; inside the chat when the message scrolls away.
+    const buttons = anchor.getBoundingClientRect();
+    let top = buttons.bottom + 4;
+    if (top + box.offsetHeight > limits.bottom) top = buttons.top - 4 - box.offsetHeight;
+    top = Math.max(limits.top, Math.min(top, limits.bottom - box.offsetHeight));
     box.classList.add('khabar-feedback-anchored');
     box.style.top = (top - c.top) + 'px';
   };
@@ -125,6 +128,40 @@ if (!K.feedback) {
   document.addEventListener('scroll', function () { K.placeFeedback(); }, true);
   window.addEventListener('resize', function () { K.placeFeedback(); });
   document.addEventListener('keydown', function (ev) {
-    if (ev.key === 'Escape') K.closeSheet();
+    if (ev.key !== 'Escape') return;
+    K.closeSheet();
+    const box = document.getElementById('khabar-feedback');
+    const close = document.getElementById('khabar-feedback-close');
+    if (box && close && box.offsetHeight) close.click();  // the comment box closes as its button does
+  });
+}
+// Gradio's copy button copies a message's value, which is the page's markup; the reader wants its words.
+// The mode line and timings are the page's, not the answer's, and are left out.
+K.plainMessage = function (markup) {
+  const doc = new DOMParser().parseFromString(markup, 'text/html');
+  doc.querySelectorAll('.khabar-meta').forEach(function (e) { e.remove(); });
+  doc.querySelectorAll('br').forEach(function (e) { e.replaceWith('\n'); });
+  doc.querySelectorAll('div, p, li').forEach(function (e) { e.append('\n'); });
+  return doc.body.textContent.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+};
+K.isMessage = function (text) {
+  return typeof text === 'string' && text.indexOf('class="khabar-msg') >= 0;
+};
+if (!K.copying) {
+  K.copying = true;
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = function (text) {
+      return write(K.isMessage(text) ? K.plainMessage(text) : text);
+    };
+  }
+  // Without the Clipboard API (a page served over plain http to another machine) Gradio copies from a
+  // hidden textarea holding the same markup.
+  document.addEventListener('copy', function (ev) {
+    const el = document.activeElement;
+    if (el && el.tagName === 'TEXTAREA' && K.isMessage(el.value) && ev.clipboardData) {
+      ev.clipboardData.setData('text/plain', K.plainMessage(el.value));
+      ev.preventDefault();
+    }
   });
 }
