@@ -31,9 +31,11 @@ QUOTE_CHARS = 280
 LABELS = {
     "ar": {"sources": "المصادر", "failed": "تعذّرت الإجابة", "retry": "حاول مجددا بعد {seconds} ثانية.",
            "reset": "بدأنا محادثة جديدة.", "nothing": "لا توجد محادثة سابقة.",
+           "expired": "(انتهت محادثتنا السابقة بعد فترة من عدم النشاط، فهذا سؤال جديد.)",
            "start": "أرسل سؤالا عن المقال، بالعربية أو بالإنجليزية. /reset يبدأ محادثة جديدة."},
     "en": {"sources": "Sources", "failed": "No answer", "retry": "Try again in {seconds} s.",
            "reset": "Started a new conversation.", "nothing": "There was no conversation to forget.",
+           "expired": "(Our earlier conversation expired after a while without use: this starts a new one.)",
            "start": "Send a question about the article, in Arabic or English. /reset starts over."},
 }
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -64,6 +66,9 @@ class KhabarClient:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.AsyncClient(base_url=base_url.rstrip("/") + "/api/v1", headers=headers,
                                       timeout=timeout)
+        #: Chats answered since the bot started: when the server starts a new conversation for one of them,
+        #: the earlier turns were forgotten (idle too long), and the user is told.
+        self.answered: set[str] = set()
 
     async def ask(self, chat_id: int | str, question: str) -> dict[str, Any]:
         """The answer to ``question`` in the chat's conversation (the server keeps the history)."""
@@ -74,6 +79,7 @@ class KhabarClient:
 
     async def forget(self, chat_id: int | str) -> bool:
         """Delete the chat's conversation; False if there was none."""
+        self.answered.discard(conversation_id(chat_id))
         response = await self.http.delete(f"/conversations/{conversation_id(chat_id)}")
         if response.status_code == 404:
             return False
@@ -128,10 +134,16 @@ def render_error(error: KhabarApiError, language: str) -> str:
 async def reply_for(client: KhabarClient, chat_id: int | str, text: str) -> str:
     """The bot's reply (Telegram HTML) to a user's message."""
     try:
-        return render_answer(await client.ask(chat_id, text))
+        answer = await client.ask(chat_id, text)
     except KhabarApiError as error:
         log.warning("Khabar API error %s for chat %s: %s", error.code, chat_id, error.message)
         return render_error(error, language_of(text))
+    chat = conversation_id(chat_id)
+    reply = render_answer(answer)
+    if answer.get("new_conversation") and chat in client.answered:
+        reply = f"{LABELS[language_of(text)]['expired']}\n\n{reply}"[:MessageLimit.MAX_TEXT_LENGTH]
+    client.answered.add(chat)
+    return reply
 
 
 async def reset_for(client: KhabarClient, chat_id: int | str, language: str = "en") -> str:

@@ -105,6 +105,27 @@ def test_reply_quotes_the_answer_and_lists_sources(khabar_url):
     assert stored_turns(khabar_url, 501) == 4
 
 
+def test_a_chat_whose_conversation_the_server_forgot_is_told_so(khabar_url):
+    async def run() -> tuple[str, str, str]:
+        client = bot.KhabarClient(khabar_url, KEY)
+        try:
+            first = await bot.reply_for(client, 502, GUARANTORS)
+            # The server forgets the conversation behind the bot's back (as it does after the idle time).
+            httpx.delete(f"{khabar_url}/api/v1/conversations/telegram:502",
+                         headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+            after = await bot.reply_for(client, 502, WHO_WAS_ABSENT)
+            again = await bot.reply_for(client, 502, GUARANTORS)
+            return first, after, again
+        finally:
+            await client.aclose()
+
+    first, after, again = asyncio.run(run())
+    expired = bot.LABELS["ar"]["expired"]
+    assert expired not in first  # a chat's first question is no news
+    assert after.startswith(expired)
+    assert expired not in again
+
+
 def test_telegram_handlers_answer_and_reset_through_python_telegram_bot(khabar_url):
     telegram = FakeTelegram()
 
