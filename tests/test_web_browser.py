@@ -555,6 +555,26 @@ def test_messages_are_labelled_for_screen_readers_with_their_text(page):
     assert not any("<div" in label or "khabar-" in label for label in labels)
 
 
+def test_gradios_controls_have_arabic_names_on_the_arabic_page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ar")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        open_page(page, base_url, lang="ar")
+        ask(page, WHY_AR)
+        names = page.eval_on_selector_all("[aria-label]", "els => els.map(e => e.getAttribute('aria-label'))")
+        assert "نسخ الرسالة" in names and "Copy message" not in names
+        assert not any(n.startswith(("user's message", "bot's message")) for n in names)
+        assert any(n.startswith("رسالة القارئ: ") and WHY_AR in n for n in names)
+        # Switched to English, they are renamed back.
+        page.locator("#khabar-lang label", has_text="English").click()
+        page.wait_for_function("document.documentElement.lang === 'en'")
+        page.wait_for_function("Array.from(document.querySelectorAll('[aria-label]'))"
+                               ".some(e => e.getAttribute('aria-label') === 'Copy message')")
+    finally:
+        context.close()
+
+
 def history_titles(page) -> list[str]:
     """The titles in the side list of conversations, top to bottom."""
     return page.locator("#khabar-history .khabar-conv-open").all_inner_texts()

@@ -219,7 +219,11 @@ def render_sources(data: PanelData, ui: str) -> str:
     """The sources panel: the cited passages with the supporting span marked, and the whole article."""
     ui_dir = "rtl" if ui == "ar" else "ltr"
     # The close button shows only on a phone, where the panel is a sheet over the chat.
+    # The page language's accessible names for Gradio's controls, read by khabar.js (relabel).
+    aria = " ".join(f'data-{key}="{esc(t(ui, "aria_" + key))}"'
+                    for key in ("copy", "sidebar", "chat", "user", "bot"))
     parts = [f'<div class="khabar-sources" dir="{ui_dir}" lang="{ui}">',
+             f'<div id="khabar-aria" hidden {aria}></div>',
              f'<div class="khabar-sources-head"><h2 class="khabar-sources-title">{t(ui, "sources")}</h2>'
              f'<button type="button" class="khabar-sheet-close">{t(ui, "back_to_chat")}</button></div>']
     answer, turn = data.answer, data.turn

@@ -70,15 +70,33 @@ watch('value', function () {
 });
 // Gradio labels each chat message for screen readers with its raw content, here HTML markup: label it with
 // the text the reader sees instead (re-applied whenever Gradio re-renders a message).
+// Gradio's own controls keep English names on the Arabic page: they are given the page language's names,
+// which the panel carries (#khabar-aria, from strings.py). Every name ever given is remembered with its
+// key, so that a language switch renames them again.
+K.ariaKeys = K.ariaKeys || {'Copy message': 'copy', 'Toggle Sidebar': 'sidebar', 'chatbot conversation': 'chat',
+                           "user's message: ": 'user', "bot's message: ": 'bot'};
+K.ariaName = function (key) {
+  const names = document.getElementById('khabar-aria');
+  const name = names ? names.getAttribute('data-' + key) : null;
+  if (name) K.ariaKeys[name] = key;
+  return name;
+};
 if (!K.labels) {
   const relabel = function () {
     document.querySelectorAll('[aria-label*="khabar-msg"]').forEach(function (el) {
       const label = el.getAttribute('aria-label');
-      const prefix = label.slice(0, Math.max(0, label.indexOf('<')));
+      let prefix = label.slice(0, Math.max(0, label.indexOf('<')));
+      if (K.ariaKeys[prefix]) prefix = K.ariaName(K.ariaKeys[prefix]) || prefix;
       const text = Array.from(el.querySelectorAll('.khabar-msg')).map(function (m) {
         return m.textContent.trim();
       }).join(' ');
       if (text) el.setAttribute('aria-label', prefix + text);
+    });
+    document.querySelectorAll('[aria-label]').forEach(function (el) {
+      const label = el.getAttribute('aria-label');
+      const key = K.ariaKeys[label];
+      const name = key && K.ariaName(key);
+      if (name && name !== label) el.setAttribute('aria-label', name);
     });
   };
   K.labels = new MutationObserver(relabel);
