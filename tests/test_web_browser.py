@@ -13,6 +13,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -675,20 +676,31 @@ def test_stop_cancels_the_answer_on_the_server_and_keeps_the_question(browser, g
         context.close()
 
 
-def test_a_question_sent_right_after_stop_is_answered_while_the_model_winds_down(browser, generative_url,
-                                                                                   generator):
-    """bb17: a generative answer stopped while the model was busy (a local model cannot stop inside a step)
-    kept its event pending, and Gradio dropped every send until it ended: up to half a minute of lost
-    questions."""
+@contextmanager
+def generative_page(browser, url: str, generator: SlowGenerator, delay: float):
+    """A page in generative mode over the stub model, which writes one word every ``delay`` seconds."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     try:
         page = context.new_page()
         page.set_default_timeout(60_000)
         generator.started.clear()
         generator.cancelled.clear()
-        generator.delay = 12.0  # the model is inside a 12 s step when Stop comes
-        open_page(page, generative_url)
+        generator.delay = delay
+        open_page(page, url)
         choose_mode(page, "generative")
+        yield page
+    finally:
+        generator.delay = 0.0
+        context.close()
+
+
+def test_a_question_sent_right_after_stop_is_answered_while_the_model_winds_down(browser, generative_url,
+                                                                                   generator):
+    """bb17: a generative answer stopped while the model was busy (a local model cannot stop inside a step)
+    kept its event pending, and Gradio dropped every send until it ended: up to half a minute of lost
+    questions."""
+    # The model is inside a 12 s step when Stop comes.
+    with generative_page(browser, generative_url, generator, delay=12.0) as page:
         page.fill("#khabar-question textarea", WHY_EN)
         page.click("#khabar-send")
         assert generator.started.wait(60), "the model was never asked"
@@ -705,21 +717,11 @@ def test_a_question_sent_right_after_stop_is_answered_while_the_model_winds_down
         wait_for_answers(page, 1)
         assert generator.cancelled.is_set()
         assert page.locator("#khabar-chat .khabar-user").count() == 1
-    finally:
-        generator.delay = 0.0
-        context.close()
 
 
 def test_new_conversation_in_mid_answer_puts_the_question_back_in_the_box(browser, generative_url, generator):
     """bb17: the question being answered vanished (in neither conversation) when the reader started over."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    try:
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        generator.started.clear()
-        generator.delay = 3.0
-        open_page(page, generative_url)
-        choose_mode(page, "generative")
+    with generative_page(browser, generative_url, generator, delay=3.0) as page:
         page.fill("#khabar-question textarea", WHY_EN)
         page.click("#khabar-send")
         assert generator.started.wait(60), "the model was never asked"
@@ -728,9 +730,6 @@ def test_new_conversation_in_mid_answer_puts_the_question_back_in_the_box(browse
         assert page.input_value("#khabar-question textarea") == WHY_EN
         assert page.locator("#khabar-chat .khabar-user").count() == 0  # the new conversation is empty
         assert page.locator("#khabar-status").inner_text().strip()  # and says what happened
-    finally:
-        generator.delay = 0.0
-        context.close()
 
 
 def test_mode_control_offers_generative_answers_and_is_remembered_per_browser(browser, generative_url):
