@@ -312,8 +312,8 @@ def asks_for_gist(question: str) -> bool:
 _DEFINITION = re.compile(
     r"^(?:and |so |ok |okay |please )?(?:who|what)(?:'s|s| is| was| are| were)\s+(?:the |a |an )?"
     r"(?P<en>[^?!.]+?)\s*[?!.]*$"
-    r"|^(?:(?:من فضلك|لو سمحت)[،,]? )?و?(?:(?:من|ما) (?:هو|هي|هم|هما|يكون|تكون)"
-    r"|(?:ماذا|ما|مين|شو|ايش) (?:يعني|تعني|معني))\s+(?P<ar>[^؟?!.]+?)\s*[؟?!.]*$"
+    r"|^(?:(?:من فضلك|لو سمحت)[،,]? )?و?(?:(?:من|ما) (?:هو|هي|هم|هما|يكون|تكون)(?: (?:ال)?دور)?"
+    r"|(?:ماذا|ما|مين|شو|ايش) (?:يعني|تعني|معني|دور|هو دور))\s+(?P<ar>[^؟?!.]+?)\s*[؟?!.]*$"
     r"|^و?من\s+(?P<one>[^\s؟?!.]+)\s*[؟?!.]*$")
 #: Longer "terms" are questions of their own ("who is the head of the opposition delegation").
 DEFINED_TERM_WORDS = 4
@@ -326,4 +326,9 @@ def defined_term(question: str) -> str | None:
     if not match:
         return None
     term = match.group("en") or match.group("ar") or match.group("one")
+    # What someone does is asked as their role: "what is de Mistura's role", «ما دور دي ميستورا».
+    term = _ROLE_OF.sub("", term)
     return term if len(term.split()) <= DEFINED_TERM_WORDS else None
+
+
+_ROLE_OF = re.compile(r"^role of (?:the )?|'s? (?:role|job|position)$")

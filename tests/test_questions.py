@@ -206,6 +206,8 @@ def test_a_thanks_in_between_is_not_the_previous_question():
     ("who did assad meet?", None),
     ("من التقى بوتين؟", None),  # «من» with no pronoun takes one word only
     ("من فضلك ما هو استانا", "استانا"),
+    ("ماذا دور دي ميستورا؟", "دي ميستورا"),  # «ايش دور دي ميستورا؟» as read: a role asked
+    ("What is de Mistura's role?", "de mistura"),
     ("What is the price of the S-300 missiles in dollars today?", None),  # a question of its own
 ])
 def test_a_who_is_question_names_its_term(question, term):
