@@ -127,6 +127,29 @@ def named_in(question: str) -> list[Name]:
     return found
 
 
+@lru_cache(maxsize=1)
+def date_words() -> str:
+    """A regex (on folded text) for the CLDR weekdays and months of both languages: what tells a sentence that
+    answers "when?". Arabic names may carry a clitic («والخميس», «بسبتمبر»). An Arabic weekday needs its
+    article: bare, «أحد» is "one". A two-letter month («آب») takes no clitic, or «باب» ("door") would be
+    August. English "May" is left out: folded, it is the verb."""
+    days, months, english = set(), set(), set()
+    for name in names():
+        if name.kind == "country":
+            continue
+        (days if name.kind == "weekday" else months).add(_bare(name.folded))
+        if name.english.lower() != "may":
+            english.add(name.english.lower())
+
+    def alternatives(words: set[str]) -> str:
+        return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+    clitic = r"(?:[وفبل]|وب|ول)?"
+    short = {w for w in months if len(w) <= 2}
+    return (rf"(?<!\w)(?:{clitic}ال(?:{alternatives(days)})|{clitic}(?:ال)?(?:{alternatives(months - short)})"
+            rf"|(?:{alternatives(short)}))(?!\w)|\b(?:{alternatives(english)})\b")
+
+
 def gloss(text: str) -> list[tuple[str, str]]:
     """(Arabic as written, English) for the countries, weekdays, months and numbers in Arabic ``text``, in
     order of first appearance, each once."""

@@ -26,7 +26,7 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"|لماذا|لما ذا|ما سبب|ما هو سبب|لاي سبب|ما الداعي|ما الدافع"),
      re.compile(r"لدواع|بسبب|\bلان\b|نظرا|بهدف|من اجل|لضمان|حرصا|because|due to|in order to")),
     (re.compile(r"\bwhen\b|what (?:day|year|date|month)|متي|في اي (?:عام|سنه|يوم|شهر)"),
-     re.compile(r"\d{4}|الخميس|الجمعه|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|سبتمبر|ايلول|منذ|بعد يوم")),
+     re.compile(r"\d{4}|منذ|بعد يوم|\b(?:since|ago)\b|" + cldr.date_words())),
     # How long: a unit of time answers without a digit ("a day after", «بعد يوم»).
     (re.compile(r"\bhow long\b|كم من الوقت|كم استغرق|ما مده|كم (?:ساع|يوم|ايام|اسبوع|شهر|سن|عام)"),
      re.compile(r"\d|\b(?:[وب]?ال|[وب])?(?:يوم|يومين|ايام|ساع\w*|اسبوع\w*|شهر|اشهر|عام|اعوام|سنه|سنوات)\b"
@@ -64,6 +64,19 @@ def bare_answer_type(question: str) -> re.Pattern[str] | None:
     if set(tokenize(question)) - _KIND_WORDS:
         return None
     return next((answer for cue, answer in _ANSWER_TYPES if cue.search(q)), None)
+
+
+# "When" as the question word, not the conjunction ("Which round had ended when Assad arrived?").
+_ASKS_DATE = re.compile(r"^\W*(?:(?:and|so|but|then|ok|okay)\W+)?(?:since )?when\b"
+                        r"|\b(?:what|which) (?:day|year|date|month)\b|\bon what day\b"
+                        r"|(?<!\w)و?متي(?!\w)|في اي (?:عام|سنه|يوم|شهر|تاريخ)")
+
+
+def date_asked(question: str) -> re.Pattern[str] | None:
+    """The pattern (on folded text) of a date, when ``question`` asks "when?", else None. Only dates: a
+    quote is not chosen for carrying any number ("how many killed?" would get the S-300's 300, and the
+    quantity check of answerability, which reads the chosen quotes, would let it through)."""
+    return _ANSWER_TYPES[1][1] if _ASKS_DATE.search(fold_for_match(question)) else None
 
 
 def answer_type_bonus(question: str, text: str) -> float:

@@ -7,12 +7,15 @@ that answer (a citation's span inside its passage), and the English gloss from C
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant import Message
-from assistant.cldr import gloss, named_in
-from assistant.questions import asked_roles
+from assistant.cldr import date_words, gloss, named_in
+from assistant.questions import asked_roles, date_asked
 from assistant.retrieve.focus import rare_names
+from assistant.textnorm import fold_for_match
 
 SECURITY = "لدواع أمنية"
 GUARANTORS = "تركيا وروسيا وإيران"
@@ -388,3 +391,32 @@ def test_thanks_in_a_conversation_is_no_question_and_does_not_break_the_next_fol
     after = assistant.ask("وماذا قال عنها؟", history)  # «عنها» points back past the 👍 to Peskov's turn
     assert "من هو بيسكوف" in after.search_query and "👍" not in after.search_query
     assert after.mode == "extractive" and "بيسكوف" in after.answer
+
+
+@pytest.mark.parametrize(("question", "date"), [
+    # The closest sentence («لقاء بوتين والأسد كان وديا») is about the meeting but has no date.
+    ("امتى حصل اللقاء بين بوتين والأسد؟", "الخميس"),
+    # The closest sentence was the Astana "meeting" («اجتماع استانا»), with no date either.
+    ("When did the meeting take place?", "بعد يوم من انتهاء الجولة التاسعة"),
+])
+def test_when_is_answered_by_a_sentence_with_a_date(assistant, question, date):
+    answer = answered(assistant, question, date)
+    assert date in answer.citations[0].quote
+
+
+def test_when_as_a_conjunction_asks_for_no_date():
+    # "Which round had ended when…" asks for the round: its answer need not carry a date.
+    assert date_asked("Which round of the talks had ended when Assad arrived?") is None
+    for question in ("When did they meet?", "and when?", "what day was it", "متى التقيا؟", "ومتى؟",
+                     "في أي يوم التقيا؟"):
+        assert date_asked(question) is not None, question
+
+
+def test_dates_are_cldr_weekdays_and_months_in_both_languages():
+    dates = re.compile(date_words())
+    for text in ("أعلن الكرملين الخميس", "يوم الأحد", "في سبتمبر/ايلول 2015", "وفي شهر أيار", "في آب",
+                 "on Thursday", "in December"):
+        assert dates.search(fold_for_match(text)), text
+    # «أحد» without its article is "one", «باب» is a door, "may" the verb: none of them is a date.
+    for text in ("أحد المسؤولين", "باب الدار", "it may rain"):
+        assert not dates.search(fold_for_match(text)), text

@@ -13,7 +13,7 @@ from assistant import cldr
 from assistant.answer.citations import make_citation
 from assistant.answer.directives import is_directive
 from assistant.answer.prompts import render, template
-from assistant.questions import asked_roles, bare_answer_type
+from assistant.questions import asked_roles, bare_answer_type, date_asked
 from assistant.retrieve.base import RetrievalResult
 from assistant.retrieve.hybrid import sentence_idf, unit_bonus, weighted_share
 from assistant.schemas import Citation, Language, Passage, ScoredPassage, Sentence, Span
@@ -126,6 +126,10 @@ def _with_what_follows(unit: Sentence, holder: Sentence) -> Sentence:
     return _ending_at(unit, holder.text[unit.span.start - holder.span.start:end].rstrip(_EDGE_PUNCTUATION))
 
 
+#: How far below the best unit a unit whose sentence has a date may score and still be quoted first, for
+#: a question asking "when?".
+DATED_MARGIN = 0.08
+
 #: The passages whose sentences may answer a question that asks only a kind of answer ("and when?").
 BARE_KIND_PASSAGES = 3
 
@@ -171,6 +175,21 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         return []
     scored.sort(key=lambda q: -q.score)
     sentences = [s for s in scored if s.unit.kind == "sentence"]
+    dated = date_asked(asked) if kind is None else None
+    if dated is not None:
+        # "When did the meeting take place?" is not answered by the closest sentence about a meeting if it
+        # has no date: a sentence with one goes first when it scores nearly as well (the answer-type bonus
+        # alone is too small against a short, close sentence).
+        def carries(item: _Scored) -> bool:
+            holder = next((s for s in sentences if _contains(s.unit, item.unit)), item)
+            return bool(dated.search(fold_for_match(holder.unit.text)))
+
+        if not carries(scored[0]):
+            dated_best = next((s for s in scored if s.score >= scored[0].score - DATED_MARGIN and carries(s)),
+                              None)
+            if dated_best is not None:
+                scored.remove(dated_best)
+                scored.insert(0, dated_best)
 
     def quote_for(best: _Scored) -> Quote:
         # The sentence holding the best unit is quoted. What answers is the best unit itself when it is a
@@ -180,6 +199,8 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         words = best.unit
         if best.unit.kind == "sentence":
             inside = [o for o in scored if o.unit.kind != "sentence" and _contains(holder.unit, o.unit)]
+            if dated is not None:  # the words that answer "when?" are those with the date
+                inside = [o for o in inside if dated.search(fold_for_match(o.unit.text))] or inside
             if inside:
                 words = inside[0].unit  # scored is sorted best first
         words = _with_what_follows(words, holder.unit)
