@@ -8,11 +8,12 @@ gloss is a CLDR name, never a guess.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_currency_symbol
 
 from assistant.textnorm import fold_for_match, strip_clitics
 
@@ -150,6 +151,40 @@ def date_words() -> str:
             rf"|(?:{alternatives(short)}))(?!\w)|\b(?:{alternatives(english)})\b")
 
 
+#: Currency units that are also common words ("won", "mark") or too short to tell in Arabic («ليف», «سوم»).
+_AMBIGUOUS_UNITS = frozenset({"mark", "won", "som", "lev", "leu", "kyat", "colón", "sucre", "unit"})
+
+
+@lru_cache(maxsize=1)
+def currency_words() -> str:
+    """A regex (on folded text) for money in either language, from CLDR's currencies: the unit words several
+    currencies share or a currency is named by alone ("pound", "dinar", "euro"; «جنيه», «دينار», «يورو»,
+    with a case ending or plural: «جنيها», «دولارات») and the currency symbols ("£", "€"). Codes starting
+    with X (gold, special drawing rights, "unknown") are no money anyone is quoted a price in."""
+    english, arabic = Locale("en").currencies, Locale("ar").currencies
+    current = {code: name for code, name in english.items()
+               if not code.startswith("X") and not any(c.isdigit() or c in "()" for c in name)}
+    counts = Counter(name.split()[-1].lower() for name in current.values())
+    alone = {name.lower() for name in current.values() if " " not in name}
+    units = {unit for unit, n in counts.items() if n >= 2 or unit in alone} - _AMBIGUOUS_UNITS
+    arabic_units = {fold_for_match(arabic[code].split()[0]) for code, name in current.items()
+                    if code in arabic and name.split()[-1].lower() in units}
+    arabic_units = {_bare(u) for u in arabic_units if len(_bare(u)) >= 4}
+    symbols = {get_currency_symbol(code, "en") for code in current}
+    symbols = {s for s in symbols if not any(c.isalnum() for c in s) and s != "¤"}
+    arabic_alternatives = "|".join(sorted(arabic_units, key=len, reverse=True))
+    return (rf"(?<!\w)(?:[وبل]?ال|[وبل])?(?:{arabic_alternatives})\w{{0,3}}(?!\w)"
+            rf"|\b(?:{'|'.join(sorted(units, key=len, reverse=True))})s?\b"
+            rf"|{'|'.join(re.escape(s) for s in sorted(symbols))}")
+
+
+def _article_before(word: str, name: Name) -> bool:
+    """Whether ``word`` is ``name`` with «ال» in front when the name itself takes none: «المالي» is "the
+    financial", not Mali; «المصري» is an adjective, where «العراق» is Iraq."""
+    with_article = re.match(r"^(?:[وفبلك]|وب|ول)?ال", fold_for_match(word)) is not None
+    return with_article and not name.folded.startswith("ال")
+
+
 def gloss(text: str) -> list[tuple[str, str]]:
     """(Arabic as written, English) for the countries, weekdays, months and numbers in Arabic ``text``, in
     order of first appearance, each once."""
@@ -166,7 +201,7 @@ def gloss(text: str) -> list[tuple[str, str]]:
             continue
         bare = _bare(name.folded)
         for start, word, forms in words:
-            if name.folded in forms or bare in forms:
+            if (name.folded in forms or bare in forms) and not _article_before(word, name):
                 found.setdefault(name.english, (start, word, name.english))
                 break
     for match in re.finditer(r"\d+(?:[.,]\d+)?", text):  # as written: «٢٠١٥» is glossed 2015

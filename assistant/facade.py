@@ -24,7 +24,7 @@ from assistant.answer.streaming import chunks
 from assistant.colloquial import is_acknowledgement
 from assistant.errors import ArticleError, InvalidQuestion, StoreUnavailable
 from assistant.ingest.indexer import Indexer
-from assistant.ingest.loading import load_article
+from assistant.ingest.loading import article_id_for, load_article
 from assistant.questions import asks_for_gist, asks_for_words, looks_like_followup, points_back, reading
 from assistant.retrieve.base import PassageIndex, RetrievalResult, TextEmbedder
 from assistant.retrieve.embedding_cache import with_cache
@@ -110,6 +110,13 @@ class Assistant:
     def articles(self) -> list[ArticleInfo]:
         """The indexed articles."""
         return self.store.list_articles()
+
+    def main_article(self) -> str | None:
+        """The id of the article a question names no other of: the first of the configured corpus
+        (``KHABAR_CORPUS``) when it is indexed, else the first indexed article; None for an empty index."""
+        indexed = [info.id for info in self.articles()]
+        configured = [article_id_for(path) for path in self.settings.corpus]
+        return next((a for a in configured if a in indexed), indexed[0] if indexed else None)
 
     def article(self, article_id: str) -> Article:
         """One indexed article, whole (for reading it with cited spans highlighted)."""
@@ -236,7 +243,7 @@ class Assistant:
         base = dict(question=question, language=language, retrieved=result.passages,
                     search_query=result.query)
         if asks_for_gist(read) and not (history and looks_like_followup(question)):
-            return self._gist(result, language, base, timer)
+            return self._gist(self._gist_article(question, history, result), result, language, base, timer)
         verdict = judge(result, self.settings.not_found_threshold, read, self.words)
         if not verdict.answerable:
             return self._not_found(result, language, base, timer, note=verdict.note)
@@ -272,12 +279,25 @@ class Assistant:
                       note=f"{outcome.detail}; this is the extractive answer",
                       fallback_reason=outcome.reason, timings=timer.total())
 
-    def _gist(self, result: RetrievalResult, language: Language, base: dict, timer: Timer) -> Answer:
-        """What the article is about, in its headline and summary lines, in either mode (a model's summary
-        of the whole article would be longer than its context and unverifiable). With several articles
-        indexed: the one whose passage came first."""
-        top = result.passages[0].passage.article_id if result.passages else None
-        passages = self.retriever.passages_of(top) if top else []
+    def _gist_article(self, question: str, history: list[Message], result: RetrievalResult) -> str | None:
+        """Which article "What is the article about?" asks about: the one the conversation is about (the
+        first passage found for the question with the conversation), the only one indexed, or the main one.
+        The question alone finds no article: no passage is close to "summarise"."""
+        articles = {s.passage.article_id for s in result.passages}
+        if len(articles) <= 1 and len(self.articles()) <= 1:
+            return next(iter(articles), None)
+        if history:
+            query = combined_query(question, history)
+            found = self.retriever.retrieve(query, k=1, vector=self.embedder.encode_query(query))
+            if found.passages:
+                return found.passages[0].passage.article_id
+        return self.main_article()
+
+    def _gist(self, article: str | None, result: RetrievalResult, language: Language, base: dict,
+              timer: Timer) -> Answer:
+        """What ``article`` is about, in its headline and summary lines, in either mode (a model's summary of
+        the whole article would be longer than its context and unverifiable)."""
+        passages = self.retriever.passages_of(article) if article else []
         if not passages:
             return self._not_found(result, language, base, timer, note="no passage to quote")
         text, citations = compose_gist(passages, language)

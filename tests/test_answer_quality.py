@@ -420,3 +420,10 @@ def test_dates_are_cldr_weekdays_and_months_in_both_languages():
     # «أحد» without its article is "one", «باب» is a door, "may" the verb: none of them is a date.
     for text in ("أحد المسؤولين", "باب الدار", "it may rain"):
         assert not dates.search(fold_for_match(text)), text
+
+
+def test_a_word_with_the_article_is_no_country_that_takes_none():
+    # «العام المالي» is the fiscal year; «مالي» alone is Mali. «والعراق» keeps its own «ال».
+    assert gloss("يبدأ العام المالي في يوليو") == [("يوليو", "July")]
+    assert ("مالي", "Mali") in gloss("زار الوزير مالي والعراق")
+    assert ("والعراق", "Iraq") in gloss("زار الوزير مالي والعراق")

@@ -114,6 +114,42 @@ def test_a_total_the_article_states_is_not_missing(question):
     assert missing_quantity(question, PARAGRAPHS) is None
 
 
+@pytest.mark.parametrize("question", [
+    "How many states guarantee the Astana talks?", "كم دولة ضامنة لمحادثات أستانا؟", "ما عدد الدول الضامنة؟"])
+def test_a_count_of_countries_is_stated_by_listing_them(question):
+    # «تركيا وروسيا وإيران»: a list is a count with no digit.
+    assert missing_quantity(question, SOCHI_TALKS) is None
+
+
+def test_countries_named_across_a_sentence_are_no_list():
+    # Russia, Iran and Israel are the sentence's actors, Syria the question's own: no count of neighbours.
+    mediator = [p for p in PARAGRAPHS if "وسيطا لتخفيف" in p]
+    assert missing_quantity("How many countries border Syria?", mediator) == (
+        "the closest passages state no number for the quantity asked")
+    # Three countries listed, but one of them is the question's: two are left.
+    assert missing_quantity("How many countries besides Iran guarantee the talks?",
+                            ["ترعى المحادثات تركيا وروسيا وإيران."]) is not None
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("كم سعر كيلو السكر؟", "ارتفع سعر كيلو السكر إلى 55 جنيها في بعض المحافظات."),   # Egyptian pounds
+    ("How much is a peak return ticket?", "A peak return ticket now costs £14.60."),
+    ("كم سعر ربطة الخبز في دمشق؟", "بلغ سعر ربطة الخبز 400 ليرة."),
+    ("How much does a kilo of sugar cost?", "A kilo of sugar costs 12 dirhams."),
+])
+def test_a_price_in_any_cldr_currency_is_a_price(question, sentence):
+    assert missing_quantity(question, [sentence]) is None
+    no_price = "the closest passages state no price"
+    assert missing_quantity(question, ["ارتفع سعر كيلو السكر 55 مرة."]) == no_price
+
+
+def test_how_much_something_fell_asks_no_price():
+    fell = "وسجلت البورصة المصرية تراجعا بنسبة 3.1 بالمئة."
+    assert missing_quantity("How much did the stock exchange fall?", [fell]) is None
+    no_price = "the closest passages state no price"
+    assert missing_quantity("How much did the S-300 deal cost?", [fell]) == no_price
+
+
 def test_to_what_extent_is_not_a_duration_nor_a_number():
     """«ما مدى» asks "to what extent", «ما مدة» "how long" (found on ARCD: an answerable «ما مدى تأثير …؟»
     was refused for stating no duration)."""

@@ -255,11 +255,12 @@ def test_a_sentence_two_passages_repeat_is_quoted_once():
     from assistant.schemas import Passage, ScoredPassage, Sentence, Span
 
     opening = "ماري كوري عالمة فيزياء وكيمياء بولندية المولد."
-    texts = {"a#p0": opening, "b#p0": opening + " درّست في جامعة السوربون.", "c#p0": CURIE[2]}
+    # One article's three passages (quotes of two articles are never put side by side).
+    texts = {"a#p0": opening, "a#p1": opening + " درّست في جامعة السوربون.", "a#p2": CURIE[2]}
     question = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
     # Similarities chosen around the passages' rank prior: the repeat (2nd) and the new sentence (3rd) are
     # both within the second quote's margin, the repeat first.
-    closeness = {"a#p0": 0.99, "b#p0": 1.0, "c#p0": 1.008}
+    closeness = {"a#p0": 0.99, "a#p1": 1.0, "a#p2": 1.008}
     passages, units = [], []
     for pid, text in texts.items():
         article = pid.split("#")[0]
@@ -272,7 +273,7 @@ def test_a_sentence_two_passages_repeat_is_quoted_once():
     result = RetrievalResult(query="من هي ماري كوري؟", vector=question, passages=passages, units=units)
     quotes = select_quotes(result)
     assert [q.sentence.text for q in quotes] == [opening, CURIE[2]]
-    assert [q.passage.passage.id for q in quotes] == ["a#p0", "c#p0"]
+    assert [q.passage.passage.id for q in quotes] == ["a#p0", "a#p2"]
 
 
 def test_repeats_compares_whole_words_of_the_folded_text():

@@ -120,6 +120,7 @@ def test_countries_and_demonyms_stay_names_however_typed(typed, read):
     ("ومين الوسيط؟", "ومن الوسيط؟"),
     ("وشو قال عن هالانتخابات؟", "وماذا قال عن هذه الانتخابات؟"),          # «هالـ» is this
     ("كم سفينة بدها روسيا؟", "كم سفينة تريد روسيا؟"),                    # «بدها» is a verb, not «ب» + «دها»
+    ("كام واحد مات؟", "كم واحد مات؟"),                                  # Egyptian "how many"
     ("طيب", "طيب"),                                                     # nothing after the opener: kept
     ("Is the bin Laden family mentioned", "Is the bin Laden family mentioned?"),  # English «bin» untouched
     ("بين من كان التصعيد؟", "بين من كان التصعيد؟"),                     # Standard Arabic unchanged

@@ -520,3 +520,14 @@ def test_a_second_question_waits_for_the_answer_still_coming_and_its_thumbs_say_
     assert status == t("en", "feedback_wait")
     chat_page.stop(conv, "en")
     list(first)
+
+
+def test_the_heading_names_three_articles_and_counts_the_rest():
+    from assistant.web.render import render_header
+
+    titles = ["الأسد يلتقي بوتين في سوتشي", "Rail strike", "ألبرت أينشتاين", "ألبرت أينشتاين", "Suez"]
+    english = render_header("en", titles)
+    assert "الأسد يلتقي بوتين في سوتشي" in english and "and 2 more" in english and "Suez" not in english
+    assert english.count("ألبرت أينشتاين") == 1
+    assert "و2 غيرها" in render_header("ar", titles)
+    assert "more" not in render_header("en", titles[:1])

@@ -78,14 +78,27 @@ _LENGTH_ASKED = re.compile(r"\bhow long (?:is|was|are|were)\b")
 _LENGTH_UNITS = re.compile(r"(?<!\w)(?:[وب]?ال)?(?:كيلومتر|كيلو متر|متر|امتار|ميل|اميال)\w{0,2}(?!\w)|\bكم\b"
                            r"|\bkm\b|\bkilomet\w*|\bmet(?:er|re)s?\b|\bmiles?\b")
 _PRICE = re.compile(r"\bprice\b|\bcost\b|\bhow much (?:money|did|does|is|was)\b|سعر|ثمن|تكلف|قيمه")
+# "How much did the stock exchange fall?" asks a change (a share, an amount), not a price.
+_CHANGE_ASKED = re.compile(r"\b(?:fall|fell|fallen|rise|rose|risen|drop|increase|decrease|grow|grew|grown"
+                           r"|decline|jump|climb|shrink|shrank|gain|lose|lost)\w*"
+                           r"|(?<!\w)(?:ارتفع|انخفض|تراجع|زاد|هبط|صعد|قفز|تضاعف|نما|خسر|ربح)\w*")
 _PRICE_ASKED = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|\bpa(?:y|id|ys)\b|دفع")
-_CURRENCY = re.compile(r"دولار|يورو|روبل|مليون|مليار|\$|€|dollar|euro|rouble|ruble|million|billion")
+# Money: CLDR's currencies (cldr.currency_words), or an amount in millions.
+_CURRENCY = re.compile(cldr.currency_words() + r"|مليون|مليار|\brouble|\bmillion|\bbillion")
 # A count per item ("each warship", «على كل سفينة») is not answered by a total: it needs a number stated per
 # item. «كل من» ("both … and …") is not "each".
 _PER_ITEM = re.compile(r"\b(?:each|per|apiece)\b|(?<!\S)(?:[لبو]|علي )?كل (?!من\b)|(?<!\S)للواحد")
 # How often something happened needs a count of times («مرة», «مرات», "twice"), not any number nearby.
 _TIMES_ASKED = re.compile(r"\bhow many times\b|\bhow often\b|كم مر(?:ه|ات)\b|عدد المرات|عدد مرات")
 _TIMES = re.compile(r"(?<!\S)(?:[لبو]?ال|لل)?مر(?:ه|ات|تين|تان)\b|\b(?:times|once|twice)\b")
+# "How many states guarantee the talks?" is answered by the list of them («تركيا وروسيا وإيران»): a count of
+# countries needs no digit when a sentence lists them. A list is three or more, besides the countries the
+# question names, within a few words: countries named across a sentence are its actors, and "How many
+# countries border Syria?" is not answered by «روسيا … في سوريا … مع كل من إيران واسرائيل».
+_COUNTRIES_ASKED = re.compile(r"\bhow many (?:[\w-]+ )?(?:countries|states|nations)\b"
+                              r"|(?<!\w)(?:كم|ما عدد) (?:عدد )?(?:ال)?(?:دول|دوله)(?!\w)")
+LISTED_COUNTRIES = 3
+LIST_WORDS = 6
 # A date is a day of a month or a year; a weekday ("on Thursday") or "a day later" is not one.
 _DATE_ASKED = re.compile(r"\b(?:what|which|the|exact) date\b|\bdate (?:of|on|when)\b"
                          r"|(?<!\S)(?:ما|في اي|باي|ما هو) (?:ال)?تاريخ")
@@ -144,23 +157,46 @@ def threshold_for(threshold: float, question: str, passage: str | None) -> float
     return threshold - language_allowance(question, passage)
 
 
+def candidate_texts(result: RetrievalResult) -> list[list[str]]:
+    """The texts of the closest :data:`CANDIDATES` passages, by article (the article of the closest first).
+
+    An answer rests on one article: with several indexed, "What did Putin say about inflation in Egypt?" is
+    not answered because one story names Putin and another inflation in Egypt."""
+    by_article: dict[str, list[str]] = {}
+    for scored in result.passages[:CANDIDATES]:
+        by_article.setdefault(scored.passage.article_id, []).append(scored.passage.text)
+    return list(by_article.values())
+
+
 def judge(result: RetrievalResult, threshold: float, question: str | None = None,
           word_similarity: Similarity | None = None) -> Answerability:
     """Refuse when even the closest passage and unit are far from the question (:func:`closeness`), or when
-    what the question specifically asks for is absent from the best candidates (``question``: the question
-    as asked; the retrieval query may carry the previous question too; ``word_similarity``: see
-    :func:`missing_name`)."""
+    what the question specifically asks for is absent from the best candidates of every one article
+    (``question``: the question as asked; the retrieval query may carry the previous question too;
+    ``word_similarity``: see :func:`missing_name`)."""
     best = closeness(result)
     top = result.passages[0].passage.text if result.passages else None
     limit = threshold_for(threshold, question or result.query, top)
-    texts = [s.passage.text for s in result.passages[:CANDIDATES]]
+    groups = candidate_texts(result) or [[]]
+    # Whether the question is on topic at all is judged on the closest passages together; what it asks
+    # for, on each article's.
+    pooled = [text for texts in groups for text in texts]
     if not confident(best, limit) and not (question is not None and (
-            (best >= limit - GROUNDED_BAND and worded_like(question, texts))
-            or (best >= limit - NAMED_BAND and names_defined_term(question, texts, result.topic_names)))):
+            (best >= limit - GROUNDED_BAND and worded_like(question, pooled))
+            or (best >= limit - NAMED_BAND and names_defined_term(question, pooled, result.topic_names)))):
         return Answerability(False, f"best similarity {best:.3f} is below the threshold")
     if question is None:
         return Answerability(True)
-    missing = missing_name(question, texts, word_similarity, topic=result.topic_names)
+    verdicts = (_asked_is_there(question, texts, word_similarity, result.topic_names) for texts in groups)
+    first = next(verdicts)
+    return first if first.answerable else next((v for v in verdicts if v.answerable), first)
+
+
+def _asked_is_there(question: str, texts: list[str], word_similarity: Similarity | None,
+                    topic: frozenset[str]) -> Answerability:
+    """Whether one article's closest ``texts`` hold what ``question`` specifically asks for: the names,
+    numbers, quantities, dates, speakers and roles it asks about."""
+    missing = missing_name(question, texts, word_similarity, topic=topic)
     if missing:
         return Answerability(False, f"the closest passages do not mention {missing}")
     lack = (missing_number(question, texts) or missing_quantity(question, texts)
@@ -451,9 +487,11 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
     share = _SHARE_ASKED.search(asked)
     # An ordinal ("after the ninth round") counts nothing. "A day later" («بعد يوم») answers how long and
     # "half" what share with no digit.
+    named = set(cldr.named_in(question)) if _COUNTRIES_ASKED.search(asked) else None
     with_numbers = [s for s in sentences if numbers_in(s, ordinals=False) - given
                     or (duration and _BARE_DURATION.search(fold_for_match(s)))
-                    or (share and _SHARE.search(fold_for_match(s)))]
+                    or (share and _SHARE.search(fold_for_match(s)))
+                    or (named is not None and _lists_countries(s, named))]
     if not with_numbers:
         return "the closest passages state no number for the quantity asked"
     if _PER_ITEM.search(asked) and not any(_PER_ITEM.search(fold_for_match(s)) for s in with_numbers):
@@ -463,10 +501,21 @@ def missing_quantity(question: str, texts: list[str]) -> str | None:
         return "the closest passages state no duration"
     if share and not any(_SHARE.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no share"
-    priced = _PRICE.search(asked) or _PRICE_ASKED.search(asked)
+    priced = (_PRICE.search(asked) or _PRICE_ASKED.search(asked)) and not _CHANGE_ASKED.search(asked)
     if priced and not any(_CURRENCY.search(fold_for_match(s)) for s in with_numbers):
         return "the closest passages state no price"
     return None
+
+
+def _lists_countries(sentence: str, besides: set[cldr.Name]) -> bool:
+    """Whether ``sentence`` names :data:`LISTED_COUNTRIES` countries other than ``besides`` within
+    :data:`LIST_WORDS` consecutive words (a list, as "Turkey, Russia and Iran")."""
+    if len(set(cldr.named_in(sentence)) - besides) < LISTED_COUNTRIES:
+        return False  # most sentences: no word-by-word look needed
+    words = sentence.split()
+    at = [i for i, word in enumerate(words) if set(cldr.named_in(word)) - besides]
+    last = LISTED_COUNTRIES - 1
+    return any(at[j + last] - at[j] < LIST_WORDS for j in range(len(at) - last))
 
 
 def missing_number(question: str, texts: list[str]) -> str | None:

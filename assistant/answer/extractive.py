@@ -60,7 +60,9 @@ class _Scored:
 
 
 def _contains(outer: Sentence, inner: Sentence) -> bool:
-    return outer.span.start <= inner.span.start and inner.span.end <= outer.span.end
+    # Spans are offsets into their own article: two articles' units overlap by number, not by text.
+    return (outer.passage_id == inner.passage_id
+            and outer.span.start <= inner.span.start and inner.span.end <= outer.span.end)
 
 
 #: Words a phrase window may not end on (prepositions, conjunctions, articles).
@@ -143,7 +145,7 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     directives = [u.sentence for u in result.units
                   if u.sentence.kind == "sentence" and is_directive(u.sentence.text)]
     candidates = [u for u in result.units if u.sentence.passage_id in by_id
-                  and not any(d.passage_id == u.sentence.passage_id and _contains(d, u.sentence)
+                  and not any(_contains(d, u.sentence)
                               for d in directives)]
     # The question's words are weighted by their rarity among the candidate sentences (hybrid.sentence_idf),
     # where retrieval weighted them over the corpus's passages (``Unit.lexical``).
@@ -213,6 +215,8 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
             break
         if any(other.passage.passage.id == q.passage.passage.id for q in chosen):
             continue
+        if other.passage.passage.article_id != chosen[0].passage.passage.article_id:
+            continue  # two stories quoted side by side read as one saying both
         candidate = quote_for(other)
         if not any(_repeats(candidate.sentence, q.sentence) for q in chosen):
             chosen.append(candidate)

@@ -69,17 +69,20 @@ class ChatPage:
         infos = self.assistant.articles()
         turn = conv.turns[conv.shown] if conv and conv.shown is not None and conv.shown < len(conv.turns) \
             else None
+        main = self.assistant.main_article()
         if turn is None or turn.answer is None:
-            first = self._articles([i.id for i in infos[:1]])
+            first = self._articles([main] if main else [])
             return render_sources(PanelData(articles=first, infos=infos), ui)
         answer = turn.answer
-        articles = self._articles([c.article_id for c in answer.citations] or [i.id for i in infos[:1]])
+        articles = self._articles([c.article_id for c in answer.citations] or ([main] if main else []))
         return render_sources(PanelData(turn=conv.shown, answer=answer, articles=articles, infos=infos,
                                         active=active), ui)
 
     def header(self, ui: str) -> str:
         """The page heading in ``ui``."""
-        return render_header(ui, [i.title for i in self.assistant.articles()])
+        infos = self.assistant.articles()
+        main = self.assistant.main_article()
+        return render_header(ui, [i.title for i in sorted(infos, key=lambda i: i.id != main)])
 
     def history_list(self, conv: ChatSession, ui: str) -> str:
         """The side list of the browser's stored conversations, the current one marked."""

@@ -270,11 +270,19 @@ def render_sources(data: PanelData, ui: str) -> str:
     return "".join(parts)
 
 
+#: Article titles the page heading names; the rest are counted.
+HEADER_TITLES = 3
+
+
 def render_header(ui: str, titles: Sequence[str]) -> str:
-    """The page heading: the name, what to do, and the article(s) being asked about."""
+    """The page heading: the name, what to do, and the article(s) being asked about (``titles``, the main
+    article's first)."""
     ui_dir = "rtl" if ui == "ar" else "ltr"
     separator = "، " if ui == "ar" else ", "
-    cites = separator.join(f'<bdi dir="{direction(x)}">{esc(x)}</bdi>' for x in titles)
+    shown = list(dict.fromkeys(titles))[:HEADER_TITLES]  # a SQuAD file is hundreds of titles, many alike
+    cites = separator.join(f'<bdi dir="{direction(x)}">{esc(x)}</bdi>' for x in shown)
+    if len(titles) > len(shown):
+        cites += f" {esc(t(ui, 'more_articles', n=len(titles) - len(shown)))}"
     article = f'<p class="khabar-header-article">{t(ui, "article")}: {cites}</p>' if titles else ""
     return (f'<header class="khabar-header" dir="{ui_dir}" lang="{ui}"><h1>{t(ui, "app_name")}</h1>'
             f'<p class="khabar-tagline">{t(ui, "tagline")}</p>{article}</header>')

@@ -26,6 +26,7 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "app_name": "خبر",
         "tagline": "اسأل عن المقال بالعربية أو بالإنجليزية، وانقر على رقم المصدر لترى موضعه في النص.",
         "article": "المقال",
+        "more_articles": "و{n} غيرها",
         "language": "لغة الواجهة",
         "chat_label": "المحادثة",
         "chat_placeholder": "اطرح سؤالاً عن المقال، أو اختر أحد الأمثلة أدناه.",
@@ -101,6 +102,7 @@ STRINGS: dict[UiLanguage, dict[str, str]] = {
         "tagline": "Ask about the article in Arabic or English, and click a source number to see where "
                    "the answer comes from.",
         "article": "Article",
+        "more_articles": "and {n} more",
         "language": "Page language",
         "chat_label": "Conversation",
         "chat_placeholder": "Ask a question about the article, or pick one of the examples below.",
