@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assistant.errors import KhabarError
+from assistant.errors import ArticleError, KhabarError
 from assistant.evaluation.command import eval_command
 from assistant.schemas import Answer, IngestReport, Message
 from assistant.settings import ANSWER_MODES
@@ -185,6 +185,34 @@ def articles() -> None:
     except KhabarError as exc:
         _fail(exc)
     console.print_json(json.dumps([a.model_dump() for a in listing], ensure_ascii=False))
+
+
+@app.command()
+def remove(
+    ids: Annotated[list[str], typer.Argument(help="Ids of articles, as `khabar articles` lists them.")],
+) -> None:
+    """Remove articles from the index. One of the configured corpus (KHABAR_CORPUS) comes back at the next
+    start unless the setting leaves it out."""
+    from assistant.ingest.loading import article_id_for
+
+    try:
+        assistant = _assistant(progress=False, ingest_corpus=False)
+        configured = {article_id_for(path) for path in assistant.settings.corpus}
+        unknown = []
+        for article_id in dict.fromkeys(ids):
+            try:
+                assistant.remove_article(article_id)
+            except ArticleError:
+                unknown.append(article_id)
+                continue
+            note = " (it is in KHABAR_CORPUS: indexed again at the next start)" if article_id in configured \
+                else ""
+            console.print(f"removed {escape(article_id)}{note}", highlight=False, soft_wrap=True)
+    except KhabarError as exc:
+        _fail(exc)
+    if unknown:
+        err.print(f"[red]error:[/red] no article with id {escape(', '.join(unknown))}", highlight=False)
+        raise typer.Exit(1)
 
 
 app.command("eval")(eval_command)

@@ -111,6 +111,13 @@ class Assistant:
         """The indexed articles."""
         return self.store.list_articles()
 
+    def remove_article(self, article_id: str) -> None:
+        """Delete an article from the index. One of the configured corpus (``KHABAR_CORPUS``) is indexed again
+        at the next start."""
+        if not self.store.remove(article_id):
+            raise ArticleError(f"no article with id {article_id!r}")
+        self.retriever.removed(article_id)
+
     def main_article(self) -> str | None:
         """The id of the article a question names no other of: the first of the configured corpus
         (``KHABAR_CORPUS``) when it is indexed, else the first indexed article; None for an empty index."""

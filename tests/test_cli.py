@@ -69,6 +69,27 @@ def test_ingest_and_articles(make_settings, fake_embedder, use_assistant, tmp_pa
     assert [a["id"] for a in json.loads(listing.stdout)] == ["assad-putin-sochi", "note"]
 
 
+def test_remove_takes_an_article_out_of_answers_and_listing(make_settings, fake_embedder, use_assistant,
+                                                            tmp_path):
+    instance = Assistant(make_settings(), embedder=fake_embedder)
+    use_assistant(instance)
+    extra = tmp_path / "note.en.txt"
+    extra.write_text("Harbour closed\n\nA storm closed the harbour of Oslo on Monday.\n", encoding="utf-8")
+    assert runner.invoke(cli.app, ["ingest", str(extra)]).exit_code == 0
+    assert instance.retriever.passages_of("note")  # searched before the removal: its postings are cached
+    result = runner.invoke(cli.app, ["remove", "note", "nope"])
+    assert result.exit_code == 1
+    assert "removed note" in result.output and "no article with id nope" in result.output
+    assert [a.id for a in instance.articles()] == ["assad-putin-sochi"]
+    assert instance.retriever.passages_of("note") == []
+    answer = instance.ask("Why did a storm close the harbour of Oslo?")
+    assert all(c.article_id != "note" for c in answer.citations)
+    # The default article says it will come back.
+    result = runner.invoke(cli.app, ["remove", "assad-putin-sochi"])
+    assert result.exit_code == 0 and "indexed again at the next start" in result.output
+    assert instance.articles() == []
+
+
 def test_ingest_missing_file_is_exit_2(tmp_path):
     result = runner.invoke(cli.app, ["ingest", str(tmp_path / "nope.txt")])
     assert result.exit_code == 2
@@ -76,7 +97,7 @@ def test_ingest_missing_file_is_exit_2(tmp_path):
 
 
 def test_every_command_has_help():
-    for command in ("ask", "chat", "ingest", "fetch-models", "articles"):
+    for command in ("ask", "chat", "ingest", "fetch-models", "articles", "remove"):
         result = runner.invoke(cli.app, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
 

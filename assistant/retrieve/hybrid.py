@@ -205,6 +205,12 @@ class HybridRetriever(BaseRetriever):
             self._passages[item.article.id] = list(item.passages)
             self._lexical = None
 
+    def removed(self, article_id: str) -> None:
+        """An article was removed: drop its postings."""
+        with self._lock:
+            if self._passages is not None and self._passages.pop(article_id, None) is not None:
+                self._lexical = None
+
     def passages_of(self, article_id: str) -> list[Passage]:
         """The passages of one article in reading order, from the passages kept for BM25 (no index read
         after the first search)."""

@@ -216,6 +216,19 @@ class ChromaIndex:
             self._versions[article.id] = version
             self._delete_versions(article.id, keep=version)
 
+    @_reaching_the_store
+    def remove(self, article_id: str) -> bool:
+        """Delete an article: its record (the commit point) first, then its passages and units; False when
+        there is no such article. Interrupted in between, what is left is an uncommitted version, which
+        :meth:`repair` deletes."""
+        with self._lock:
+            if not self.articles_col.get(ids=[article_id])["ids"]:
+                return False
+            self.articles_col.delete(ids=[article_id])
+            self._versions.pop(article_id, None)
+            self._delete_versions(article_id, keep=None)
+            return True
+
     def _delete_versions(self, article_id: str, keep: str | None) -> None:
         """Delete an article's passage and unit records of every version but ``keep``."""
         where: dict = {"article_id": article_id}
