@@ -122,7 +122,9 @@ def named_in(question: str) -> list[Name]:
         if " " in name.folded:
             in_arabic = name.folded in folded
         else:
-            in_arabic = name.folded in forms or _bare(name.folded) in forms
+            in_arabic = (name.folded in forms or _bare(name.folded) in forms) and any(
+                (name.folded in f or _bare(name.folded) in f) and not _article_before(w, name)
+                for w, f in _words_and_forms(question))
         if in_english or in_arabic:
             found.append(name)
     return found
@@ -132,8 +134,9 @@ def named_in(question: str) -> list[Name]:
 def date_words() -> str:
     """A regex (on folded text) for the CLDR weekdays and months of both languages: what tells a sentence that
     answers "when?". Arabic names may carry a clitic («والخميس», «بسبتمبر»). An Arabic weekday needs its
-    article: bare, «أحد» is "one". A two-letter month («آب») takes no clitic, or «باب» ("door") would be
-    August. English "May" is left out: folded, it is the verb."""
+    article: bare, «أحد» is "one". A two-letter month («آب») only counts after «شهر» ("the month of"):
+    alone it is «أب», "father", and with a clitic «باب», "door". English "May" is left out: folded, it is
+    the verb."""
     days, months, english = set(), set(), set()
     for name in names():
         if name.kind == "country":
@@ -148,7 +151,7 @@ def date_words() -> str:
     clitic = r"(?:[وفبل]|وب|ول)?"
     short = {w for w in months if len(w) <= 2}
     return (rf"(?<!\w)(?:{clitic}ال(?:{alternatives(days)})|{clitic}(?:ال)?(?:{alternatives(months - short)})"
-            rf"|(?:{alternatives(short)}))(?!\w)|\b(?:{alternatives(english)})\b")
+            rf"|شهر (?:{alternatives(short)}))(?!\w)|\b(?:{alternatives(english)})\b")
 
 
 #: Currency units that are also common words ("won", "mark") or too short to tell in Arabic («ليف», «سوم»).
@@ -173,9 +176,14 @@ def currency_words() -> str:
     symbols = {get_currency_symbol(code, "en") for code in current}
     symbols = {s for s in symbols if not any(c.isalnum() for c in s) and s != "¤"}
     arabic_alternatives = "|".join(sorted(arabic_units, key=len, reverse=True))
-    return (rf"(?<!\w)(?:[وبل]?ال|[وبل])?(?:{arabic_alternatives})\w{{0,3}}(?!\w)"
+    return (rf"(?<!\w)(?:[وبل]?ال|و?لل|[وبل])?(?:{arabic_alternatives})\w{{0,3}}(?!\w)"
             rf"|\b(?:{'|'.join(sorted(units, key=len, reverse=True))})s?\b"
             rf"|{'|'.join(re.escape(s) for s in sorted(symbols))}")
+
+
+@lru_cache(maxsize=4096)
+def _words_and_forms(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple((word, frozenset(strip_clitics(fold_for_match(word)))) for word in re.findall(r"\w+", text))
 
 
 def _article_before(word: str, name: Name) -> bool:

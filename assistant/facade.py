@@ -255,7 +255,7 @@ class Assistant:
         if not verdict.answerable:
             return self._not_found(result, language, base, timer, note=verdict.note)
         with timer.stage("extract"):
-            quotes = select_quotes(result)
+            quotes = select_quotes(result, story=verdict.story)
         if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
             return self._not_found(result, language, base, timer, note="no passage to quote")
         if mode != "generative":  # a model reads the whole passages, not only the quoted sentences
@@ -287,17 +287,21 @@ class Assistant:
                       fallback_reason=outcome.reason, timings=timer.total())
 
     def _gist_article(self, question: str, history: list[Message], result: RetrievalResult) -> str | None:
-        """Which article "What is the article about?" asks about: the one the conversation is about (the
-        first passage found for the question with the conversation), the only one indexed, or the main one.
-        The question alone finds no article: no passage is close to "summarise"."""
+        """Which article "What is the article about?" asks about: the one the conversation's last question
+        found (when it found one close enough to answer from), the only one indexed, or the main one. The
+        question alone finds no article: no passage is close to "summarise"."""
         articles = {s.passage.article_id for s in result.passages}
         if len(articles) <= 1 and len(self.articles()) <= 1:
             return next(iter(articles), None)
-        if history:
-            query = combined_query(question, history)
-            found = self.retriever.retrieve(query, k=1, vector=self.embedder.encode_query(query))
-            if found.passages:
-                return found.passages[0].passage.article_id
+        # The last question asked of the article: not thanks, and not an earlier "what is it about?".
+        asked = next((m.content for m in reversed(history) if m.role == "user"
+                      and not is_acknowledgement(m.content) and not asks_for_gist(reading(m.content))), None)
+        if asked:
+            found = self.retriever.retrieve(asked, vector=self.embedder.encode_query(asked))
+            verdict = judge(found, self.settings.not_found_threshold, reading(asked))
+            if verdict.answerable:
+                return next((s.passage.article_id for s in found.passages
+                             if found.story(s.passage.article_id) == verdict.story), self.main_article())
         return self.main_article()
 
     def _gist(self, article: str | None, result: RetrievalResult, language: Language, base: dict,

@@ -26,7 +26,7 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"|لماذا|لما ذا|ما سبب|ما هو سبب|لاي سبب|ما الداعي|ما الدافع"),
      re.compile(r"لدواع|بسبب|\bلان\b|نظرا|بهدف|من اجل|لضمان|حرصا|because|due to|in order to")),
     (re.compile(r"\bwhen\b|what (?:day|year|date|month)|متي|في اي (?:عام|سنه|يوم|شهر)"),
-     re.compile(r"\d{4}|منذ|بعد يوم|\b(?:since|ago)\b|" + cldr.date_words())),
+     re.compile(r"(?<!\d)(?:1\d|20)\d\d(?!\d)|منذ|بعد يوم|\bago\b|" + cldr.date_words())),
     # How long: a unit of time answers without a digit ("a day after", «بعد يوم»).
     (re.compile(r"\bhow long\b|كم من الوقت|كم استغرق|ما مده|كم (?:ساع|يوم|ايام|اسبوع|شهر|سن|عام)"),
      re.compile(r"\d|\b(?:[وب]?ال|[وب])?(?:يوم|يومين|ايام|ساع\w*|اسبوع\w*|شهر|اشهر|عام|اعوام|سنه|سنوات)\b"

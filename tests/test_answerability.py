@@ -708,3 +708,41 @@ def test_one_arabic_word_is_not_two_held_words():
 
     # «بوتين» tokenizes as «بوتين», «وتين», «تين»: still one word of the three.
     assert not worded_like("من هي زوجة بوتين؟", PARAGRAPHS)
+
+
+def _two_stories(topic: frozenset[str] = frozenset()):
+    """A result whose closest passage is a rail-strike story and whose second is another story."""
+    from assistant.retrieve.base import RetrievalResult, Unit
+    from assistant.schemas import Passage, ScoredPassage, Sentence, Span
+
+    vector = np.array([1.0, 0.0])
+    texts = {"rail#p0": "The drivers began the strike on Tuesday over pay.",
+             "union#p0": "Mick Whelan said the strike over pay would go on."}
+    passages, units = [], []
+    for n, (pid, text) in enumerate(texts.items()):
+        article = pid.split("#")[0]
+        passages.append(ScoredPassage(passage=Passage(id=pid, article_id=article, index=0, role="body",
+                                                      text=text, span=Span(start=0, end=len(text))),
+                                      score=1.0 - n / 10, dense_score=0.6 - n / 10))
+        units.append(Unit(Sentence(id=f"{pid}s", passage_id=pid, article_id=article, text=text,
+                                   span=Span(start=0, end=len(text))), vector * (0.9 - n / 10)))
+    return RetrievalResult(query="q", vector=vector, passages=passages, units=units, topic_names=topic,
+                           stories={"rail": "Rail strike", "union": "Union leader"})
+
+
+def test_the_story_that_holds_what_is_asked_is_the_one_quoted():
+    from assistant.answer.extractive import select_quotes
+
+    question = "What did Mick Whelan say about the strike over pay?"
+    result = _two_stories()
+    verdict = judge(result, 0.33, question)
+    # The closest story never names Whelan; the second does, and only it is quoted.
+    assert verdict.answerable and verdict.story == "Union leader"
+    assert [q.passage.passage.article_id for q in select_quotes(result, story=verdict.story)] == ["union"]
+
+
+def test_the_closest_articles_topic_names_are_not_lent_to_another_story():
+    # "Putin" runs through the closest article (its topic), not through the story that names Whelan.
+    question = "What did Mick Whelan say about Putin?"
+    verdict = judge(_two_stories(topic=frozenset({"putin"})), 0.33, question)
+    assert not verdict.answerable

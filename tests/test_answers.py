@@ -276,6 +276,33 @@ def test_a_sentence_two_passages_repeat_is_quoted_once():
     assert [q.passage.passage.id for q in quotes] == ["a#p0", "a#p2"]
 
 
+@pytest.mark.parametrize(("stories", "quoted"), [
+    ({"a": "ماري كوري", "b": "ماري كوري"}, ["a#p0", "b#p0"]),   # two paragraphs of one entry (SQuAD)
+    ({"a": "ماري كوري", "b": "إضراب القطارات"}, ["a#p0"]),      # two stories: one is quoted
+    ({}, ["a#p0"]),                                             # titles unknown: each article its own
+])
+def test_a_second_quote_comes_from_the_same_story(stories, quoted):
+    import numpy as np
+
+    from assistant.answer.extractive import select_quotes
+    from assistant.retrieve.base import RetrievalResult, Unit
+    from assistant.schemas import Passage, ScoredPassage, Sentence, Span
+
+    question = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    passages, units = [], []
+    # Within the second quote's margin, the rank prior included.
+    for pid, text, close in (("a#p0", CURIE[1], 1.0), ("b#p0", CURIE[2], 1.005)):
+        article = pid.split("#")[0]
+        passages.append(ScoredPassage(passage=Passage(id=pid, article_id=article, index=0, role="body",
+                                                      text=text, span=Span(start=0, end=len(text))),
+                                      score=1.0, dense_score=1.0))
+        units.append(Unit(Sentence(id=f"{pid}s", passage_id=pid, article_id=article, text=text,
+                                   span=Span(start=0, end=len(text))), question * close))
+    result = RetrievalResult(query=CURIE_QUESTION, vector=question, passages=passages, units=units,
+                             stories=stories)
+    assert [q.passage.passage.id for q in select_quotes(result)] == quoted
+
+
 def test_repeats_compares_whole_words_of_the_folded_text():
     from assistant.answer.extractive import _repeats
     from assistant.schemas import Sentence, Span

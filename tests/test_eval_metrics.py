@@ -146,6 +146,8 @@ def test_squad_loader_maps_contexts_answers_and_impossible(tmp_path):
     assert by_id["nile-length"].answers == ["6650 كيلومترا"]
     assert by_id["nile-length"].evidence_articles == [suite.contexts[0].id]
     assert by_id["na-japan"].answerable is False and by_id["na-japan"].evidence_articles == []
+    # Contexts are titled after their entry, as `khabar ingest` titles them: one entry, one story.
+    assert {c.title for c in suite.contexts} == {"khabar-test"}
     with pytest.raises(Exception, match="not a SQuAD file"):
         parse_squad(json.dumps({"version": "x"}))
     bad = tmp_path / "suite.txt"

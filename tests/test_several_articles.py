@@ -72,3 +72,21 @@ def test_what_the_article_is_about_follows_the_conversation_else_the_main_articl
     about = several.ask("لخص المقال", history)
     assert "البنك المركزي المصري يرفع أسعار الفائدة" in about.answer
     assert {c.article_id for c in about.citations} == {"egypt-inflation"}
+
+
+@pytest.mark.parametrize("question", [
+    "Who are the guarantor states of the Astana talks?",
+    "Which round of the Astana talks had just ended?",
+])
+def test_an_english_question_about_the_arabic_article_is_not_pulled_to_the_english_one(several, question):
+    # BM25 searches only the English passages: "talks" alone made the rail strike's passage its best.
+    answer = several.ask(question)
+    assert answer.retrieved[0].passage.article_id == DEFAULT
+    assert {c.article_id for c in answer.citations} == {DEFAULT}
+
+
+def test_what_the_article_is_about_after_thanks_or_after_itself_is_the_main_article(several):
+    for earlier in ("شكرا", "What is the article about?"):
+        history = [Message(role="user", content=earlier), Message(role="assistant", content="…")]
+        about = several.ask("Summarise the article", history)
+        assert {c.article_id for c in about.citations} == {DEFAULT}, earlier

@@ -79,9 +79,11 @@ _LENGTH_UNITS = re.compile(r"(?<!\w)(?:[وب]?ال)?(?:كيلومتر|كيلو �
                            r"|\bkm\b|\bkilomet\w*|\bmet(?:er|re)s?\b|\bmiles?\b")
 _PRICE = re.compile(r"\bprice\b|\bcost\b|\bhow much (?:money|did|does|is|was)\b|سعر|ثمن|تكلف|قيمه")
 # "How much did the stock exchange fall?" asks a change (a share, an amount), not a price.
-_CHANGE_ASKED = re.compile(r"\b(?:fall|fell|fallen|rise|rose|risen|drop|increase|decrease|grow|grew|grown"
-                           r"|decline|jump|climb|shrink|shrank|gain|lose|lost)\w*"
-                           r"|(?<!\w)(?:ارتفع|انخفض|تراجع|زاد|هبط|صعد|قفز|تضاعف|نما|خسر|ربح)\w*")
+_CHANGE_ASKED = re.compile(r"\b(?:fall|falls|fell|fallen|rise|rises|rose|risen|drop|drops|dropped|increased?"
+                           r"|decreased?|grow|grows|grew|grown|declined?|jump(?:ed|s)?|climb(?:ed|s)?|shrink"
+                           r"|shrank|shrunk|gain(?:ed|s)?|lose|loses|lost)\b"
+                           r"|(?<!\w)[يت]?(?:ارتفع|رتفع|انخفض|نخفض|تراجع|راجع|زاد|زيد|هبط|صعد|قفز|تضاعف|ضاعف|خسر|ربح)"
+                           r"(?:ت|وا|ا|ان|ون)?(?!\w)")
 _PRICE_ASKED = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|\bpa(?:y|id|ys)\b|دفع")
 # Money: CLDR's currencies (cldr.currency_words), or an amount in millions.
 _CURRENCY = re.compile(cldr.currency_words() + r"|مليون|مليار|\brouble|\bmillion|\bbillion")
@@ -127,6 +129,9 @@ class Answerability:
 
     answerable: bool
     note: str | None = None
+    #: The story (:meth:`RetrievalResult.story`) whose passages hold what the question asks, when answerable
+    #: and known: the answer quotes that story only.
+    story: str | None = None
 
 
 def confident(best_dense: float, threshold: float) -> bool:
@@ -157,39 +162,47 @@ def threshold_for(threshold: float, question: str, passage: str | None) -> float
     return threshold - language_allowance(question, passage)
 
 
-def candidate_texts(result: RetrievalResult) -> list[list[str]]:
-    """The texts of the closest :data:`CANDIDATES` passages, by article (the article of the closest first).
+def candidate_texts(result: RetrievalResult) -> list[tuple[str, list[str]]]:
+    """The texts of the closest :data:`CANDIDATES` passages, by story (:meth:`RetrievalResult.story`: an
+    article, or the paragraphs of one encyclopaedia entry), the closest's first.
 
-    An answer rests on one article: with several indexed, "What did Putin say about inflation in Egypt?" is
+    An answer rests on one story: with several indexed, "What did Putin say about inflation in Egypt?" is
     not answered because one story names Putin and another inflation in Egypt."""
-    by_article: dict[str, list[str]] = {}
+    by_story: dict[str, list[str]] = {}
     for scored in result.passages[:CANDIDATES]:
-        by_article.setdefault(scored.passage.article_id, []).append(scored.passage.text)
-    return list(by_article.values())
+        by_story.setdefault(result.story(scored.passage.article_id), []).append(scored.passage.text)
+    return list(by_story.items())
 
 
 def judge(result: RetrievalResult, threshold: float, question: str | None = None,
           word_similarity: Similarity | None = None) -> Answerability:
     """Refuse when even the closest passage and unit are far from the question (:func:`closeness`), or when
-    what the question specifically asks for is absent from the best candidates of every one article
+    what the question specifically asks for is absent from the best candidates of every one story
     (``question``: the question as asked; the retrieval query may carry the previous question too;
-    ``word_similarity``: see :func:`missing_name`)."""
+    ``word_similarity``: see :func:`missing_name`). An answerable verdict names the story that holds it."""
     best = closeness(result)
     top = result.passages[0].passage.text if result.passages else None
     limit = threshold_for(threshold, question or result.query, top)
-    groups = candidate_texts(result) or [[]]
+    groups = candidate_texts(result)
     # Whether the question is on topic at all is judged on the closest passages together; what it asks
-    # for, on each article's.
-    pooled = [text for texts in groups for text in texts]
+    # for, on each story's.
+    pooled = [text for _, texts in groups for text in texts]
     if not confident(best, limit) and not (question is not None and (
             (best >= limit - GROUNDED_BAND and worded_like(question, pooled))
             or (best >= limit - NAMED_BAND and names_defined_term(question, pooled, result.topic_names)))):
         return Answerability(False, f"best similarity {best:.3f} is below the threshold")
-    if question is None:
-        return Answerability(True)
-    verdicts = (_asked_is_there(question, texts, word_similarity, result.topic_names) for texts in groups)
-    first = next(verdicts)
-    return first if first.answerable else next((v for v in verdicts if v.answerable), first)
+    if question is None or not groups:
+        return Answerability(True, story=groups[0][0] if groups else None)
+    verdicts = []
+    for n, (story, texts) in enumerate(groups):
+        # The topic's names (mentioned by most passages of the closest passage's article) are that
+        # article's: another story that never names Putin does not "hold" him.
+        topic = result.topic_names if n == 0 else frozenset()
+        verdict = _asked_is_there(question, texts, word_similarity, topic)
+        if verdict.answerable:
+            return Answerability(True, story=story)
+        verdicts.append(verdict)
+    return verdicts[0]
 
 
 def _asked_is_there(question: str, texts: list[str], word_similarity: Similarity | None,

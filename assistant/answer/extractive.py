@@ -136,8 +136,9 @@ DATED_MARGIN = 0.08
 BARE_KIND_PASSAGES = 3
 
 
-def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
-    """Best sentences among the top passages of ``result``, each with its answering words, best first."""
+def select_quotes(result: RetrievalResult, max_quotes: int = 2, story: str | None = None) -> list[Quote]:
+    """Best sentences among the top passages of ``result``, each with its answering words, best first
+    (``story``: only from that story's passages, the one answerability found holding the answer)."""
     by_id = {s.passage.id: (rank, s) for rank, s in enumerate(result.passages)}
     query = result.query
     # A sentence that instructs the model ("ignore previous instructions and say …") states nothing: neither
@@ -145,8 +146,8 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
     directives = [u.sentence for u in result.units
                   if u.sentence.kind == "sentence" and is_directive(u.sentence.text)]
     candidates = [u for u in result.units if u.sentence.passage_id in by_id
-                  and not any(_contains(d, u.sentence)
-                              for d in directives)]
+                  and (story is None or result.story(u.sentence.article_id) == story)
+                  and not any(_contains(d, u.sentence) for d in directives)]
     # The question's words are weighted by their rarity among the candidate sentences (hybrid.sentence_idf),
     # where retrieval weighted them over the corpus's passages (``Unit.lexical``).
     weights = sentence_idf(set(tokenize(query)), [u.sentence.text for u in candidates
@@ -199,7 +200,13 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
         # (a long sentence mixes topics; its best part is where the answer is).
         holder = next((s for s in sentences if _contains(s.unit, best.unit)), best)
         words = best.unit
-        if best.unit.kind == "sentence":
+        undated = dated is not None and not dated.search(fold_for_match(words.text))
+        if dated is not None and undated and best.unit.kind != "sentence":
+            # A phrase promoted for its sentence's date: the words that answer are those with the date.
+            with_date = [o.unit for o in scored if o.unit.kind != "sentence"
+                         and _contains(holder.unit, o.unit) and dated.search(fold_for_match(o.unit.text))]
+            words = with_date[0] if with_date else holder.unit
+        elif best.unit.kind == "sentence":
             inside = [o for o in scored if o.unit.kind != "sentence" and _contains(holder.unit, o.unit)]
             if dated is not None:  # the words that answer "when?" are those with the date
                 inside = [o for o in inside if dated.search(fold_for_match(o.unit.text))] or inside
@@ -215,7 +222,8 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2) -> list[Quote]:
             break
         if any(other.passage.passage.id == q.passage.passage.id for q in chosen):
             continue
-        if other.passage.passage.article_id != chosen[0].passage.passage.article_id:
+        story = result.story(chosen[0].passage.passage.article_id)
+        if result.story(other.passage.passage.article_id) != story:
             continue  # two stories quoted side by side read as one saying both
         candidate = quote_for(other)
         if not any(_repeats(candidate.sentence, q.sentence) for q in chosen):

@@ -72,7 +72,9 @@ def assistant_settings(suite: Suite, settings: Settings, corpus: Sequence[Path] 
     otherwise the app's own collection and corpus are used.
     """
     if suite.format == "squad":
-        return settings.model_copy(update={"collection": f"squad_{suite.sha256[:12]}", "corpus": []})
+        # "t": contexts titled after their entry (earlier collections titled them by their first line, and an
+        # unchanged text is not written again).
+        return settings.model_copy(update={"collection": f"squad_t{suite.sha256[:12]}", "corpus": []})
     if corpus:
         missing = [str(p) for p in corpus if not Path(p).is_file()]
         if missing:

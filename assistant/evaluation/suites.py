@@ -235,6 +235,7 @@ def parse_squad(text: str, *,
         if not isinstance(paragraphs, list):
             problems.append(SuiteProblem(where=f"data[{i}]", message="no `paragraphs` list"))
             continue
+        title = entry.get("title")
         for j, paragraph in enumerate(paragraphs):
             where = f"data[{i}].paragraphs[{j}]"
             context = paragraph.get("context") if isinstance(paragraph, dict) else None
@@ -245,6 +246,10 @@ def parse_squad(text: str, *,
             if key not in contexts:
                 contexts[key] = article_from_text(context, source=source,
                                                   article_id=f"ctx{len(contexts):04d}")
+                if isinstance(title, str) and title.strip():
+                    # Titled after its entry, as `khabar ingest` does: the entry's paragraphs are one story.
+                    named = title.strip().replace("_", " ")
+                    contexts[key] = contexts[key].model_copy(update={"title": named})
             article = contexts[key]
             for q, qa in enumerate(paragraph.get("qas") or []):
                 case, message = _squad_case(qa, article.id)

@@ -123,6 +123,13 @@ class RetrievalResult:
     #: The question's names that few passages of the article mention, when it is asked across languages
     #: (retrieve/focus.py): a unit naming them is likelier the answer.
     names: tuple[NameCue, ...] = ()
+    #: The story each retrieved article tells, by article id: its title. An answer rests on one story; the
+    #: paragraphs of one encyclopaedia entry, indexed from a SQuAD file as articles of their own, share it.
+    stories: dict[str, str] = field(default_factory=dict)
+
+    def story(self, article_id: str) -> str:
+        """The story of an article (:attr:`stories`; the article itself when its title is not known)."""
+        return self.stories.get(article_id) or article_id
 
     def similarity(self, vector: np.ndarray) -> float:
         """Similarity of a unit's ``vector`` with the question (and its focus, :func:`unit_similarity`)."""

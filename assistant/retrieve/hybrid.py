@@ -32,6 +32,8 @@ RRF_K = 60
 #: known to the passages in the question's language. Chosen on the shipped suite (`khabar eval`), see
 #: bench/README.md.
 MAX_LEXICAL_WEIGHT = 0.7
+#: Dense results whose share in the question's language scales the lexical list (LexicalIndex.share_of).
+LANGUAGE_SAMPLE = 10
 #: Top passages whose quotable units come with the result (the extractive stage quotes from these).
 UNIT_PASSAGES = 3
 #: Sentence ranking: units searched directly, and the weight of their passage order against the fused one.
@@ -65,6 +67,7 @@ class LexicalIndex:
 
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages
+        self._ids = frozenset(p.id for p in passages)
         corpus = [tokenize(p.text) for p in passages]
         self.document_frequency = Counter(token for tokens in corpus for token in set(tokens))
         self.vocabulary = set(self.document_frequency)
@@ -85,6 +88,17 @@ class LexicalIndex:
         """Share of the question's token weight (IDF) that ``text`` contains, in [0, 1]: "لم يعلن مسبقا"
         outweighs "زيارة الأسد", which every other sentence of the article also contains."""
         return weighted_share({t: self.idf(t) for t in query_tokens}, text)
+
+    def share_of(self, ranked: list[tuple[Passage, float]]) -> float:
+        """Share of ``ranked`` passages this index holds (1 for none ranked).
+
+        BM25 searches only the passages in the question's language. When the dense search finds the answer
+        in another language's article, a common word ("talks") shared with an English article made that
+        article's passages the lexical list's best: the English question about the Arabic article then
+        quoted the rail strike. In a corpus of one language this is 1."""
+        if not ranked:
+            return 1.0
+        return sum(1 for passage, _ in ranked if passage.id in self._ids) / len(ranked)
 
     def search(self, tokens: list[str], k: int) -> list[tuple[Passage, float]]:
         """Passages with a positive BM25 score for ``tokens``, best first."""
@@ -186,6 +200,7 @@ class HybridRetriever(BaseRetriever):
     unit_weight: float = 0.0
     _passages: dict[str, list[Passage]] | None = PrivateAttr(None)
     _lexical: LexicalIndexes | None = PrivateAttr(None)
+    _titles: dict[str, str] = PrivateAttr(default_factory=dict)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def refresh(self) -> None:
@@ -193,8 +208,9 @@ class HybridRetriever(BaseRetriever):
         by_article: dict[str, list[Passage]] = {}
         for passage in self.store.all_passages():
             by_article.setdefault(passage.article_id, []).append(passage)
+        titles = {info.id: info.title for info in self.store.list_articles()}
         with self._lock:
-            self._passages, self._lexical = by_article, None
+            self._passages, self._lexical, self._titles = by_article, None, titles
 
     def written(self, item: IndexedArticle) -> None:
         """An article was written: replace its postings (the BM25 index is rebuilt at the next search, so
@@ -203,13 +219,19 @@ class HybridRetriever(BaseRetriever):
             if self._passages is None:
                 return  # not loaded yet: the first search reads everything anyway
             self._passages[item.article.id] = list(item.passages)
+            self._titles[item.article.id] = item.article.title
             self._lexical = None
 
     def removed(self, article_id: str) -> None:
         """An article was removed: drop its postings."""
         with self._lock:
+            self._titles.pop(article_id, None)
             if self._passages is not None and self._passages.pop(article_id, None) is not None:
                 self._lexical = None
+
+    def _stories(self, ranked: list[ScoredPassage]) -> dict[str, str]:
+        with self._lock:
+            return {s.passage.article_id: self._titles.get(s.passage.article_id, "") for s in ranked}
 
     def passages_of(self, article_id: str) -> list[Passage]:
         """The passages of one article in reading order, from the passages kept for BM25 (no index read
@@ -248,7 +270,7 @@ class HybridRetriever(BaseRetriever):
         tokens = tokenize(query)
         lexical_index = self._lexical_index(query)
         coverage = lexical_index.coverage(tokens)
-        weight = self.max_lexical_weight * coverage
+        weight = self.max_lexical_weight * coverage * lexical_index.share_of(dense[:LANGUAGE_SAMPLE])
         lexical = lexical_index.search(tokens, depth) if weight > 0 else []
         q_tokens = set(tokens)
 
@@ -261,6 +283,7 @@ class HybridRetriever(BaseRetriever):
             top = [s.passage.id for s in ranked[:UNIT_PASSAGES]]
             units = [unit(sentence, vec) for sentence, vec in self.store.units_of(top)]
             return RetrievalResult(query=query, vector=vector, passages=ranked, units=units,
+                                   stories=self._stories(ranked),
                                    focus_vector=focus_vector, coverage=coverage,
                                    topic_names=self._topic_names(query, ranked), asked=asked)
 
@@ -304,6 +327,7 @@ class HybridRetriever(BaseRetriever):
             if sentence.id not in found:
                 found[sentence.id] = unit(sentence, vec)
         return RetrievalResult(query=query, vector=vector, passages=ranked, units=list(found.values()),
+                               stories=self._stories(ranked),
                                focus_vector=focus_vector, coverage=coverage,
                                topic_names=self._topic_names(query, ranked), asked=asked, names=names)
 
