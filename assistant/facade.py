@@ -255,7 +255,7 @@ class Assistant:
         if not verdict.answerable:
             return self._not_found(result, language, base, timer, note=verdict.note)
         with timer.stage("extract"):
-            quotes = select_quotes(result, story=verdict.story)
+            quotes = select_quotes(result, stories=verdict.stories)
         if not quotes:  # nothing quotable retrieved (an empty index, or a threshold of 0)
             return self._not_found(result, language, base, timer, note="no passage to quote")
         if mode != "generative":  # a model reads the whole passages, not only the quoted sentences
@@ -301,7 +301,8 @@ class Assistant:
             verdict = judge(found, self.settings.not_found_threshold, reading(asked))
             if verdict.answerable:
                 return next((s.passage.article_id for s in found.passages
-                             if found.story(s.passage.article_id) == verdict.story), self.main_article())
+                             if not verdict.stories or found.story(s.passage.article_id) in verdict.stories),
+                            self.main_article())
         return self.main_article()
 
     def _gist(self, article: str | None, result: RetrievalResult, language: Language, base: dict,

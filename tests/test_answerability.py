@@ -737,8 +737,8 @@ def test_the_story_that_holds_what_is_asked_is_the_one_quoted():
     result = _two_stories()
     verdict = judge(result, 0.33, question)
     # The closest story never names Whelan; the second does, and only it is quoted.
-    assert verdict.answerable and verdict.story == "Union leader"
-    assert [q.passage.passage.article_id for q in select_quotes(result, story=verdict.story)] == ["union"]
+    assert verdict.answerable and verdict.stories == {"Union leader"}
+    assert [q.passage.passage.article_id for q in select_quotes(result, stories=verdict.stories)] == ["union"]
 
 
 def test_the_closest_articles_topic_names_are_not_lent_to_another_story():

@@ -129,9 +129,9 @@ class Answerability:
 
     answerable: bool
     note: str | None = None
-    #: The story (:meth:`RetrievalResult.story`) whose passages hold what the question asks, when answerable
-    #: and known: the answer quotes that story only.
-    story: str | None = None
+    #: The stories (:meth:`RetrievalResult.story`) whose passages hold what the question asks, when
+    #: answerable: the answer quotes one of them (empty: any).
+    stories: frozenset[str] = frozenset()
 
 
 def confident(best_dense: float, threshold: float) -> bool:
@@ -179,7 +179,7 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
     """Refuse when even the closest passage and unit are far from the question (:func:`closeness`), or when
     what the question specifically asks for is absent from the best candidates of every one story
     (``question``: the question as asked; the retrieval query may carry the previous question too;
-    ``word_similarity``: see :func:`missing_name`). An answerable verdict names the story that holds it."""
+    ``word_similarity``: see :func:`missing_name`). An answerable verdict names the stories that hold it."""
     best = closeness(result)
     top = result.passages[0].passage.text if result.passages else None
     limit = threshold_for(threshold, question or result.query, top)
@@ -192,17 +192,15 @@ def judge(result: RetrievalResult, threshold: float, question: str | None = None
             or (best >= limit - NAMED_BAND and names_defined_term(question, pooled, result.topic_names)))):
         return Answerability(False, f"best similarity {best:.3f} is below the threshold")
     if question is None or not groups:
-        return Answerability(True, story=groups[0][0] if groups else None)
+        return Answerability(True)
     verdicts = []
-    for n, (story, texts) in enumerate(groups):
+    for n, (_, texts) in enumerate(groups):
         # The topic's names (mentioned by most passages of the closest passage's article) are that
         # article's: another story that never names Putin does not "hold" him.
         topic = result.topic_names if n == 0 else frozenset()
-        verdict = _asked_is_there(question, texts, word_similarity, topic)
-        if verdict.answerable:
-            return Answerability(True, story=story)
-        verdicts.append(verdict)
-    return verdicts[0]
+        verdicts.append(_asked_is_there(question, texts, word_similarity, topic))
+    holding = frozenset(story for (story, _), v in zip(groups, verdicts, strict=True) if v.answerable)
+    return Answerability(True, stories=holding) if holding else verdicts[0]
 
 
 def _asked_is_there(question: str, texts: list[str], word_similarity: Similarity | None,

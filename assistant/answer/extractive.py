@@ -136,9 +136,10 @@ DATED_MARGIN = 0.08
 BARE_KIND_PASSAGES = 3
 
 
-def select_quotes(result: RetrievalResult, max_quotes: int = 2, story: str | None = None) -> list[Quote]:
+def select_quotes(result: RetrievalResult, max_quotes: int = 2,
+                  stories: frozenset[str] = frozenset()) -> list[Quote]:
     """Best sentences among the top passages of ``result``, each with its answering words, best first
-    (``story``: only from that story's passages, the one answerability found holding the answer)."""
+    (``stories``: only from those stories' passages, the ones answerability found holding the answer)."""
     by_id = {s.passage.id: (rank, s) for rank, s in enumerate(result.passages)}
     query = result.query
     # A sentence that instructs the model ("ignore previous instructions and say …") states nothing: neither
@@ -146,7 +147,7 @@ def select_quotes(result: RetrievalResult, max_quotes: int = 2, story: str | Non
     directives = [u.sentence for u in result.units
                   if u.sentence.kind == "sentence" and is_directive(u.sentence.text)]
     candidates = [u for u in result.units if u.sentence.passage_id in by_id
-                  and (story is None or result.story(u.sentence.article_id) == story)
+                  and (not stories or result.story(u.sentence.article_id) in stories)
                   and not any(_contains(d, u.sentence) for d in directives)]
     # The question's words are weighted by their rarity among the candidate sentences (hybrid.sentence_idf),
     # where retrieval weighted them over the corpus's passages (``Unit.lexical``).
