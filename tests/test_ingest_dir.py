@@ -182,3 +182,12 @@ def test_a_folder_ingested_with_the_real_model_answers_from_its_articles(make_se
     nile = assistant.ask("أين يصب نهر النيل؟")
     assert nile.citations[0].article_id in {"arcd-0-0", "arcd-0-1"}
     assert "البحر المتوسط" in nile.answer
+
+
+def test_a_jsonl_title_with_an_empty_text_is_no_article(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "t", "title": "عنوان بلا نص", "text": "  "}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    found = collect([feed])
+    assert found.articles == []
+    assert [s.reason for s in found.skipped] == ["no text (one of text, content, body)"]

@@ -144,7 +144,7 @@ def _jsonl(path: Path) -> Iterator[Article | Skipped]:
             yield Skipped(source=where, reason=f"expected a JSON object, got {type(record).__name__}")
             continue
         text = next((record[k] for k in _TEXT_FIELDS if isinstance(record.get(k), str)), None)
-        if text is None:
+        if text is None or not text.strip():  # a title alone is no article
             yield Skipped(source=where, reason=f"no text (one of {', '.join(_TEXT_FIELDS)})")
             continue
         title = record.get("title")
