@@ -65,6 +65,10 @@ def test_markdown_and_html_articles_load_as_text(tmp_path):
     article = load_article(html)
     assert article.text == "Title\n\nOne & two."
     assert article.language == "en"
+    # The page's <title> is its <h1> too: one headline, not two identical passages.
+    html.write_text("<html><head><title>مترو القاهرة</title></head><body><nav><a href=/>الرئيسية</a></nav>"
+                    "<h1>مترو القاهرة</h1><p>افتتح الخط الثالث.</p></body></html>", encoding="utf-8")
+    assert load_article(html).text.count("مترو القاهرة") == 1
 
 
 def test_hostile_markup_in_an_article_leaves_only_its_text(tmp_path):

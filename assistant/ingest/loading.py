@@ -55,7 +55,9 @@ class _TextExtractor(HTMLParser):
 
     def text(self) -> str:
         self._flush()
-        return "\n\n".join(self.lines)
+        # A page's <title> is usually its <h1> too: the headline once, not as two passages.
+        kept = [line for n, line in enumerate(self.lines) if n == 0 or line != self.lines[n - 1]]
+        return "\n\n".join(kept)
 
 
 def _html_to_text(source: str) -> str:
