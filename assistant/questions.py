@@ -66,8 +66,10 @@ def bare_answer_type(question: str) -> re.Pattern[str] | None:
     return next((answer for cue, answer in _ANSWER_TYPES if cue.search(q)), None)
 
 
-# "When" as the question word, not the conjunction ("Which round had ended when Assad arrived?").
+# "When" as the question word, not the conjunction ("Which round had ended when Assad arrived?", "When Putin
+# received Assad, what did he congratulate him for?").
 _ASKS_DATE = re.compile(r"^\W*(?:(?:and|so|but|then|ok|okay)\W+)?(?:since )?when\b"
+                        r"(?![^,]*,\s*(?:what|who|whom|which|where|why|how|did|does|do|is|was|were)\b)"
                         r"|\b(?:what|which) (?:day|year|date|month)\b|\bon what day\b"
                         r"|(?<!\w)و?متي(?!\w)|في اي (?:عام|سنه|يوم|شهر|تاريخ)")
 

@@ -407,6 +407,7 @@ def test_when_is_answered_by_a_sentence_with_a_date(assistant, question, date):
 def test_when_as_a_conjunction_asks_for_no_date():
     # "Which round had ended when…" asks for the round: its answer need not carry a date.
     assert date_asked("Which round of the talks had ended when Assad arrived?") is None
+    assert date_asked("When Putin received Assad, what did he congratulate him for?") is None
     for question in ("When did they meet?", "and when?", "what day was it", "متى التقيا؟", "ومتى؟",
                      "في أي يوم التقيا؟"):
         assert date_asked(question) is not None, question
